@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""The one entry point for Offload: set up, build, serve, test and benchmark.
+
+    python3 build.py serve [--host H] [--port P] [--data-dir D]   set up, build, serve the page
+    python3 build.py test [PYTEST ARGS...]                         set up, build, run every check
+    python3 build.py bench [--quick] [--json PATH]                 set up, build, run the benchmark
+    python3 build.py setup | build                                 the first steps alone
+
+Only the standard library is used here, so any python3 can run it; everything else is installed into
+`.venv` (Python >= 3.12, which pyodide-build needs) and `node_modules` from the pinned lists in
+pyproject.toml and package-lock.json. Each step records a fingerprint of its inputs and is skipped
+when they have not changed, so a second run starts in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+NODE_MODULES = ROOT / "node_modules"
+PYODIDE_NPM = NODE_MODULES / "pyodide"
+DIST = ROOT / "dist"
+CACHE = ROOT / ".cache"
+MIN_PYTHON = (3, 12)
+
+# The runtime files a browser needs; the npm package also ships type declarations, source maps and
+# demo consoles, which the site does not serve.
+PYODIDE_RUNTIME_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+)
+# Pyodide's own wheels (micropip, ...) are not in the npm package: they are fetched from PyPI by
+# exact version, checked against the lockfile's sha256 and served beside our wheel.
+VENDORED_PYODIDE_PACKAGES = ("micropip",)
+# Browser modules vendored from npm: source inside node_modules -> path inside dist.
+VENDORED_MODULES = {
+    "uplot/dist/uPlot.esm.js": "vendor/uplot.mjs",
+    "uplot/dist/uPlot.min.css": "vendor/uplot.min.css",
+}
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+
+
+class BuildError(Exception):
+    """A step failed in a way the user can act on; the message says how."""
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def step(title: str) -> Iterator[None]:
+    """Print what a step is doing and how long it took."""
+    print(f"==> {title}", flush=True)
+    started = time.monotonic()
+    yield
+    print(f"    done in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def run(args: Sequence[str | os.PathLike[str]], **kwargs: object) -> None:
+    """Run a command from the repository root; a failure becomes a BuildError naming it."""
+    printable = " ".join(str(a) for a in args)
+    try:
+        subprocess.run([str(a) for a in args], cwd=ROOT, check=True, **kwargs)  # type: ignore[call-overload]
+    except FileNotFoundError as error:
+        raise BuildError(f"`{args[0]}` was not found: install it and run again.") from error
+    except subprocess.CalledProcessError as error:
+        raise BuildError(f"`{printable}` failed with exit code {error.returncode}.") from error
+
+
+# --- fingerprints ---------------------------------------------------------------------------------
+
+
+def fingerprint(paths: Iterable[Path], extra: str = "") -> str:
+    """A hash of the contents (and names) of the given files and of every file below given dirs."""
+    digest = hashlib.sha256(extra.encode())
+    for path in sorted(paths):
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(file.read_bytes() if file.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
+def is_current(stamp: Path, value: str) -> bool:
+    return stamp.exists() and stamp.read_text() == value
+
+
+# --- setup ----------------------------------------------------------------------------------------
+
+
+def python_version(executable: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [executable, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    major, minor = out.split()
+    return int(major), int(minor)
+
+
+def find_python() -> str:
+    """A Python >= 3.12 to create the virtual environment with (pyodide-build needs it)."""
+    if sys.version_info >= MIN_PYTHON:
+        return sys.executable
+    candidates = [shutil.which(name) for name in ("python3.13", "python3.12")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(map(str, pyenv_root.glob("versions/3.1[2-9]*/bin/python3")), reverse=True)
+    for candidate in filter(None, candidates):
+        version = python_version(candidate)
+        if version is not None and version >= MIN_PYTHON:
+            return candidate
+    raise BuildError(
+        "Offload needs Python 3.12 or newer to set up (pyodide-build requires it): "
+        "install python3.12 (e.g. `pyenv install 3.12`) and run again."
+    )
+
+
+def pinned_python_packages() -> list[str]:
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    return [requirement for group in groups.values() for requirement in group]
+
+
+def setup_python() -> None:
+    venv_version = python_version(str(VENV_PYTHON)) if VENV_PYTHON.exists() else None
+    if venv_version is None or venv_version < MIN_PYTHON:
+        python = find_python()
+        with step(f"Creating .venv with {python}"):
+            shutil.rmtree(VENV, ignore_errors=True)
+            run([python, "-m", "venv", VENV])
+    packages = pinned_python_packages()
+    stamp = VENV / ".offload-packages"
+    value = fingerprint([ROOT / "pyproject.toml"], extra=str(python_version(str(VENV_PYTHON))))
+    if is_current(stamp, value):
+        return
+    with step(f"Installing {len(packages)} pinned Python packages into .venv"):
+        pip = [VENV_PYTHON, "-m", "pip", "--disable-pip-version-check"]
+        run([*pip, "install", "--progress-bar", "off", "-q", *packages])
+    stamp.write_text(value)
+
+
+def setup_node() -> None:
+    stamp = NODE_MODULES / ".offload-lock"
+    value = fingerprint([ROOT / "package-lock.json"])
+    if is_current(stamp, value):
+        return
+    with step("Installing the pinned npm packages (npm ci)"):
+        run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"])
+    stamp.write_text(value)
+
+
+def pyodide_lock() -> dict[str, object]:
+    lock: dict[str, object] = json.loads((PYODIDE_NPM / "pyodide-lock.json").read_text())
+    return lock
+
+
+def setup_pyodide_wheels() -> None:
+    """Fetch the Pyodide packages we serve (micropip) from PyPI at the lockfile's exact version.
+
+    Pyodide's lockfile names its own build of these wheels (their sha256 differs from PyPI's), so
+    `build_wheels` registers the PyPI files with `add-wheels`, which records their real hashes.
+    """
+    packages: dict[str, dict[str, str]] = pyodide_lock()["packages"]  # type: ignore[assignment]
+    info: dict[str, str] = pyodide_lock()["info"]  # type: ignore[assignment]
+    folder = CACHE / "pyodide-wheels"
+    for name in VENDORED_PYODIDE_PACKAGES:
+        entry = packages[name]
+        if (folder / entry["file_name"]).exists():
+            continue
+        with step(f"Downloading {entry['file_name']} from PyPI"):
+            run(
+                [
+                    *(VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "download"),
+                    *("--no-deps", "--only-binary=:all:", "-q", "-d", folder),
+                    *("--python-version", info["python"], f"{name}=={entry['version']}"),
+                ]
+            )
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def setup() -> None:
+    setup_python()
+    setup_node()
+    setup_pyodide_wheels()
+
+
+# --- build ----------------------------------------------------------------------------------------
+
+
+def build_inputs() -> list[Path]:
+    return [
+        ROOT / "web",
+        ROOT / "worker",
+        ROOT / "py",
+        ROOT / "pyproject.toml",
+        ROOT / "package-lock.json",
+        ROOT / "build.py",
+    ]
+
+
+def build() -> None:
+    stamp = DIST / ".offload-build"
+    value = fingerprint(build_inputs())
+    if is_current(stamp, value):
+        return
+    with step("Building the site into dist/"):
+        staging = ROOT / "dist.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        # copy2 keeps modification times, so Last-Modified (and the browser's cache) survive
+        # rebuilds of unchanged files such as the 10 MB Pyodide runtime.
+        shutil.copytree(ROOT / "web", staging, copy_function=shutil.copy2)
+        shutil.copytree(ROOT / "worker", staging / "worker", copy_function=shutil.copy2)
+        (staging / "pyodide").mkdir()
+        for name in PYODIDE_RUNTIME_FILES:
+            shutil.copy2(PYODIDE_NPM / name, staging / "pyodide" / name)
+        for source, target in VENDORED_MODULES.items():
+            (staging / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(NODE_MODULES / source, staging / target)
+        build_wheels(staging / "wheels")
+        (staging / "build-info.json").write_text(json.dumps(build_info(staging), indent=2) + "\n")
+        shutil.rmtree(DIST, ignore_errors=True)
+        staging.rename(DIST)
+    stamp.write_text(value)
+
+
+def build_wheels(folder: Path) -> None:
+    """Build py/ as a pure-Python wheel and write a lockfile that lists exactly what we serve."""
+    folder.mkdir()
+    work = CACHE / "wheel-build"
+    shutil.rmtree(work, ignore_errors=True)
+    # pip, not `python -m build`: from the repository root that name would import this file.
+    run(
+        [
+            *(VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "wheel", "-q"),
+            *("--no-deps", "--no-build-isolation", "--wheel-dir", work, "."),
+        ],
+    )
+    shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' scratch space
+    (wheel,) = work.glob("offload-*.whl")
+    shutil.copy2(wheel, folder / wheel.name)
+    for cached in (CACHE / "pyodide-wheels").glob("*.whl"):
+        shutil.copy2(cached, folder / cached.name)
+    full_lock = folder / "pyodide-lock.full.json"
+    run(
+        [
+            *(VENV / "bin" / "pyodide", "lockfile", "add-wheels"),
+            *("--input", PYODIDE_NPM / "pyodide-lock.json", "--output", full_lock),
+            *("--base-path", folder, *sorted(folder.glob("*.whl"))),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    # The upstream lockfile names 357 packages whose wheels live on a CDN we cannot reach. Keep only
+    # the ones we actually serve, so asking for anything else fails at once with "No known package"
+    # instead of a network error after a timeout.
+    lock = json.loads(full_lock.read_text())
+    served = {path.name for path in folder.glob("*.whl")}
+    lock["packages"] = {
+        name: entry for name, entry in lock["packages"].items() if entry["file_name"] in served
+    }
+    if "offload" not in lock["packages"]:
+        raise BuildError("The offload wheel is missing from the lockfile pyodide-build wrote.")
+    (folder / "pyodide-lock.json").write_text(json.dumps(lock, indent=1) + "\n")
+    full_lock.unlink()
+
+
+def build_info(site: Path) -> dict[str, object]:
+    lock = json.loads((site / "wheels" / "pyodide-lock.json").read_text())
+    npm = json.loads((PYODIDE_NPM / "package.json").read_text())
+    return {
+        "pyodide": npm["version"],
+        "python": lock["info"]["python"],
+        "packages": {name: entry["version"] for name, entry in lock["packages"].items()},
+    }
+
+
+# --- serve, test, bench ---------------------------------------------------------------------------
+
+
+def serve(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python3 build.py serve")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    parser.add_argument("--data-dir", default=str(ROOT / "data"), help="where results are stored")
+    options, extra = parser.parse_known_args(argv)
+    setup()
+    build()
+    args = [
+        *(str(VENV_PYTHON), "-m", "server"),
+        *("--host", options.host, "--port", str(options.port)),
+        *("--data-dir", options.data_dir, "--dist", str(DIST), *extra),
+    ]
+    print("==> Starting the server (Ctrl+C stops it)", flush=True)
+    os.chdir(ROOT)
+    os.execv(args[0], args)
+
+
+def find_browser() -> str:
+    """Playwright's own Chromium when installed, else the system's; tells what to install if none."""
+    playwright_browsers = Path(
+        os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright")
+    )
+    if any(playwright_browsers.glob("chromium-*/chrome-linux*/chrome")):
+        return "playwright"
+    for candidate in CHROMIUM_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    raise BuildError(
+        "No Chromium found for the browser tests: install Debian's package with "
+        "`sudo apt-get install chromium` (or set OFFLOAD_CHROMIUM=/path/to/chromium) and run again."
+    )
+
+
+def test(argv: Sequence[str]) -> None:
+    setup()
+    build()
+    env = dict(os.environ)
+    browser = os.environ.get("OFFLOAD_CHROMIUM") or find_browser()
+    env["OFFLOAD_CHROMIUM"] = "" if browser == "playwright" else browser
+    bin_dir = VENV / "bin"
+    checks: list[tuple[str, list[str | os.PathLike[str]]]] = [
+        ("ruff check", [bin_dir / "ruff", "check", "."]),
+        ("ruff format --check", [bin_dir / "ruff", "format", "--check", "."]),
+        ("mypy --strict", [bin_dir / "mypy"]),
+        ("tsc --checkJs", [NODE_MODULES / ".bin" / "tsc", "--noEmit", "-p", "jsconfig.json"]),
+        ("pytest", [VENV_PYTHON, "-m", "pytest", *argv]),
+    ]
+    failed = []
+    for title, command in checks:
+        with step(title):
+            try:
+                run(command, env=env)
+            except BuildError as error:
+                print(f"    FAILED: {error}", flush=True)
+                failed.append(title)
+    if failed:
+        raise BuildError(f"These checks failed: {', '.join(failed)}.")
+    print("==> All checks passed.", flush=True)
+
+
+def bench(argv: Sequence[str]) -> None:
+    setup()
+    build()
+    env = dict(os.environ)
+    env["OFFLOAD_CHROMIUM"] = os.environ.get("OFFLOAD_CHROMIUM") or find_browser()
+    if env["OFFLOAD_CHROMIUM"] == "playwright":
+        env["OFFLOAD_CHROMIUM"] = ""
+    run([VENV_PYTHON, "-m", "bench", *argv], env=env)
+
+
+COMMANDS = {
+    "setup": lambda argv: setup(),
+    "build": lambda argv: (setup(), build()),
+    "serve": serve,
+    "test": test,
+    "bench": bench,
+}
+
+
+def main(argv: Sequence[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__.strip().split("\n\n")[1] if __doc__ else "", file=sys.stderr)
+        if argv and argv[0] not in ("-h", "--help", "help"):
+            print(f"\nUnknown command {argv[0]!r}.", file=sys.stderr)
+            return 2
+        return 0 if argv else 2
+    try:
+        COMMANDS[argv[0]](list(argv[1:]))
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,50 @@
+"""The worker's Python half: run a task by name and turn whatever happens into plain values.
+
+The JavaScript worker calls `run` and converts the returned dict with `toJs`; keeping the
+try/except here (not in JavaScript) means the exception's type, message and traceback are taken
+where Python knows them best, and the whole path is testable on native CPython.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+
+from offload.runtime import TaskContext
+from offload.tasks import run_task
+
+#: {"ok": True, "value": dict | bytes} or {"ok": False, "name", "message", "traceback"}.
+Outcome = dict[str, object]
+
+
+def run(
+    name: str,
+    params: Mapping[str, object],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """Run task `name`; never raises, even for KeyboardInterrupt (how Pyodide delivers a cancel)."""
+    try:
+        value = run_task(name, params, TaskContext(on_progress))
+    except BaseException as error:  # noqa: BLE001 - every outcome must reach the page
+        return describe(error)
+    return {"ok": True, "value": value}
+
+
+def describe(error: BaseException) -> Outcome:
+    """The exception as {"ok": False, name, message, traceback}, our own frames left out."""
+    frames = traceback.extract_tb(error.__traceback__)
+    # Drop the leading frames of this module and the registry: the reader wants their task's code.
+    skip = 0
+    for frame in frames:
+        if frame.filename.endswith(("offload/bridge.py", "offload/tasks/__init__.py")):
+            skip += 1
+        else:
+            break
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames[skip:])]
+    lines += traceback.format_exception_only(error)
+    return {
+        "ok": False,
+        "name": type(error).__name__,
+        "message": str(error),
+        "traceback": "".join(lines),
+    }

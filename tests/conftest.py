@@ -1,0 +1,90 @@
+"""Fixtures shared by the whole suite: the built site, real servers on free ports, a real Chromium.
+
+End-to-end tests use the site `python3 build.py test` builds into dist/, the server started exactly
+as users start it (`python -m server ...`, a separate process on a loopback port) and pytest-
+playwright's `page`, launched on Playwright's own Chromium when installed, else the system's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page
+
+from tests.support import CHROMIUM_ARGS, DIST, PageProblems, RunningServer, free_port
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """The built site; `python3 build.py test` builds it before pytest starts."""
+    if not (DIST / "index.html").exists():
+        pytest.fail("dist/ is missing: run the tests with `python3 build.py test`, which builds it")
+    return DIST
+
+
+ServerFactory = Callable[..., RunningServer]
+
+
+@pytest.fixture
+def server_factory(site: Path, tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start servers with their own data dirs (or a given one); all are stopped after the test."""
+    started: list[RunningServer] = []
+
+    def start(data_dir: Path | None = None, extra_args: list[str] | None = None) -> RunningServer:
+        index = len(started)
+        server = RunningServer(
+            port=free_port(),
+            data_dir=data_dir or tmp_path / f"data-{index}",
+            log_dir=tmp_path / f"server-{index}",
+            extra_args=extra_args or [],
+        )
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One server shared by the tests that only read from it."""
+    base = tmp_path_factory.mktemp("shared-server")
+    running = RunningServer(free_port(), base / "data", base / "logs").start()
+    yield running
+    running.stop()
+
+
+# --- browser --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Use the system Chromium unless Playwright's own is installed (build.py decides)."""
+    args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    executable = os.environ.get("OFFLOAD_CHROMIUM")
+    if executable is None:
+        executable = next(
+            (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), ""
+        )
+    if executable:
+        args["executable_path"] = executable
+    return args
+
+
+@pytest.fixture
+def problems(page: Page) -> PageProblems:
+    """Collects console errors and page errors; tests assert it stays empty."""
+    found = PageProblems()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            found.console_errors.append(f"{message.text} at {message.location}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: found.page_errors.append(str(error)))
+    return found

@@ -1,0 +1,45 @@
+"""TaskContext throttles progress to a fixed rate but always delivers the final report."""
+
+from __future__ import annotations
+
+import pytest
+
+from offload.runtime import TaskCancelled, TaskContext
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_reports_closer_than_the_interval_are_dropped() -> None:
+    clock = FakeClock()
+    seen: list[int] = []
+    ctx = TaskContext(lambda done, total: seen.append(done), min_interval=1.0, clock=clock)
+    for done in range(100):
+        clock.now = done * 0.25  # four reports a second, for 25 seconds (exact binary fractions)
+        ctx.progress(done, 1000)
+    assert seen == list(range(0, 100, 4))
+
+
+def test_the_final_report_is_never_dropped() -> None:
+    clock = FakeClock()
+    seen: list[tuple[int, int]] = []
+    ctx = TaskContext(lambda d, t: seen.append((d, t)), min_interval=10, clock=clock)
+    ctx.progress(1, 5)
+    ctx.progress(2, 5)
+    ctx.progress(5, 5)
+    assert seen == [(1, 5), (5, 5)]
+    assert ctx.reports_sent == 2
+
+
+def test_check_cancelled_raises_once_the_caller_asks() -> None:
+    cancelled = False
+    ctx = TaskContext(is_cancelled=lambda: cancelled)
+    ctx.check_cancelled()
+    cancelled = True
+    with pytest.raises(TaskCancelled):
+        ctx.check_cancelled()

@@ -1,0 +1,114 @@
+// The dedicated module worker: boots Pyodide from this site's own files, loads the offload wheel
+// by name, then runs Python tasks on request and posts progress, results and errors back.
+// Started by client.js as `new Worker(new URL("./worker.js", import.meta.url), {type: "module"})`.
+
+import { Reply, Request } from "./protocol.js";
+
+/** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
+/** @typedef {import("./protocol.js").WorkerReply} WorkerReply */
+/** @typedef {import("pyodide").PyodideAPI} PyodideAPI */
+
+const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+const startedAt = performance.now();
+
+// Everything is resolved against this file, so the site can live under any path prefix. The
+// runtime is imported by URL at run time (there is no bundler); its types come from node_modules.
+const PYODIDE_URL = new URL("../pyodide/pyodide.mjs", import.meta.url).href;
+const INDEX_URL = new URL("../pyodide/", import.meta.url).href;
+const LOCKFILE_URL = new URL("../wheels/pyodide-lock.json", import.meta.url).href;
+
+/**
+ * Post a reply; the only place this worker calls postMessage.
+ * @param {WorkerReply} reply
+ * @param {Transferable[]} [transfer]
+ */
+function post(reply, transfer = []) {
+  scope.postMessage(reply, transfer);
+}
+
+/** Load Pyodide and the offload wheel, timing each phase. */
+async function boot() {
+  const t0 = performance.now();
+  /** @type {typeof import("pyodide").loadPyodide} */
+  const loadPyodide = (await import(PYODIDE_URL)).loadPyodide;
+  const t1 = performance.now();
+  const pyodide = await loadPyodide({ indexURL: INDEX_URL, lockFileURL: LOCKFILE_URL });
+  const t2 = performance.now();
+  // The default messageCallback logs "Loading offload" to the console; the page shows timings.
+  await pyodide.loadPackage("offload", { messageCallback: () => {} });
+  const t3 = performance.now();
+  const bridge = pyodide.pyimport("offload.bridge");
+  post({
+    type: Reply.READY,
+    python: pyodide.runPython("import sys; sys.version.split()[0]"),
+    pyodide: pyodide.version,
+    timings: {
+      importRuntime: t1 - t0,
+      loadRuntime: t2 - t1,
+      loadWheel: t3 - t2,
+      total: t3 - startedAt,
+    },
+    capabilities: {
+      crossOriginIsolated: scope.crossOriginIsolated,
+      sharedArrayBuffer: typeof SharedArrayBuffer === "function",
+      hardwareConcurrency: navigator.hardwareConcurrency,
+    },
+  });
+  return { pyodide, bridge };
+}
+
+/**
+ * Run one task through offload.bridge.run, which never raises: it returns an outcome dict.
+ * @param {{pyodide: PyodideAPI, bridge: any}} python
+ * @param {import("./protocol.js").RunRequest} request
+ */
+function runTask({ pyodide, bridge }, { id, task, params }) {
+  const pyParams = pyodide.toPy(params);
+  /** @param {number} done @param {number} total */
+  const onProgress = (done, total) => post({ type: Reply.PROGRESS, id, done, total });
+  const outcomeProxy = bridge.run(task, pyParams, onProgress);
+  /** @type {{ok: boolean, value?: unknown, name?: string, message?: string, traceback?: string}} */
+  const outcome = outcomeProxy.toJs({ dict_converter: Object.fromEntries });
+  outcomeProxy.destroy();
+  pyParams.destroy?.();
+  if (!outcome.ok) {
+    post({
+      type: Reply.ERROR,
+      id,
+      name: outcome.name ?? "Error",
+      message: outcome.message ?? "",
+      traceback: outcome.traceback,
+    });
+  } else if (outcome.value instanceof Uint8Array) {
+    // toJs copied the bytes out of the wasm heap into a fresh buffer: hand it over, no 2nd copy.
+    const buffer = outcome.value.buffer;
+    post({ type: Reply.RESULT, id, value: buffer }, [buffer]);
+  } else {
+    post({ type: Reply.RESULT, id, value: outcome.value });
+  }
+}
+
+const ready = boot();
+ready.catch((/** @type {unknown} */ error) => {
+  const { name, message } = error instanceof Error ? error : new Error(String(error));
+  post({ type: Reply.ERROR, id: null, name, message: `The worker could not start: ${message}` });
+});
+
+// Set synchronously, before any await: a message posted while Pyodide boots then waits on `ready`
+// instead of being lost, and messages are still handled in the order they came.
+scope.onmessage = async (/** @type {MessageEvent<WorkerRequest>} */ event) => {
+  const request = event.data;
+  const python = await ready;
+  switch (request.type) {
+    case Request.RUN:
+      runTask(python, request);
+      break;
+    default:
+      post({
+        type: Reply.ERROR,
+        id: /** @type {{id?: number}} */ (request).id ?? null,
+        name: "ProtocolError",
+        message: `Unsupported request type ${JSON.stringify(/** @type {any} */ (request).type)}`,
+      });
+  }
+};
