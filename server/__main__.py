@@ -1,0 +1,131 @@
+"""`python -m server`: parse flags, check the site exists, serve until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from aiohttp import web
+
+from server.app import make_app
+from server.config import Settings
+
+USAGE_EXIT = 2
+
+
+class UsageError(Exception):
+    """A problem the user can fix; its message is the one sentence printed."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one sentence on stderr, not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message[:1].upper()}{message[1:]}: run 'python -m server --help' for the flags.")
+
+
+def fail(sentence: str) -> NoReturn:
+    print(sentence, file=sys.stderr, flush=True)
+    raise SystemExit(USAGE_EXIT)
+
+
+def parse_args(argv: list[str] | None = None) -> Settings:
+    """Turn the command line into Settings (exits 2 with one sentence on a bad flag)."""
+    defaults = Settings()
+    parser = Parser(prog="python -m server", description="Serve Offload's built site and /ws.")
+    parser.add_argument("--host", default=defaults.host, help="address to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=defaults.port, help="port (8765; 0 = any)")
+    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="results db")
+    parser.add_argument("--dist", type=Path, default=defaults.dist, help="the built site")
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="another origin allowed to open /ws, e.g. https://app.example.com (repeatable)",
+    )
+    parser.add_argument(
+        "--max-frame-bytes", type=int, default=defaults.max_frame_bytes, help="64 KiB"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=defaults.rate_per_second, help="messages/s per client"
+    )
+    parser.add_argument(
+        "--burst", type=int, default=defaults.rate_burst, help="message burst per client"
+    )
+    parser.add_argument(
+        "--heartbeat", type=float, default=defaults.heartbeat_seconds, help="ping interval (s)"
+    )
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is not a port number (0 to 65535)")
+    return Settings(
+        dist=args.dist,
+        data_dir=args.data_dir,
+        host=args.host,
+        port=args.port,
+        allow_origins=tuple(args.allow_origin),
+        max_frame_bytes=args.max_frame_bytes,
+        rate_per_second=args.rate,
+        rate_burst=args.burst,
+        heartbeat_seconds=args.heartbeat,
+    )
+
+
+def url_of(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+async def serve(settings: Settings) -> None:
+    """Run the app until a signal arrives, then shut down cleanly (sockets 1001, store flushed)."""
+    runner = web.AppRunner(make_app(settings), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"Port {settings.port} on {settings.host} is already in use: "
+                "stop the other server or pass --port N."
+            ) from None
+        raise UsageError(
+            f"Cannot listen on {settings.host}:{settings.port} ({exc.strerror}): "
+            "pass a local address with --host, e.g. 127.0.0.1."
+        ) from None
+    port = runner.addresses[0][1] if runner.addresses else settings.port
+    print(f"Offload is serving {url_of(settings.host, port)}", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `python -m server`."""
+    settings = parse_args(argv)
+    if not (settings.dist / "index.html").is_file():
+        fail(
+            f"There is no built site at {settings.dist}/index.html: "
+            "run 'python3 build.py build' first or pass --dist DIR."
+        )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve(settings))
+    except UsageError as exc:
+        fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()

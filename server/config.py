@@ -1,0 +1,28 @@
+"""The server's settings: one frozen value built by the command line or by a test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know, with the defaults `python -m server` uses.
+
+    The limits are per connection. They are settings rather than constants so tests can shrink
+    them (a tiny send queue to show a slow reader being dropped) or relax them (a fuzzer that
+    must not trip the rate limiter).
+    """
+
+    dist: Path = Path("dist")
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8765
+    allow_origins: tuple[str, ...] = ()
+    max_frame_bytes: int = 64 * 1024
+    heartbeat_seconds: float = 20.0
+    send_queue_size: int = 256
+    rate_per_second: float = 100.0
+    rate_burst: int = 200
+    results_limit: int = 200

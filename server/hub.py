@@ -1,0 +1,147 @@
+"""The connected pages: one bounded send queue and writer task each, and broadcast to all.
+
+Sends never await the network directly: a message is put on the connection's queue and its own
+writer task drains it, so one page that stops reading cannot stall a broadcast to the others.
+When a queue is full that page is disconnected (1008) instead of buffering without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import WSCloseCode, web
+
+from server.protocol import Message, PeersMessage, encode
+
+log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT = 5.0
+
+
+class Connection:
+    """One page's socket, with the queue that is the only way to write to it."""
+
+    def __init__(
+        self,
+        client_id: str,
+        request: web.Request,
+        ws: web.WebSocketResponse,
+        queue_size: int,
+    ) -> None:
+        self.client_id = client_id
+        self.request = request
+        self.ws = ws
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def start(self) -> None:
+        """Start the writer task; call once the socket is prepared."""
+        self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.client_id}")
+
+    def send(self, message: Message) -> bool:
+        """Queue a message; returns False (and starts closing) when the queue is full."""
+        return self.send_text(encode(message))
+
+    def send_text(self, text: str) -> bool:
+        """Queue an already-encoded frame (a broadcast encodes once for everyone)."""
+        if self._closing:
+            return False
+        try:
+            self._queue.put_nowait(text)
+        except asyncio.QueueFull:
+            log.warning("client %s is not reading; disconnecting it", self.client_id)
+            self.close_soon(WSCloseCode.POLICY_VIOLATION, "send queue full: not reading")
+            return False
+        return True
+
+    def close_soon(self, code: int, reason: str) -> None:
+        """Close without waiting: for callers that must not block on this client."""
+        if self._closing:
+            return
+        self._closing = True
+        task = asyncio.create_task(self.close(code, reason))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    async def close(self, code: int, reason: str) -> None:
+        """Stop writing and close the socket with `code`; gives up politeness after a timeout."""
+        self._closing = True
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.ws.close(code=code, message=reason.encode())
+        except (TimeoutError, ConnectionError):
+            # A peer that never reads never lets the close frame out either.
+            if (transport := self.request.transport) is not None:
+                transport.abort()
+
+    async def drain_and_stop(self) -> None:
+        """Let the writer send what is queued, then stop it (the handler is ending)."""
+        if self._writer is None or self._writer.done():
+            return
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self._writer
+        except TimeoutError:
+            self._writer.cancel()
+
+    async def _write(self) -> None:
+        while (text := await self._queue.get()) is not None:
+            if self.ws.closed:
+                return
+            try:
+                await self.ws.send_str(text)
+            except ConnectionError:
+                return
+
+
+# Fire-and-forget close tasks, referenced so the event loop does not garbage-collect them.
+_background: set[asyncio.Task[None]] = set()
+
+
+class Hub:
+    """Every open connection, by client id."""
+
+    def __init__(self) -> None:
+        self.connections: dict[str, Connection] = {}
+
+    def __len__(self) -> int:
+        return len(self.connections)
+
+    def add(self, connection: Connection) -> None:
+        """Register a connection and tell everyone the new peer count."""
+        self.connections[connection.client_id] = connection
+        self.announce_peers()
+
+    def remove(self, connection: Connection) -> None:
+        """Forget a connection and tell the rest the new peer count."""
+        if self.connections.pop(connection.client_id, None) is not None:
+            self.announce_peers()
+
+    def broadcast(self, message: Message, exclude: str | None = None) -> int:
+        """Queue `message` for everyone but `exclude`; returns how many it was queued for."""
+        text = encode(message)
+        sent = 0
+        for client_id, connection in list(self.connections.items()):
+            if client_id != exclude and connection.send_text(text):
+                sent += 1
+        return sent
+
+    def announce_peers(self) -> None:
+        """Send every connection the current number of connected pages."""
+        self.broadcast(PeersMessage(count=len(self.connections)))
+
+    async def close_all(self, code: int, reason: str) -> None:
+        """Close every connection (shutdown: 1001 Going Away)."""
+        await asyncio.gather(
+            *(c.close(code, reason) for c in list(self.connections.values())),
+            return_exceptions=True,
+        )

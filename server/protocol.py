@@ -1,0 +1,326 @@
+"""The page <-> server socket protocol: every message both ways, and the parser. No I/O here.
+
+Each message is one JSON text frame holding an object with a string `type`. Messages a client
+needs to know arrived (`result`, `job_start`, `chunk_result`) carry a client-made `id` and are
+answered with `ack {id}`. Everything the server sends is built from a model below, and every
+frame a client sends is parsed by `parse_client_message`, so this file is the whole vocabulary;
+`docs/socket-protocol.md` is checked against it by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 1
+
+MessageId = Annotated[str, Field(min_length=1, max_length=128)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Message(BaseModel):
+    """Base of every message: immutable, and unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- client -> server ---------------------------------------------------------------------
+
+
+class ResultMessage(Message):
+    """A task result a page computed; stored once per `id`, acked, and shown to the other pages."""
+
+    type: Literal["result"] = "result"
+    id: MessageId
+    task: Name
+    params: dict[str, JsonValue]
+    result: JsonValue
+    duration_ms: Annotated[float, Field(ge=0)]
+
+
+class PingMessage(Message):
+    """Asks for a `pong` with the same `id`: a round trip the page can time."""
+
+    type: Literal["ping"] = "ping"
+    id: MessageId | None = None
+
+
+class JobsJoinMessage(Message):
+    """Opts this connection in to distributed work: it will be sent `job_chunk`s."""
+
+    type: Literal["jobs_join"] = "jobs_join"
+    slots: Annotated[int, Field(ge=1, le=16)] = 1
+
+
+class JobsLeaveMessage(Message):
+    """Opts out again; chunks this connection still holds go back in the queue."""
+
+    type: Literal["jobs_leave"] = "jobs_leave"
+
+
+class JobStartMessage(Message):
+    """Starts a distributed Monte Carlo pi job of `samples`, split into `chunk_samples` chunks."""
+
+    type: Literal["job_start"] = "job_start"
+    id: MessageId
+    samples: Annotated[int, Field(ge=1, le=10**13)]
+    chunk_samples: Annotated[int, Field(ge=1, le=10**10)] = 10**6
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+
+
+class MonteCarloResult(Message):
+    """What the worker task `montecarlo_pi` returns."""
+
+    inside: Annotated[int, Field(ge=0)]
+    samples: Annotated[int, Field(ge=1)]
+    estimate: float
+
+
+class ChunkResultMessage(Message):
+    """A page's answer to one `job_chunk`."""
+
+    type: Literal["chunk_result"] = "chunk_result"
+    id: MessageId
+    job_id: Name
+    chunk: Annotated[int, Field(ge=0)]
+    result: MonteCarloResult
+
+
+ClientMessage = (
+    ResultMessage
+    | PingMessage
+    | JobsJoinMessage
+    | JobsLeaveMessage
+    | JobStartMessage
+    | ChunkResultMessage
+)
+CLIENT_MESSAGES: dict[str, type[Message]] = {
+    model.model_fields["type"].default: model
+    for model in (
+        ResultMessage,
+        PingMessage,
+        JobsJoinMessage,
+        JobsLeaveMessage,
+        JobStartMessage,
+        ChunkResultMessage,
+    )
+}
+
+
+# ---- server -> client ---------------------------------------------------------------------
+
+
+class Handshake(Message):
+    """The HTTP upgrade exactly as the server saw and answered it (for the page to show)."""
+
+    request_line: str
+    upgrade: str
+    connection: str
+    sec_websocket_key: str
+    sec_websocket_version: str
+    sec_websocket_accept: str
+    status: int = 101
+
+
+class Limits(Message):
+    """Per-connection limits, so a client can stay inside them."""
+
+    max_frame_bytes: int
+    rate_per_second: float
+    rate_burst: int
+    heartbeat_seconds: float
+
+
+class HelloMessage(Message):
+    """Always the first message on a connection."""
+
+    type: Literal["hello"] = "hello"
+    protocol: int = PROTOCOL_VERSION
+    version: str
+    client_id: str
+    peers: int
+    handshake: Handshake
+    limits: Limits
+
+
+class AckMessage(Message):
+    """Confirms a message with an `id`; `duplicate` is true when that id was already handled."""
+
+    type: Literal["ack"] = "ack"
+    id: str
+    duplicate: bool = False
+
+
+class ErrorMessage(Message):
+    """A problem with one frame; the connection stays open unless the name says otherwise."""
+
+    type: Literal["error"] = "error"
+    id: str | None = None
+    name: str
+    message: str
+
+
+class PongMessage(Message):
+    """The answer to `ping`."""
+
+    type: Literal["pong"] = "pong"
+    id: str | None = None
+
+
+class PeersMessage(Message):
+    """How many pages are connected now (this one included); sent whenever it changes."""
+
+    type: Literal["peers"] = "peers"
+    count: int
+
+
+class StoredResult(Message):
+    """A result as stored, returned by `GET /api/results` and carried by `peer_result`."""
+
+    id: str
+    client_id: str
+    task: str
+    params: dict[str, JsonValue]
+    result: JsonValue
+    duration_ms: float
+    received_at: float
+
+
+class PeerResultMessage(Message):
+    """Another page's result, broadcast to everyone but its sender."""
+
+    type: Literal["peer_result"] = "peer_result"
+    result: StoredResult
+
+
+class ChunkParams(Message):
+    """Parameters of the worker task `montecarlo_pi`."""
+
+    samples: int
+    seed: int
+
+
+class JobChunkMessage(Message):
+    """One piece of a distributed job for this page to compute and answer with `chunk_result`."""
+
+    type: Literal["job_chunk"] = "job_chunk"
+    job_id: str
+    chunk: int
+    task: Literal["montecarlo_pi"] = "montecarlo_pi"
+    params: ChunkParams
+
+
+class JobProgressMessage(Message):
+    """A job's running total, broadcast to every page after each chunk (and at start)."""
+
+    type: Literal["job_progress"] = "job_progress"
+    job_id: str
+    samples: int
+    samples_done: int
+    inside: int
+    estimate: float | None
+    chunks: int
+    chunks_done: int
+    workers: int
+    done: bool
+
+
+ServerMessage = (
+    HelloMessage
+    | AckMessage
+    | ErrorMessage
+    | PongMessage
+    | PeersMessage
+    | PeerResultMessage
+    | JobChunkMessage
+    | JobProgressMessage
+)
+SERVER_MESSAGES: dict[str, type[Message]] = {
+    model.model_fields["type"].default: model
+    for model in (
+        HelloMessage,
+        AckMessage,
+        ErrorMessage,
+        PongMessage,
+        PeersMessage,
+        PeerResultMessage,
+        JobChunkMessage,
+        JobProgressMessage,
+    )
+}
+RESULTS_ADAPTER: TypeAdapter[list[StoredResult]] = TypeAdapter(list[StoredResult])
+
+
+# ---- parsing ------------------------------------------------------------------------------
+
+
+class ProtocolError(ValueError):
+    """A frame that is not a valid client message; `name` is the error's machine-readable kind."""
+
+    def __init__(self, name: str, message: str, message_id: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+        self.message_id = message_id
+
+    def to_message(self) -> ErrorMessage:
+        """The `error` reply for this problem."""
+        return ErrorMessage(id=self.message_id, name=self.name, message=self.message)
+
+
+def parse_client_message(frame: str | bytes) -> ClientMessage:
+    """Parse and validate one frame from a client.
+
+    Args:
+        frame: the frame's payload (text, or binary holding UTF-8 JSON).
+
+    Returns:
+        The validated message.
+
+    Raises:
+        ProtocolError: naming what is wrong: `invalid_json`, `not_an_object`, `missing_type`,
+            `unknown_type` or `invalid_message` (a schema violation, with the fields at fault).
+    """
+    try:
+        data: Any = json.loads(frame)
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: `[[[[...]]]]` nested deeper than the interpreter's stack.
+        raise ProtocolError("invalid_json", f"The frame is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "null"
+        raise ProtocolError("not_an_object", f"A message must be a JSON object, not {kind}.")
+    raw_id = data.get("id")
+    message_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= 128 else None
+    if "type" not in data:
+        raise ProtocolError("missing_type", "The message has no 'type' field.", message_id)
+    kind = data["type"]
+    model = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        known = ", ".join(sorted(CLIENT_MESSAGES))
+        raise ProtocolError(
+            "unknown_type",
+            f"Unknown message type {kind!r}; expected one of: {known}.",
+            message_id,
+        )
+    try:
+        return model.model_validate(data)  # type: ignore[return-value]
+    except ValidationError as exc:
+        raise ProtocolError(
+            "invalid_message", f"Invalid {kind!r} message: {describe(exc)}.", message_id
+        ) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """A one-line summary of a validation error, naming each field at fault."""
+    parts = []
+    for error in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(part) for part in error["loc"]) or "message"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def encode(message: Message) -> str:
+    """Serialize a server message to the JSON text of one frame."""
+    return message.model_dump_json()

@@ -1,0 +1,55 @@
+"""Every response carries the isolation, CSP and nosniff headers; caching follows the path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from server.headers import SECURITY_HEADERS
+from tests.server.conftest import raw_handshake
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/index.html", "/app.js", "/pyodide/pyodide.asm.wasm", "/no-such-file", "/api/results"],
+)
+async def test_every_response_carries_the_security_headers(
+    client: TestClient[Any, Any], path: str
+) -> None:
+    response = await client.get(path)
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+
+
+async def test_refused_websocket_handshake_carries_the_security_headers(
+    client: TestClient[Any, Any],
+) -> None:
+    response = await client.get("/ws", headers={"Origin": "https://evil.example"})
+    assert response.status == 403
+    assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+
+
+async def test_websocket_upgrade_response_carries_the_security_headers(
+    client: TestClient[Any, Any],
+) -> None:
+    status, headers = await raw_handshake(client)
+    assert status == "HTTP/1.1 101 Switching Protocols"
+    for name, value in SECURITY_HEADERS.items():
+        assert headers[name.lower()] == value
+
+
+async def test_the_pyodide_runtime_is_cached_for_a_week(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/pyodide/pyodide.asm.wasm")
+    assert response.headers["Cache-Control"] == "public, max-age=604800"
+    assert response.headers["ETag"]
+    assert response.headers["Last-Modified"]
+
+
+async def test_the_rest_of_the_site_is_always_revalidated(client: TestClient[Any, Any]) -> None:
+    first = await client.get("/app.js")
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = await client.get("/app.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status == 304
+    assert again.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
