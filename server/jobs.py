@@ -16,6 +16,8 @@ from itertools import count
 from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage, MonteCarloResult
 
 MAX_CHUNKS = 100_000
+# Unfinished jobs at once: each holds a queue of up to MAX_CHUNKS, so this bounds memory.
+MAX_ACTIVE_JOBS = 8
 
 
 def chunk_seed(job_seed: int, chunk: int) -> int:
@@ -103,7 +105,8 @@ class JobBoard:
         """Create a job and hand its first chunks to the volunteers.
 
         Raises:
-            ValueError: when the job would have more than MAX_CHUNKS chunks.
+            ValueError: when the job would have more than MAX_CHUNKS chunks, or
+                MAX_ACTIVE_JOBS jobs are unfinished.
         """
         chunks = -(-samples // chunk_samples)
         if chunks > MAX_CHUNKS:
@@ -111,6 +114,8 @@ class JobBoard:
                 f"{samples} samples in chunks of {chunk_samples} makes {chunks} chunks; "
                 f"the limit is {MAX_CHUNKS}: use bigger chunks."
             )
+        if sum(not job.done for job in self.jobs.values()) >= MAX_ACTIVE_JOBS:
+            raise ValueError(f"{MAX_ACTIVE_JOBS} jobs are already running: wait for one to finish.")
         job = Job(f"job-{next(self._ids)}", samples, chunk_samples, seed)
         job.pending.extend(range(chunks))
         self.jobs[job.id] = job

@@ -26,6 +26,11 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def by_type(*models: type[Message]) -> dict[str, type[Message]]:
+    """Index message classes by their `type` literal."""
+    return {model.model_fields["type"].default: model for model in models}
+
+
 # ---- client -> server ---------------------------------------------------------------------
 
 
@@ -96,17 +101,14 @@ ClientMessage = (
     | JobStartMessage
     | ChunkResultMessage
 )
-CLIENT_MESSAGES: dict[str, type[Message]] = {
-    model.model_fields["type"].default: model
-    for model in (
-        ResultMessage,
-        PingMessage,
-        JobsJoinMessage,
-        JobsLeaveMessage,
-        JobStartMessage,
-        ChunkResultMessage,
-    )
-}
+CLIENT_MESSAGES = by_type(
+    ResultMessage,
+    PingMessage,
+    JobsJoinMessage,
+    JobsLeaveMessage,
+    JobStartMessage,
+    ChunkResultMessage,
+)
 
 
 # ---- server -> client ---------------------------------------------------------------------
@@ -237,19 +239,16 @@ ServerMessage = (
     | JobChunkMessage
     | JobProgressMessage
 )
-SERVER_MESSAGES: dict[str, type[Message]] = {
-    model.model_fields["type"].default: model
-    for model in (
-        HelloMessage,
-        AckMessage,
-        ErrorMessage,
-        PongMessage,
-        PeersMessage,
-        PeerResultMessage,
-        JobChunkMessage,
-        JobProgressMessage,
-    )
-}
+SERVER_MESSAGES = by_type(
+    HelloMessage,
+    AckMessage,
+    ErrorMessage,
+    PongMessage,
+    PeersMessage,
+    PeerResultMessage,
+    JobChunkMessage,
+    JobProgressMessage,
+)
 RESULTS_ADAPTER: TypeAdapter[list[StoredResult]] = TypeAdapter(list[StoredResult])
 
 

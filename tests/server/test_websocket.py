@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from aiohttp import WSServerHandshakeError
+from aiohttp import WSCloseCode, WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
 import server
-from tests.server.conftest import HANDSHAKE_ACCEPT, raw_handshake
+from server.config import Settings
+from tests.server.conftest import HANDSHAKE_ACCEPT, MakeClient, raw_handshake, receive_type
 
 
 async def test_the_first_message_is_hello_with_version_and_client_id(
@@ -53,3 +55,104 @@ async def test_the_same_origin_is_allowed(client: TestClient[Any, Any]) -> None:
     origin = f"http://{client.host}:{client.port}"
     async with client.ws_connect("/ws", origin=origin) as ws:
         assert (await ws.receive_json(timeout=30))["type"] == "hello"
+
+
+def result_message(message_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "type": "result",
+        "id": message_id,
+        "task": "primes",
+        "params": {"limit": 1000},
+        "result": {"count": 168},
+        "duration_ms": 3.5,
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("frame", "name"),
+    [
+        ("not json", "invalid_json"),
+        ("[1,2]", "not_an_object"),
+        ('{"no_type": 1}', "missing_type"),
+        ('{"type": "no_such_type"}', "unknown_type"),
+        ('{"type": "result", "id": "r-1"}', "invalid_message"),
+    ],
+)
+async def test_a_bad_frame_gets_an_error_and_the_connection_keeps_working(
+    client: TestClient[Any, Any], frame: str, name: str
+) -> None:
+    async with client.ws_connect("/ws") as ws:
+        await receive_type(ws, "hello")
+        await ws.send_str(frame)
+        error = await receive_type(ws, "error")
+        assert error["name"] == name
+        assert error["message"]
+        await ws.send_json({"type": "ping", "id": "still-there"})
+        assert (await receive_type(ws, "pong"))["id"] == "still-there"
+
+
+async def test_a_result_is_acked_and_a_resend_is_acked_again_but_stored_once(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.ws_connect("/ws") as ws:
+        await receive_type(ws, "hello")
+        await ws.send_json(result_message("r-1"))
+        assert await receive_type(ws, "ack") == {"type": "ack", "id": "r-1", "duplicate": False}
+        await ws.send_json(result_message("r-1"))
+        assert await receive_type(ws, "ack") == {"type": "ack", "id": "r-1", "duplicate": True}
+    stored = await (await client.get("/api/results")).json()
+    assert [r["id"] for r in stored] == ["r-1"]
+    assert stored[0]["result"] == {"count": 168}
+
+
+async def test_a_result_is_broadcast_to_the_other_pages_but_not_its_sender(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.ws_connect("/ws") as sender, client.ws_connect("/ws") as other:
+        sender_id = (await receive_type(sender, "hello"))["client_id"]
+        await receive_type(other, "hello")
+        await sender.send_json(result_message("r-2"))
+        shared = await receive_type(other, "peer_result")
+        assert shared["result"]["id"] == "r-2"
+        assert shared["result"]["client_id"] == sender_id
+        # The sender's next message after its ack is the pong, not its own result.
+        await receive_type(sender, "ack")
+        await sender.send_json({"type": "ping"})
+        assert (await sender.receive_json(timeout=30))["type"] == "pong"
+
+
+async def test_every_page_is_told_how_many_peers_are_connected(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.ws_connect("/ws") as first:
+        assert (await receive_type(first, "peers"))["count"] == 1
+        async with client.ws_connect("/ws") as second:
+            assert (await receive_type(second, "hello"))["peers"] == 2
+            assert (await receive_type(first, "peers"))["count"] == 2
+        assert (await receive_type(first, "peers"))["count"] == 1
+
+
+async def test_a_frame_over_64_kib_closes_the_connection_with_1009(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.ws_connect("/ws") as ws:
+        await receive_type(ws, "hello")
+        await ws.send_str("x" * (2 * 1024 * 1024))
+        while (message := await ws.receive(timeout=30)).type != WSMsgType.CLOSE:
+            pass
+        assert message.data == WSCloseCode.MESSAGE_TOO_BIG
+
+
+async def test_a_flooding_client_gets_an_error_then_1008(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await make_client(replace(settings, rate_per_second=0.001, rate_burst=5))
+    async with client.ws_connect("/ws") as ws:
+        await receive_type(ws, "hello")
+        for n in range(10):
+            await ws.send_json({"type": "ping", "id": str(n)})
+        assert (await receive_type(ws, "error"))["name"] == "rate_limited"
+        while (message := await ws.receive(timeout=30)).type != WSMsgType.CLOSE:
+            pass
+        assert message.data == WSCloseCode.POLICY_VIOLATION

@@ -1,0 +1,133 @@
+"""`python -m server` as a user runs it: the URL line, clear failures, clean shutdown, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, WSCloseCode, WSMsgType
+
+from tests.server.test_websocket import result_message
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def run_server(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+@asynccontextmanager
+async def serving(
+    dist: Path, data_dir: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """A real server on a free port; yields the process and its URL from the printed line."""
+    process = await run_server("--port", "0", "--dist", str(dist), "--data-dir", str(data_dir))
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+    try:
+        assert line.startswith("Offload is serving http://127.0.0.1:"), line
+        yield process, line.removeprefix("Offload is serving ").strip()
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+async def failure(*args: str) -> tuple[int, str]:
+    process = await run_server(*args)
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+def assert_one_sentence(stderr: str) -> None:
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert "Traceback" not in stderr
+
+
+async def test_a_busy_port_is_one_sentence_and_exit_2(dist: Path, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, stderr = await failure(
+            "--port", port, "--dist", str(dist), "--data-dir", str(tmp_path)
+        )
+    assert code == 2
+    assert_one_sentence(stderr)
+    assert f"Port {port} on 127.0.0.1 is already in use" in stderr
+    assert "--port N" in stderr
+
+
+async def test_a_missing_site_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    code, stderr = await failure("--port", "0", "--dist", str(tmp_path / "nowhere"))
+    assert code == 2
+    assert_one_sentence(stderr)
+    assert "build.py build" in stderr
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["--port", "eighty"], ["--port", "70000"]])
+async def test_a_bad_flag_is_one_sentence_and_exit_2(args: list[str]) -> None:
+    code, stderr = await failure(*args)
+    assert code == 2
+    assert_one_sentence(stderr)
+    assert "--help" in stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_closes_sockets_with_1001_and_exits_0(
+    dist: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    async with serving(dist, tmp_path / "data") as (process, url), ClientSession() as session:
+        ws = await session.ws_connect(f"{url}ws")
+        assert (await ws.receive_json(timeout=30))["type"] == "hello"
+        await ws.send_json(result_message("before-shutdown"))
+        while (await ws.receive_json(timeout=30))["type"] != "ack":
+            pass
+        process.send_signal(sig)
+        while (message := await ws.receive(timeout=30)).type not in (
+            WSMsgType.CLOSE,
+            WSMsgType.CLOSED,
+        ):
+            pass
+        assert message.data == WSCloseCode.GOING_AWAY
+        assert await asyncio.wait_for(process.wait(), 60) == 0
+        await ws.close()
+
+
+async def test_acked_results_survive_kill_9(dist: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    ids = [f"r-{n}" for n in range(25)]
+    async with (
+        serving(dist, data) as (process, url),
+        ClientSession() as session,
+        session.ws_connect(f"{url}ws") as ws,
+    ):
+        for message_id in ids:
+            await ws.send_json(result_message(message_id))
+            while (await ws.receive_json(timeout=30)).get("id") != message_id:
+                pass
+        os.kill(process.pid, signal.SIGKILL)
+        await process.wait()
+    async with (
+        serving(dist, data) as (_, url),
+        ClientSession() as session,
+        session.get(f"{url}api/results") as response,
+    ):
+        stored = {r["id"] for r in await response.json()}
+    assert stored == set(ids)
