@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,7 +71,7 @@ def step(title: str) -> Iterator[None]:
     print(f"    done in {time.monotonic() - started:.1f} s", flush=True)
 
 
-def run(args: Sequence[str | os.PathLike[str]], **kwargs: object) -> None:
+def run(args: Sequence[object], **kwargs: object) -> None:
     """Run a command from the repository root; a failure becomes a BuildError naming it."""
     printable = " ".join(str(a) for a in args)
     try:
@@ -321,7 +321,7 @@ def serve(argv: Sequence[str]) -> None:
 
 
 def find_browser() -> str:
-    """Playwright's own Chromium when installed, else the system's; tells what to install if none."""
+    """Playwright's own Chromium if installed, else the system's; says what to install if none."""
     playwright_browsers = Path(
         os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright")
     )
@@ -354,7 +354,7 @@ def test(argv: Sequence[str]) -> None:
     env["OFFLOAD_CHROMIUM"] = "" if browser == "playwright" else browser
     bin_dir = VENV / "bin"
     tsc = NODE_MODULES / ".bin" / "tsc"
-    checks: list[tuple[str, list[str | os.PathLike[str]]]] = [
+    checks: list[tuple[str, list[object]]] = [
         ("ruff check", [bin_dir / "ruff", "check", "."]),
         ("ruff format --check", [bin_dir / "ruff", "format", "--check", "."]),
         ("mypy --strict", [bin_dir / "mypy"]),
@@ -387,9 +387,18 @@ def bench(argv: Sequence[str]) -> None:
     run([VENV_PYTHON, "-m", "bench", *argv], env=env)
 
 
-COMMANDS = {
-    "setup": lambda argv: setup(),
-    "build": lambda argv: (setup(), build()),
+def setup_command(argv: Sequence[str]) -> None:
+    setup()
+
+
+def build_command(argv: Sequence[str]) -> None:
+    setup()
+    build()
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
+    "setup": setup_command,
+    "build": build_command,
     "serve": serve,
     "test": test,
     "bench": bench,
