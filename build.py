@@ -35,6 +35,7 @@ PYODIDE_NPM = NODE_MODULES / "pyodide"
 DIST = ROOT / "dist"
 CACHE = ROOT / ".cache"
 MIN_PYTHON = (3, 12)
+PYTEST_NO_TESTS = 5
 
 # The runtime files a browser needs; the npm package also ships type declarations, source maps and
 # demo consoles, which the site does not serve.
@@ -59,6 +60,10 @@ class BuildError(Exception):
     """A step failed in a way the user can act on; the message says how."""
 
 
+class NoTestsSelected(BuildError):
+    """pytest exited with code 5: the selection matched no test."""
+
+
 # --- output ---------------------------------------------------------------------------------------
 
 
@@ -79,6 +84,8 @@ def run(args: Sequence[object], **kwargs: object) -> None:
     except FileNotFoundError as error:
         raise BuildError(f"`{args[0]}` was not found: install it and run again.") from error
     except subprocess.CalledProcessError as error:
+        if error.returncode == PYTEST_NO_TESTS and "pytest" in printable:
+            raise NoTestsSelected(printable) from error
         raise BuildError(f"`{printable}` failed with exit code {error.returncode}.") from error
 
 
@@ -354,6 +361,7 @@ def test(argv: Sequence[str]) -> None:
     env["OFFLOAD_CHROMIUM"] = "" if browser == "playwright" else browser
     bin_dir = VENV / "bin"
     tsc = NODE_MODULES / ".bin" / "tsc"
+    pytest = [VENV_PYTHON, "-m", "pytest"]
     checks: list[tuple[str, list[object]]] = [
         ("ruff check", [bin_dir / "ruff", "check", "."]),
         ("ruff format --check", [bin_dir / "ruff", "format", "--check", "."]),
@@ -362,13 +370,19 @@ def test(argv: Sequence[str]) -> None:
             (f"tsc --checkJs -p {config.relative_to(ROOT)}", [tsc, "--noEmit", "-p", config])
             for config in typescript_projects()
         ),
-        ("pytest", [VENV_PYTHON, "-m", "pytest", *argv]),
+        # Two processes: see BROWSER_FIXTURES in tests/conftest.py for why.
+        ("pytest: unit and server tests", [*pytest, "-m", "not e2e", *argv]),
+        ("pytest: end-to-end tests in Chromium", [*pytest, "-m", "e2e", *argv]),
     ]
     failed = []
     for title, command in checks:
         with step(title):
             try:
                 run(command, env=env)
+            except NoTestsSelected:
+                if not argv:  # without a selection of the user's, an empty run is a broken suite
+                    print("    FAILED: no tests were collected", flush=True)
+                    failed.append(title)
             except BuildError as error:
                 print(f"    FAILED: {error}", flush=True)
                 failed.append(title)

@@ -17,6 +17,17 @@ from playwright.sync_api import ConsoleMessage, Page
 
 from tests.support import CHROMIUM_ARGS, DIST, PageProblems, RunningServer, free_port
 
+# Playwright's sync API keeps an event loop running on the main thread for the whole session, which
+# breaks every asyncio test that runs after it in the same process. So each test that touches the
+# browser is marked `e2e`, and build.py runs `-m "not e2e"` and `-m e2e` as two pytest processes.
+BROWSER_FIXTURES = frozenset({"page", "context", "browser", "browser_type", "problems"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture(scope="session")
 def site() -> Path:
