@@ -20,7 +20,9 @@ def test_a_bad_parameter_becomes_an_error_outcome_with_type_and_message() -> Non
     assert outcome["ok"] is False
     assert outcome["name"] == "ParameterError"
     assert outcome["message"] == "primes: n must be an integer, got 'x'"
-    assert str(outcome["traceback"]).endswith("ParameterError: primes: n must be an integer, got 'x'\n")
+    assert str(outcome["traceback"]).endswith(
+        "ParameterError: primes: n must be an integer, got 'x'\n"
+    )
 
 
 def test_the_traceback_starts_at_the_task_not_at_the_bridge() -> None:
@@ -42,3 +44,27 @@ def test_keyboard_interrupt_is_reported_not_raised(monkeypatch) -> None:
 
     monkeypatch.setattr(bridge, "run_task", interrupted)
     assert bridge.run("primes", {"n": 1})["name"] == "KeyboardInterrupt"
+
+
+def test_printed_output_reaches_the_output_callback() -> None:
+    seen: list[tuple[str, str]] = []
+    outcome = bridge.run(
+        "run_code", {"code": "print('hi')\n2 + 2"}, None, lambda s, t: seen.append((s, t))
+    )
+    assert outcome == {"ok": True, "value": {"result_repr": "4"}}
+    assert seen == [("stdout", "hi\n")]
+
+
+def test_bytes_results_stay_bytes() -> None:
+    outcome = bridge.run("mandelbrot", {"width": 2, "height": 2, "max_iter": 5})
+    assert isinstance(outcome["value"], bytes)
+    assert len(outcome["value"]) == 16
+
+
+def test_tasks_lists_every_task_schema() -> None:
+    assert [task["name"] for task in bridge.tasks()] == [
+        "primes",
+        "mandelbrot",
+        "montecarlo_pi",
+        "run_code",
+    ]

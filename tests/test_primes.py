@@ -37,7 +37,9 @@ def test_known_values() -> None:
 
 def test_reports_progress_up_to_the_total() -> None:
     reports: list[tuple[int, int]] = []
-    count_primes(1_000_000, TaskContext(lambda done, total: reports.append((done, total)), min_interval=0))
+    count_primes(
+        1_000_000, TaskContext(lambda done, total: reports.append((done, total)), min_interval=0)
+    )
     assert len(reports) > 10
     assert reports[-1] == (999_999, 999_999)
     assert [done for done, _ in reports] == sorted(done for done, _ in reports)
@@ -54,7 +56,9 @@ def test_reports_progress_up_to_the_total() -> None:
         ({"n": 10, "m": 3}, "unknown parameter 'm'; it takes n"),
     ],
 )
-def test_bad_parameters_are_refused_with_a_clear_message(params: dict[str, object], message: str) -> None:
+def test_bad_parameters_are_refused_with_a_clear_message(
+    params: dict[str, object], message: str
+) -> None:
     with pytest.raises(ParameterError, match=message):
         run_task("primes", params)
 

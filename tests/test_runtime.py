@@ -43,3 +43,26 @@ def test_check_cancelled_raises_once_the_caller_asks() -> None:
     cancelled = True
     with pytest.raises(TaskCancelled):
         ctx.check_cancelled()
+
+
+def test_output_is_sent_at_once_then_batched_until_the_interval_passes() -> None:
+    clock = FakeClock()
+    seen: list[tuple[str, str]] = []
+    ctx = TaskContext(on_output=lambda s, t: seen.append((s, t)), min_interval=1.0, clock=clock)
+    stream = ctx.output_stream("stdout")
+    stream.write("a\n")
+    stream.write("b\n")
+    stream.write("c\n")
+    assert seen == [("stdout", "a\n")]
+    clock.now = 1.0
+    stream.write("d\n")
+    assert seen == [("stdout", "a\n"), ("stdout", "b\nc\nd\n")]
+    stream.write("e")
+    stream.flush()
+    assert seen[-1] == ("stdout", "e")
+
+
+def test_output_without_a_sink_is_discarded() -> None:
+    stream = TaskContext().output_stream("stderr")
+    assert stream.write("nobody listens") == 14
+    stream.flush()

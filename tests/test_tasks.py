@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from offload.params import ParameterError
-from offload.tasks import TASKS, UnknownTaskError, run_task
+from offload.tasks import TASKS, UnknownTaskError, describe, run_task
 
 
 def test_an_unknown_task_name_lists_the_known_ones() -> None:
@@ -21,3 +23,31 @@ def test_params_must_be_a_mapping() -> None:
 def test_every_task_has_a_summary() -> None:
     assert TASKS
     assert all(task.summary and task.name == name for name, task in TASKS.items())
+
+
+def test_the_tasks_are_primes_mandelbrot_montecarlo_pi_and_run_code() -> None:
+    assert list(TASKS) == ["primes", "mandelbrot", "montecarlo_pi", "run_code"]
+
+
+def test_describe_gives_each_task_its_params_and_defaults_as_plain_values() -> None:
+    schema = describe()
+    assert json.loads(json.dumps(schema)) == schema  # JSON-able: it crosses to the page
+    by_name = {task["name"]: task for task in schema}
+    assert by_name["mandelbrot"]["returns"] == "bytes"
+    assert by_name["primes"]["params"] == [
+        {
+            "name": "n",
+            "kind": "integer",
+            "description": "count the primes up to n",
+            "default": 2_000_000,
+            "required": True,
+            "minimum": 0,
+            "maximum": 1_000_000_000,
+        }
+    ]
+    assert by_name["run_code"]["defaults"] == {"code": TASKS["run_code"].params[0].default}
+
+
+def test_every_required_parameter_has_a_default_for_the_form() -> None:
+    for task in TASKS.values():
+        assert all(p.default is not None for p in task.params if p.required), task.name

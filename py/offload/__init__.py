@@ -1,4 +1,4 @@
-"""Offload's compute core: pure-Python tasks that run natively and, unchanged, in a Pyodide worker."""
+"""Offload's compute core: pure-Python tasks that run natively and, unchanged, in Pyodide."""
 
 from __future__ import annotations
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Mapping
 
-from offload.runtime import TaskContext
+from offload.runtime import OutputSink, TaskContext
+from offload.tasks import describe as describe_tasks
 from offload.tasks import run_task
+from offload.tasks.run_code import FILENAME as USER_CODE
 
 #: {"ok": True, "value": dict | bytes} or {"ok": False, "name", "message", "traceback"}.
 Outcome = dict[str, object]
@@ -21,13 +23,26 @@ def run(
     name: str,
     params: Mapping[str, object],
     on_progress: Callable[[int, int], None] | None = None,
+    on_output: OutputSink | None = None,
 ) -> Outcome:
-    """Run task `name`; never raises, even for KeyboardInterrupt (how Pyodide delivers a cancel)."""
+    """Run task `name`; never raises, even for KeyboardInterrupt (how Pyodide delivers a cancel).
+
+    Args:
+        name: the task's name in offload.tasks.TASKS.
+        params: its parameters (plain values).
+        on_progress: receives (done, total), throttled.
+        on_output: receives (stream, text) batches of what the task prints.
+    """
     try:
-        value = run_task(name, params, TaskContext(on_progress))
-    except BaseException as error:  # noqa: BLE001 - every outcome must reach the page
+        value = run_task(name, params, TaskContext(on_progress, on_output=on_output))
+    except BaseException as error:
         return describe(error)
     return {"ok": True, "value": value}
+
+
+def tasks() -> list[dict[str, object]]:
+    """The schema of every task (name, summary, params, defaults), for the worker's `ready`."""
+    return describe_tasks()
 
 
 def describe(error: BaseException) -> Outcome:
@@ -40,6 +55,10 @@ def describe(error: BaseException) -> Outcome:
             skip += 1
         else:
             break
+    # In a person's own code (run_code), their code is where the story starts.
+    user = next((i for i, frame in enumerate(frames) if frame.filename == USER_CODE), None)
+    if user is not None:
+        skip = user
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames[skip:])]
     lines += traceback.format_exception_only(error)
     return {

@@ -92,3 +92,143 @@ def text(task: str, params: Mapping[str, object], name: str, *, max_length: int)
             f"{task}: {name} is {len(value):_} characters long; the limit is {max_length:_}"
         )
     return value
+
+
+# --- declared parameters --------------------------------------------------------------------------
+# A task declares its parameters once, as the objects below; the same objects validate a request
+# (`read`) and describe the task to the page (`schema`), so the form and the checks cannot drift.
+
+
+class Param:
+    """A named parameter with a description and a suggested value.
+
+    Args:
+        name: the key in the parameter mapping.
+        description: one line for a person filling in a form.
+        default: the suggested value (the page's initial value); used when `required` is False and
+            the parameter is missing.
+        required: whether a request must give the parameter.
+    """
+
+    kind = "value"
+
+    def __init__(self, name: str, description: str, default: object, *, required: bool) -> None:
+        self.name = name
+        self.description = description
+        self.default = default
+        self.required = required
+
+    def schema(self) -> dict[str, object]:
+        """The parameter as plain values, for a page to build a form from."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "description": self.description,
+            "default": self.default,
+            "required": self.required,
+        }
+
+
+class _BoundedParam[T: (int, float)](Param):
+    """A number within [minimum, maximum]; a subclass names the check (`integer` or `number`)."""
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        default: T,
+        *,
+        minimum: T,
+        maximum: T,
+        required: bool = True,
+    ) -> None:
+        super().__init__(name, description, default, required=required)
+        self.minimum: T = minimum
+        self.maximum: T = maximum
+        self.fallback: T | None = None if required else default
+
+    @staticmethod
+    def check(
+        task: str,
+        params: Mapping[str, object],
+        name: str,
+        *,
+        minimum: T,
+        maximum: T,
+        default: T | None,
+    ) -> T:
+        raise NotImplementedError
+
+    def read(self, task: str, params: Mapping[str, object]) -> T:
+        """The value in `params`, checked by the subclass's `check`."""
+        bounds = {"minimum": self.minimum, "maximum": self.maximum}
+        return self.check(task, params, self.name, **bounds, default=self.fallback)
+
+    def schema(self) -> dict[str, object]:
+        return {**super().schema(), "minimum": self.minimum, "maximum": self.maximum}
+
+
+class IntParam(_BoundedParam[int]):
+    """An integer within [minimum, maximum] (see `integer`)."""
+
+    kind = "integer"
+    check = staticmethod(integer)
+
+
+class NumberParam(_BoundedParam[float]):
+    """A finite real number within [minimum, maximum] (see `number`)."""
+
+    kind = "number"
+    check = staticmethod(number)
+
+
+class TextParam(Param):
+    """A string of at most `max_length` characters (always required)."""
+
+    kind = "string"
+
+    def __init__(self, name: str, description: str, default: str, *, max_length: int) -> None:
+        super().__init__(name, description, default, required=True)
+        self.max_length = max_length
+
+    def read(self, task: str, params: Mapping[str, object]) -> str:
+        """The value in `params`, checked (see `text`)."""
+        return text(task, params, self.name, max_length=self.max_length)
+
+    def schema(self) -> dict[str, object]:
+        return {**super().schema(), "max_length": self.max_length}
+
+
+class RangeParam(Param):
+    """An optional half-open range [start, stop) of integers, given as a two-item list."""
+
+    kind = "range"
+
+    def __init__(self, name: str, description: str) -> None:
+        super().__init__(name, description, None, required=False)
+
+    def read(
+        self, task: str, params: Mapping[str, object], *, limit: int
+    ) -> tuple[int, int] | None:
+        """The range in `params` (None when absent), with 0 <= start < stop <= limit.
+
+        Raises:
+            ParameterError: not a list of two integers, or not a non-empty range within limit.
+        """
+        value = params.get(self.name)
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise ParameterError(f"{task}: {self.name} must be a list [start, stop], got {value!r}")
+        first, second = f"{self.name}[0]", f"{self.name}[1]"
+        pair = {first: value[0], second: value[1]}
+        start = integer(task, pair, first, minimum=0, maximum=limit - 1)
+        stop = integer(task, pair, second, minimum=start + 1, maximum=limit)
+        return start, stop
+
+
+def reject_unknown_params(
+    task: str, params: Mapping[str, object], declared: Collection[Param]
+) -> None:
+    """`reject_unknown` for declared parameters."""
+    reject_unknown(task, params, {param.name for param in declared})

@@ -1,21 +1,30 @@
 """What a running task may use: throttled progress reports and a cancellation check.
 
 Tasks take a `TaskContext` and call `ctx.progress(done, total)` as often as they like; the context
-forwards at most one report per `min_interval` seconds (plus the final one), so reporting never costs
-measurable compute even when a task reports every few microseconds. In a Pyodide worker,
+forwards at most one report per `min_interval` seconds (plus the final one), so reporting never
+costs measurable compute even when a task reports every few microseconds. In a Pyodide worker,
 cancellation arrives as `KeyboardInterrupt` through the interrupt buffer and needs no help from the
 task; natively, a caller may pass `is_cancelled` and the task's `ctx.check_cancelled()` raises.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 
 #: Receives (done, total) in the task's own units (numbers checked, rows drawn, samples taken).
 ProgressSink = Callable[[int, int], None]
+#: Receives (stream, text): stream is "stdout" or "stderr", text a batch of what was written.
+OutputSink = Callable[[str, str], None]
 
 DEFAULT_MIN_INTERVAL = 1 / 30  # ~30 reports a second is smooth for a progress bar
+# Output is held back at most this long (while the task keeps running Python) or this large, so a
+# `print` in a tight loop costs a string append, not a message to the page per line.
+MAX_PENDING_OUTPUT = 64 * 1024
+# Past this much output a run's further output is dropped (once, with a note): a runaway print loop
+# must not flood the page's memory.
+MAX_OUTPUT = 2_000_000
 
 
 class TaskCancelled(Exception):
@@ -27,7 +36,10 @@ class TaskContext:
 
     Args:
         on_progress: called with (done, total); None discards progress.
-        min_interval: the least time between two forwarded reports, in seconds.
+        on_output: called with (stream, text) for output written to `output_stream`s; None
+            discards it.
+        min_interval: the least time between two forwarded reports (and output batches), in
+            seconds.
         is_cancelled: polled by `check_cancelled`; None means never cancelled.
         clock: a monotonic clock in seconds (tests pass a fake one).
     """
@@ -36,11 +48,14 @@ class TaskContext:
         self,
         on_progress: ProgressSink | None = None,
         *,
+        on_output: OutputSink | None = None,
         min_interval: float = DEFAULT_MIN_INTERVAL,
         is_cancelled: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._on_progress = on_progress
+        self._on_output = on_output
+        self._output_left = MAX_OUTPUT
         self._min_interval = min_interval
         self._is_cancelled = is_cancelled
         self._clock = clock
@@ -48,7 +63,7 @@ class TaskContext:
         self.reports_sent = 0
 
     def progress(self, done: int, total: int) -> None:
-        """Report that `done` of `total` units are finished (throttled; the last one always goes)."""
+        """Report that `done` of `total` units are done (throttled; the last one always goes)."""
         if self._on_progress is None:
             return
         now = self._clock()
@@ -66,6 +81,67 @@ class TaskContext:
         """
         if self._is_cancelled is not None and self._is_cancelled():
             raise TaskCancelled("the task was cancelled")
+
+    def output_stream(self, stream: str) -> OutputStream:
+        """A text file whose writes reach `on_output` in (stream, text) batches."""
+        return OutputStream(self, stream)
+
+    def _emit(self, stream: str, text: str) -> None:
+        if self._on_output is None or self._output_left <= 0:
+            return
+        if len(text) > self._output_left:
+            text = (
+                text[: self._output_left] + "\n[output truncated: more than 2,000,000 characters]\n"
+            )
+        self._output_left -= len(text)
+        self._on_output(stream, text)
+
+
+class OutputStream(io.TextIOBase):
+    """A write-only text stream that forwards its text in batches, for `sys.stdout` replacement.
+
+    A write that completes a line is forwarded at once when `min_interval` has passed since the
+    last batch (so the first line of a burst shows immediately); otherwise it waits for a later
+    write, for `flush()`, or for the buffer to pass MAX_PENDING_OUTPUT characters.
+    The runner must `flush()` when the task ends.
+    """
+
+    def __init__(self, ctx: TaskContext, stream: str) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._stream = stream
+        self._pending: list[str] = []
+        self._pending_size = 0
+        self._last_flush = -float("inf")
+
+    @property
+    def name(self) -> str:
+        return f"<{self._stream}>"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if text:
+            self._pending.append(text)
+            self._pending_size += len(text)
+            now = self._ctx._clock()
+            # Whole lines only: `print` writes the text and its "\n" separately.
+            if (
+                "\n" in text and now - self._last_flush >= self._ctx._min_interval
+            ) or self._pending_size >= MAX_PENDING_OUTPUT:
+                self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            self._last_flush = self._ctx._clock()
+            self._ctx._emit(self._stream, text)
 
 
 #: A context that reports nothing and is never cancelled.

@@ -1,17 +1,18 @@
 """The registry of named tasks: what the worker (and anything else) can run by name.
 
 Each task is a plain function over plain values in its own module, plus a `run(params, ctx)`
-adapter that validates a parameter mapping. `run_task` is the single entry point the worker calls.
+adapter that validates a parameter mapping against the module's declared `PARAMS`. `run_task` is
+the single entry point the worker calls; `describe` tells a page what it can ask for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from offload.params import ParameterError
+from offload.params import Param, ParameterError
 from offload.runtime import SILENT, TaskContext
-from offload.tasks import primes
+from offload.tasks import mandelbrot, montecarlo, primes, run_code
 
 #: What a task returns: a JSON-able dict, or raw bytes (moved to the page as a transferable buffer).
 TaskResult = dict[str, object] | bytes
@@ -23,19 +24,61 @@ class UnknownTaskError(ValueError):
 
 @dataclass(frozen=True)
 class Task:
-    """A named task and the function that runs it on a parameter mapping."""
+    """A named task, its declared parameters and the function that runs it on a mapping."""
 
     name: str
     summary: str
+    params: Sequence[Param]
     run: Callable[[Mapping[str, object], TaskContext], Mapping[str, object] | bytes]
+    #: "bytes" when the task returns raw bytes (an ArrayBuffer in the page), else "object".
+    returns: str = "object"
+
+    @property
+    def defaults(self) -> dict[str, object]:
+        """Suggested values for every parameter that has one: a complete, valid request."""
+        return {p.name: p.default for p in self.params if p.default is not None}
+
+    def schema(self) -> dict[str, object]:
+        """The task as plain values, for a page to build its form from."""
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "returns": self.returns,
+            "params": [param.schema() for param in self.params],
+            "defaults": self.defaults,
+        }
 
 
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
-        Task("primes", "count the primes up to n (segmented sieve)", primes.run),
+        Task("primes", "count the primes up to n (segmented sieve)", primes.PARAMS, primes.run),
+        Task(
+            "mandelbrot",
+            "draw the Mandelbrot set as RGBA pixels (whole, or a band of rows)",
+            mandelbrot.PARAMS,
+            mandelbrot.run,
+            returns="bytes",
+        ),
+        Task(
+            "montecarlo_pi",
+            "estimate pi from seeded random points in the unit square",
+            montecarlo.PARAMS,
+            montecarlo.run,
+        ),
+        Task(
+            "run_code",
+            "run your own Python; what it prints is streamed",
+            run_code.PARAMS,
+            run_code.run,
+        ),
     )
 }
+
+
+def describe() -> list[dict[str, object]]:
+    """Every task's schema, in registry order."""
+    return [task.schema() for task in TASKS.values()]
 
 
 def run_task(name: str, params: Mapping[str, object], ctx: TaskContext = SILENT) -> TaskResult:

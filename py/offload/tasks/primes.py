@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from offload.params import integer, reject_unknown
+from offload.params import IntParam, reject_unknown_params
 from offload.runtime import SILENT, TaskContext
 
 MAX_N = 1_000_000_000  # ~7 s natively; memory stays small because the sieve is segmented
 SEGMENT = 1 << 16  # a segment fits in cache and gives ~30 progress points per million
+
+N = IntParam("n", "count the primes up to n", 2_000_000, minimum=0, maximum=MAX_N)
+PARAMS = (N,)
 
 
 def count_primes(n: int, ctx: TaskContext = SILENT) -> int:
@@ -45,6 +48,6 @@ def count_primes(n: int, ctx: TaskContext = SILENT) -> int:
 
 def run(params: Mapping[str, object], ctx: TaskContext) -> dict[str, int]:
     """Task adapter: `{n}` -> `{count}`."""
-    reject_unknown("primes", params, {"n"})
-    n = integer("primes", params, "n", minimum=0, maximum=MAX_N)
+    reject_unknown_params("primes", params, PARAMS)
+    n = N.read("primes", params)
     return {"count": count_primes(n, ctx)}
