@@ -1,13 +1,29 @@
-// The page's entry point: starts the Python worker and the server connection, wires the controls.
+// The page's entry point: builds the parts (frame meter, chart, form, runner, socket panel) and
+// connects them to the Python workers and to the server. Each part lives in its own module.
 
 import { PythonWorker } from "./worker/client.js";
-import { SocketClient } from "./socket.js";
+import { SocketClient, newId } from "./socket.js";
+import { FrameMeter } from "./frame-meter.js";
+import { animate } from "./motion.js";
+import { attachProbe } from "./latency-probe.js";
+import { TimelineChart } from "./timeline-chart.js";
+import { TaskForm } from "./task-form.js";
+import { ResultView } from "./result-view.js";
+import { RunController } from "./run-controller.js";
+import { SocketPanel } from "./socket-panel.js";
 
-/** @param {string} id */
+/** @typedef {import("./run-controller.js").RunRecord} RunRecord */
+/** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @returns {T}
+ */
 function element(id) {
   const found = document.getElementById(id);
   if (!found) throw new Error(`The page has no #${id}`);
-  return found;
+  return /** @type {T} */ (found);
 }
 
 /** @param {HTMLElement} target @param {string} state @param {string} text */
@@ -16,53 +32,146 @@ function show(target, state, text) {
   target.textContent = text;
 }
 
-async function startWorker() {
+// --- the main thread's own health: animation, frame meter, chart, click probe ---------------------
+
+const meter = new FrameMeter();
+meter.start();
+animate(element("js-ball"));
+new TimelineChart(element("timeline"), () => meter.frames);
+setInterval(() => {
+  element("fps").textContent = String(meter.fps());
+  element("long-tasks").textContent = String(meter.longTasks);
+}, 250);
+attachProbe(element("probe"), element("probe-count"), element("probe-delay"));
+
+const isolated = globalThis.crossOriginIsolated;
+show(element("isolation"), isolated ? "ready" : "failed", isolated ? "cross-origin isolated" : "not isolated");
+element("isolation-note").textContent = isolated
+  ? "The page is cross-origin isolated, so Cancel interrupts Python at once through shared memory."
+  : "The page is not cross-origin isolated (COOP/COEP headers missing), so Cancel has to restart the worker.";
+
+// --- the server connection ------------------------------------------------------------------------
+
+const panel = new SocketPanel({
+  state: element("socket-state"),
+  chip: element("socket-chip"),
+  version: element("server-version"),
+  peers: element("peers"),
+  handshake: element("handshake-text"),
+  log: element("frame-log"),
+  shared: element("shared-results"),
+});
+
+const socket = new SocketClient({
+  onState: (state, detail) => panel.showState(state, detail),
+  onFrame: (frame) => panel.logFrame(frame),
+  onMessage: (message) => {
+    switch (message.type) {
+      case "hello":
+        panel.showHello(message);
+        break;
+      case "peers":
+        panel.showPeers(Number(message.count));
+        break;
+      case "peer_result":
+        panel.addShared(/** @type {any} */ (message).result, false);
+        break;
+      default:
+        break; // acks are the socket client's business; other kinds are shown in the frame log
+    }
+  },
+});
+socket.connect();
+
+fetch("/api/results?limit=10")
+  .then((response) => (response.ok ? response.json() : []))
+  .then((/** @type {any[]} */ results) => {
+    for (const result of results.reverse()) panel.addShared(result, result.client_id === socket.clientId);
+  })
+  .catch(() => {}); // history is a nicety: with the server down the page still computes
+
+/**
+ * What a result looks like on the wire: images are summarized, the server stores JSON.
+ * @param {RunRecord} record
+ */
+function shareableResult(record) {
+  return record.value instanceof ArrayBuffer ? { bytes: record.value.byteLength } : record.value;
+}
+
+/** @param {RunRecord} record */
+function onFinished(record) {
+  const row = document.createElement("tr");
+  const cells = [
+    record.task,
+    record.where === "main" ? "main thread" : "worker",
+    `${(record.durationMs / 1000).toFixed(2)} s${record.ok ? "" : " (failed)"}`,
+    `${record.stats.longestGap.toFixed(0)} ms`,
+  ];
+  for (const text of cells) {
+    const cell = document.createElement("td");
+    cell.textContent = text;
+    row.append(cell);
+  }
+  row.className = record.where;
+  element("runs").prepend(row);
+  if (!record.ok) return;
+  const message = {
+    type: "result",
+    id: newId(),
+    task: record.task,
+    params: record.params,
+    result: shareableResult(record),
+    duration_ms: record.durationMs,
+  };
+  // Kept and resent by the socket client until the server acknowledges it, across reconnects.
+  socket
+    .sendReliable(message)
+    .then(() => panel.addShared({ ...message, client_id: socket.clientId ?? "" }, true))
+    .catch(() => {});
+}
+
+// --- Python in the worker -------------------------------------------------------------------------
+
+async function startWorkers() {
   const status = element("worker-status");
-  const button = /** @type {HTMLButtonElement} */ (element("run-primes"));
-  const output = element("primes-result");
   try {
     const worker = await PythonWorker.start();
     const info = /** @type {import("./worker/protocol.js").ReadyReply} */ (worker.info);
     show(status, "ready", "ready");
     element("python-version").textContent = `Python ${info.python} (Pyodide ${info.pyodide})`;
     element("load-time").textContent = `${(info.timings.total / 1000).toFixed(2)} s`;
-    button.disabled = false;
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      output.textContent = "counting…";
-      const started = performance.now();
-      try {
-        const { count } = await worker.run("primes", { n: 2_000_000 }).result;
-        const ms = performance.now() - started;
-        output.textContent = `${count.toLocaleString("en")} primes (${ms.toFixed(0)} ms)`;
-      } catch (error) {
-        output.textContent = `${/** @type {Error} */ (error).message}`;
-      } finally {
-        button.disabled = false;
-      }
+    const form = new TaskForm(
+      {
+        select: element("task"),
+        params: element("params"),
+        summary: element("task-summary"),
+        error: element("form-error"),
+        onChange: (task) => {
+          element("pool-size").closest(".field")?.toggleAttribute("hidden", task.returns !== "bytes");
+        },
+      },
+      /** @type {TaskSchema[]} */ (/** @type {any} */ (info).tasks),
+    );
+    const controller = new RunController({
+      form,
+      meter,
+      view: new ResultView({ result: element("result"), image: element("image"), traceback: element("traceback") }),
+      workers: () => ({
+        run: (task, params, hooks) => {
+          const job = worker.run(task, params, hooks);
+          return { result: job.result, cancel: () => /** @type {any} */ (job).cancel?.() };
+        },
+      }),
+      buttons: { main: element("run-main"), worker: element("run-worker"), cancel: element("cancel") },
+      progress: element("progress"),
+      progressLabel: element("progress-label"),
+      lastGap: element("last-gap"),
+      onFinished,
     });
+    controller.enable();
   } catch (error) {
     show(status, "failed", `failed: ${/** @type {Error} */ (error).message}`);
   }
 }
 
-function connectSocket() {
-  const state = element("socket-state");
-  const version = element("server-version");
-  const url = new URL("/ws", location.href);
-  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new SocketClient({
-    url: url.href,
-    onState: (name, detail) => {
-      const extra = detail?.code ? ` (code ${detail.code}${detail.meaning ? `: ${detail.meaning}` : ""})` : "";
-      show(state, name, `${name}${extra}`);
-    },
-    onMessage: (message) => {
-      if (message.type === "hello") version.textContent = `Offload server ${message.server_version ?? message.version ?? "?"}`;
-    },
-  });
-  socket.connect();
-}
-
-startWorker();
-connectSocket();
+startWorkers();

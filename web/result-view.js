@@ -1,0 +1,115 @@
+// Shows what a run produced: a sentence for each task's value, the Mandelbrot image drawn band by
+// band as the pool delivers it, streamed output, and Python errors with their traceback.
+
+/**
+ * @param {number} value
+ * @param {number} [digits]
+ */
+const format = (value, digits = 0) =>
+  value.toLocaleString("en", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/**
+ * One line describing a task's value.
+ * @param {string} task
+ * @param {Record<string, unknown>} params
+ * @param {any} value
+ * @returns {string}
+ */
+export function describeValue(task, params, value) {
+  switch (task) {
+    case "primes":
+      return `${format(value.count)} primes up to ${format(Number(params.n))}`;
+    case "montecarlo_pi":
+      return `π ≈ ${format(value.estimate, 6)} (${format(value.inside)} of ${format(value.samples)} points inside the quarter circle)`;
+    case "mandelbrot":
+      return `${format(Number(params.width))} × ${format(Number(params.height))} pixels (${format(value.byteLength)} bytes, moved from the worker without copying)`;
+    case "run_code":
+      return value?.result == null ? "Your code ran." : `Your code returned ${value.result}`;
+    default:
+      return JSON.stringify(value);
+  }
+}
+
+export class ResultView {
+  /**
+   * @param {{result: HTMLElement, image: HTMLCanvasElement, traceback: HTMLElement}} elements
+   */
+  constructor({ result, image, traceback }) {
+    this.result = result;
+    this.image = image;
+    this.traceback = traceback;
+    this.context = /** @type {CanvasRenderingContext2D} */ (image.getContext("2d"));
+    /** @type {HTMLPreElement | null} */
+    this.output = null;
+  }
+
+  /** @param {string} text */
+  status(text) {
+    this.result.replaceChildren(paragraph(text));
+    this.traceback.hidden = true;
+    this.output = null;
+  }
+
+  /**
+   * Get the canvas ready for an image of this size (hidden for every other task).
+   * @param {number | null} width @param {number | null} height
+   */
+  prepareImage(width, height) {
+    this.image.hidden = width === null;
+    if (width !== null && height !== null) {
+      this.image.width = width;
+      this.image.height = height;
+      this.context.clearRect(0, 0, width, height);
+    }
+  }
+
+  /**
+   * Paint rows [start, start + bytes / (4 * width)) of the image.
+   * @param {number} startRow @param {ArrayBuffer} rgba
+   */
+  drawBand(startRow, rgba) {
+    const width = this.image.width;
+    const rows = rgba.byteLength / (4 * width);
+    if (rows < 1) return;
+    this.context.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, rows), 0, startRow);
+  }
+
+  /** Text a running task printed, appended as it arrives. @param {string} text */
+  appendOutput(text) {
+    if (!this.output) {
+      this.output = document.createElement("pre");
+      this.output.className = "stdout";
+      this.output.setAttribute("aria-label", "What the code printed");
+      this.result.append(this.output);
+    }
+    this.output.textContent += text;
+  }
+
+  /** @param {string} text */
+  done(text) {
+    const line = paragraph(text);
+    line.className = "ok";
+    this.result.prepend(line);
+    this.result.querySelector("p.muted")?.remove();
+  }
+
+  /**
+   * @param {Error & {type?: string, traceback?: string}} error
+   * @param {string} [advice]
+   */
+  fail(error, advice) {
+    const line = paragraph(`${error.type ?? error.name}: ${error.message}${advice ? ` — ${advice}` : ""}`);
+    line.className = "bad";
+    this.result.querySelector("p.muted")?.remove();
+    this.result.prepend(line);
+    this.traceback.hidden = !error.traceback;
+    this.traceback.textContent = error.traceback ?? "";
+  }
+}
+
+/** @param {string} text */
+function paragraph(text) {
+  const p = document.createElement("p");
+  p.textContent = text;
+  return p;
+}

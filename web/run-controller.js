@@ -1,0 +1,155 @@
+// Runs the selected task on the main thread or in the worker, and keeps the controls, the progress
+// bar, the frame meter and the results in step with it. Cancel is enabled only while a run is on.
+
+import { nextFrame } from "./frame-meter.js";
+import { loadMainThreadPython, runOnMainThread } from "./main-thread-python.js";
+import { describeValue } from "./result-view.js";
+
+/** @typedef {import("./frame-meter.js").FrameMeter} FrameMeter */
+/** @typedef {import("./frame-meter.js").RunStats} RunStats */
+/** @typedef {import("./result-view.js").ResultView} ResultView */
+/** @typedef {import("./task-form.js").TaskForm} TaskForm */
+
+/**
+ * How the page runs a task in workers; main.js supplies it (a pool, or one worker).
+ * @typedef {object} WorkerRunner
+ * @property {(task: string, params: Record<string, unknown>, hooks: RunHooks) => {result: Promise<unknown>, cancel: () => void}} run
+ */
+
+/**
+ * @typedef {object} RunHooks
+ * @property {(done: number, total: number) => void} onProgress
+ * @property {(text: string) => void} onStdout
+ * @property {(startRow: number, rgba: ArrayBuffer) => void} onBand
+ */
+
+/**
+ * A finished run, for the runs table and the server.
+ * @typedef {{task: string, params: Record<string, unknown>, where: "main" | "worker",
+ *            ok: boolean, value: unknown, durationMs: number, stats: RunStats}} RunRecord
+ */
+
+export class RunController {
+  /**
+   * @param {{form: TaskForm, meter: FrameMeter, view: ResultView, workers: () => WorkerRunner,
+   *          buttons: {main: HTMLButtonElement, worker: HTMLButtonElement, cancel: HTMLButtonElement},
+   *          progress: HTMLProgressElement, progressLabel: HTMLElement, lastGap: HTMLElement,
+   *          onFinished: (record: RunRecord) => void}} parts
+   */
+  constructor(parts) {
+    this.parts = parts;
+    /** @type {(() => void) | null} */
+    this.cancelCurrent = null;
+    /** @type {number | null} when Cancel was clicked during a main-thread run */
+    this.cancelClickedAt = null;
+    parts.buttons.main.addEventListener("click", () => this.start("main"));
+    parts.buttons.worker.addEventListener("click", () => this.start("worker"));
+    parts.buttons.cancel.addEventListener("click", (event) => this.cancel(event.timeStamp));
+  }
+
+  /** Enable the run buttons once a worker is ready. */
+  enable() {
+    this.setRunning(false);
+  }
+
+  /** @param {boolean} running */
+  setRunning(running) {
+    const { main, worker, cancel } = this.parts.buttons;
+    main.disabled = running;
+    worker.disabled = running;
+    cancel.disabled = !running;
+  }
+
+  /** @param {number} clickedAt */
+  cancel(clickedAt) {
+    if (this.cancelCurrent) {
+      this.parts.progressLabel.textContent = "Cancelling…";
+      this.cancelCurrent();
+    } else {
+      this.cancelClickedAt = clickedAt;
+    }
+  }
+
+  /** @param {number} done @param {number} total */
+  showProgress(done, total) {
+    const fraction = total > 0 ? done / total : 0;
+    this.parts.progress.value = fraction;
+    this.parts.progressLabel.textContent = `${(fraction * 100).toFixed(0)} %`;
+  }
+
+  /** @param {"main" | "worker"} where */
+  async start(where) {
+    const { form, meter, view } = this.parts;
+    const task = form.task;
+    const params = form.values();
+    if (!params) return;
+    this.setRunning(true);
+    this.showProgress(0, 1);
+    this.cancelClickedAt = null;
+    const isImage = task.returns === "bytes";
+    view.prepareImage(isImage ? Number(params.width) : null, isImage ? Number(params.height) : null);
+    const hooks = {
+      onProgress: (/** @type {number} */ done, /** @type {number} */ total) => this.showProgress(done, total),
+      onStdout: (/** @type {string} */ text) => view.appendOutput(text),
+      onBand: (/** @type {number} */ row, /** @type {ArrayBuffer} */ rgba) => view.drawBand(row, rgba),
+    };
+    if (where === "main") {
+      view.status("Loading Python on the main thread (the first time only)…");
+      await loadMainThreadPython();
+    }
+    view.status(where === "main" ? "Running on the main thread — the page is frozen until it ends." : "Running in the worker — the page stays responsive.");
+    // Let the status paint before a main-thread run takes the thread away.
+    await nextFrame();
+    meter.beginRun(where);
+    const started = performance.now();
+    /** @type {unknown} */
+    let value = null;
+    let ok = false;
+    try {
+      if (where === "main") {
+        value = await runOnMainThread(task.name, params, hooks.onProgress);
+      } else {
+        const job = this.parts.workers().run(task.name, params, hooks);
+        this.cancelCurrent = job.cancel;
+        value = await job.result;
+      }
+      ok = true;
+      const durationMs = performance.now() - started;
+      if (value instanceof ArrayBuffer) view.drawBand(0, value);
+      view.done(`${describeValue(task.name, params, value)} — ${(durationMs / 1000).toFixed(2)} s ${where === "main" ? "on the main thread" : "in the worker"}.`);
+      this.showProgress(1, 1);
+    } catch (error) {
+      const failure = /** @type {Error & {type?: string, traceback?: string}} */ (error);
+      view.fail(failure, advice(failure));
+      this.parts.progressLabel.textContent = failure.name === "CancelledError" ? "Cancelled" : "Failed";
+    } finally {
+      this.cancelCurrent = null;
+    }
+    const durationMs = performance.now() - started;
+    const stats = await meter.endRun();
+    this.parts.lastGap.textContent = `${stats.longestGap.toFixed(0)} ms (${where === "main" ? "main thread" : "worker"})`;
+    this.parts.lastGap.dataset.ms = stats.longestGap.toFixed(1);
+    if (where === "main" && this.cancelClickedAt !== null) {
+      view.status(`Cancel was clicked during the run but could only be handled after it ended, ${(performance.now() - this.cancelClickedAt).toFixed(0)} ms later: a busy main thread cannot be interrupted.`);
+    }
+    this.setRunning(false);
+    this.parts.onFinished({ task: task.name, params, where, ok, value, durationMs, stats });
+  }
+}
+
+/**
+ * What to do about a failure, in words.
+ * @param {Error & {type?: string}} error
+ */
+function advice(error) {
+  switch (error.name) {
+    case "CancelledError":
+      return "the run was stopped; the worker is ready for the next one.";
+    case "WorkerCrashedError":
+      return "the worker died and was replaced; run again.";
+    case "TimeoutError":
+      return "the run took longer than its time limit.";
+    default:
+      return error.type === "ParameterError" ? "fix the parameter and run again." : "";
+  }
+}

@@ -1,0 +1,93 @@
+// The socket panel: the connection's state and close codes, the handshake the server saw, a live
+// log of frames both ways, how many pages are connected and the results they share.
+
+/** @typedef {import("./socket.js").SocketState} SocketState */
+/** @typedef {import("./socket.js").StateDetail} StateDetail */
+/** @typedef {import("./socket.js").FrameInfo} FrameInfo */
+/** @typedef {import("./socket.js").Message} Message */
+
+const MAX_LOG_ROWS = 100;
+const MAX_SHARED = 20;
+
+export class SocketPanel {
+  /**
+   * @param {{state: HTMLElement, chip: HTMLElement, version: HTMLElement, peers: HTMLElement,
+   *          handshake: HTMLElement, log: HTMLElement, shared: HTMLElement}} elements
+   */
+  constructor(elements) {
+    this.elements = elements;
+    this.started = performance.now();
+  }
+
+  /** @param {SocketState} state @param {StateDetail} detail */
+  showState(state, detail) {
+    let text = state;
+    if (detail.code) text += ` — closed with ${detail.code}${detail.meaning ? ` (${detail.meaning})` : ""}`;
+    if (state === "reconnecting" && detail.delayMs !== undefined) {
+      text += `, attempt ${detail.attempt ?? 1} in ${(detail.delayMs / 1000).toFixed(1)} s`;
+    }
+    for (const target of [this.elements.state, this.elements.chip]) {
+      target.dataset.state = state;
+      target.textContent = target === this.elements.chip ? state : text;
+    }
+  }
+
+  /** @param {FrameInfo} frame */
+  logFrame(frame) {
+    const row = document.createElement("tr");
+    row.className = frame.direction;
+    const seconds = ((frame.time - this.started) / 1000).toFixed(2);
+    for (const text of [seconds, frame.direction === "in" ? "↓ in" : "↑ out", frame.type, String(frame.size)]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    this.elements.log.prepend(row);
+    while (this.elements.log.childElementCount > MAX_LOG_ROWS) this.elements.log.lastElementChild?.remove();
+  }
+
+  /** @param {any} hello the server's hello message */
+  showHello(hello) {
+    this.elements.version.textContent = `Offload server ${hello.version} (protocol ${hello.protocol})`;
+    this.showPeers(hello.peers);
+    const h = hello.handshake;
+    this.elements.handshake.textContent = [
+      "→ the page asked:",
+      `  ${h.request_line}`,
+      `  Upgrade: ${h.upgrade}`,
+      `  Connection: ${h.connection}`,
+      `  Sec-WebSocket-Key: ${h.sec_websocket_key}`,
+      `  Sec-WebSocket-Version: ${h.sec_websocket_version}`,
+      "← the server answered:",
+      `  HTTP/1.1 ${h.status} Switching Protocols`,
+      `  Sec-WebSocket-Accept: ${h.sec_websocket_accept}`,
+      `    (base64 of SHA-1 of the key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)`,
+    ].join("\n");
+  }
+
+  /** @param {number} count */
+  showPeers(count) {
+    this.elements.peers.textContent = `${count} (this one included)`;
+  }
+
+  /**
+   * A result stored by the server, from this page or another.
+   * @param {{task: string, duration_ms: number, client_id: string, result: unknown}} result
+   * @param {boolean} mine
+   */
+  addShared(result, mine) {
+    const list = this.elements.shared;
+    list.querySelector(".muted")?.remove();
+    const item = document.createElement("li");
+    const who = mine ? "this page" : `page ${result.client_id.slice(0, 8)}`;
+    item.textContent = `${result.task} in ${(result.duration_ms / 1000).toFixed(2)} s by ${who}: ${summarize(result.result)}`;
+    list.prepend(item);
+    while (list.childElementCount > MAX_SHARED) list.lastElementChild?.remove();
+  }
+}
+
+/** @param {unknown} value */
+function summarize(value) {
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
