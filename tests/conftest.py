@@ -8,14 +8,21 @@ playwright's `page`, launched on Playwright's own Chromium when installed, else 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
 
-from tests.support import CHROMIUM_ARGS, DIST, PageProblems, RunningServer, free_port
+from tests.support import (
+    CHROMIUM_ARGS,
+    DIST,
+    PageProblems,
+    RunningServer,
+    ServerFactory,
+    free_port,
+)
 
 # Playwright's sync API keeps an event loop running on the main thread for the whole session, which
 # breaks every asyncio test that runs after it in the same process. So each test that touches the
@@ -35,9 +42,6 @@ def site() -> Path:
     if not (DIST / "index.html").exists():
         pytest.fail("dist/ is missing: run the tests with `python3 build.py test`, which builds it")
     return DIST
-
-
-ServerFactory = Callable[..., RunningServer]
 
 
 @pytest.fixture

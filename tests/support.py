@@ -12,10 +12,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"
@@ -107,6 +108,10 @@ class RunningServer:
         return self.start()
 
 
+#: Starts a server: `factory(data_dir=None, extra_args=None) -> RunningServer` (see conftest).
+ServerFactory = Callable[..., RunningServer]
+
+
 @dataclass
 class PageProblems:
     """Console errors and uncaught exceptions a page produced."""
@@ -124,3 +129,12 @@ def open_page(page: Page, server: RunningServer) -> Page:
     page.goto(server.url)
     page.locator("#worker-status[data-state='ready']").wait_for(timeout=WORKER_READY_TIMEOUT_MS)
     return page
+
+
+def run_in_worker(page: Page, task: str, params: dict[str, str], timeout_ms: int = 60_000) -> None:
+    """Pick `task` in the form, fill `params`, press "Run in worker" and wait for the run to end."""
+    page.get_by_label("Task").select_option(task)
+    for name, value in params.items():
+        page.locator(f"#params [name='{name}']").fill(value)
+    page.get_by_role("button", name="Run in worker").click()
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled(timeout=timeout_ms)

@@ -1,0 +1,172 @@
+"""The teaching page shows what blocking the main thread does, and what a worker fixes.
+
+The frame-gap bounds here are generous sanity bounds (a frozen page vs a smooth one); the exact
+figures are the benchmark's business (`python3 build.py bench`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support import ROOT, PageProblems, RunningServer, ServerFactory, open_page
+
+ARTIFACTS = ROOT / "test-results" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def longest_gap_ms(page: Page) -> float:
+    return float(page.locator("#last-gap").get_attribute("data-ms") or "nan")
+
+
+def run_and_wait(page: Page, button: str, timeout_ms: int = 120_000) -> None:
+    page.get_by_role("button", name=button).click()
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled(timeout=timeout_ms)
+
+
+def test_controls_are_found_by_their_accessible_names(
+    page: Page, server: RunningServer, problems: PageProblems
+) -> None:
+    open_page(page, server)
+    expect(page.get_by_label("Task")).to_be_visible()
+    expect(page.get_by_role("button", name="Run on main thread")).to_be_enabled()
+    expect(page.get_by_role("button", name="Run in worker")).to_be_enabled()
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled()
+    expect(page.locator("#python-version")).to_contain_text("Python 3.14")
+    assert problems.all == []
+
+
+def test_the_main_thread_freezes_and_the_worker_does_not(
+    page: Page, server: RunningServer, problems: PageProblems
+) -> None:
+    open_page(page, server)
+    run_and_wait(page, "Run on main thread")
+    main_gap = longest_gap_ms(page)
+    expect(page.locator("#result .ok")).to_contain_text("on the main thread")
+
+    page.get_by_role("button", name="Run in worker").click()
+    expect(page.get_by_role("button", name="Cancel")).to_be_enabled()
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled(timeout=120_000)
+    worker_gap = longest_gap_ms(page)
+    expect(page.locator("#result .ok")).to_contain_text("in the worker")
+
+    assert main_gap >= 500, f"a main-thread run should freeze the page; longest gap {main_gap} ms"
+    assert worker_gap <= 100, f"a worker run should keep frames coming; longest gap {worker_gap} ms"
+    rows = page.locator("#runs tr")
+    expect(rows).to_have_count(2)
+    assert problems.all == []
+
+
+def test_cancel_stops_a_worker_run_and_the_worker_runs_again(
+    page: Page, server: RunningServer, problems: PageProblems
+) -> None:
+    open_page(page, server)
+    page.get_by_label("Task").select_option("montecarlo_pi")
+    page.locator("#params [name='samples']").fill("500000000")
+    page.get_by_role("button", name="Run in worker").click()
+    expect(page.locator("#progress-label")).to_contain_text("%")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled(timeout=5_000)
+    expect(page.locator("#result .bad")).to_contain_text("CancelledError")
+
+    page.get_by_label("Task").select_option("primes")
+    page.locator("#params [name='n']").fill("1000")
+    run_and_wait(page, "Run in worker")
+    expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    assert problems.all == []
+
+
+def test_a_python_error_shows_its_traceback(page: Page, server: RunningServer) -> None:
+    open_page(page, server)
+    page.get_by_label("Task").select_option("run_code")
+    page.locator("#params [name='code']").fill("def f():\n    return 1 / 0\n\nf()\n")
+    run_and_wait(page, "Run in worker")
+    expect(page.locator("#result .bad")).to_contain_text("ZeroDivisionError")
+    expect(page.locator("#traceback")).to_contain_text("return 1 / 0")
+
+
+def test_a_bad_parameter_is_refused_before_anything_runs(page: Page, server: RunningServer) -> None:
+    open_page(page, server)
+    page.get_by_label("Task").select_option("primes")
+    page.locator("#params [name='n']").fill("-5")
+    page.get_by_role("button", name="Run in worker").click()
+    expect(page.locator("#form-error")).to_contain_text("n:")
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled()
+
+
+def test_the_mandelbrot_image_is_drawn(page: Page, server: RunningServer) -> None:
+    open_page(page, server)
+    page.get_by_label("Task").select_option("mandelbrot")
+    page.locator("#params [name='width']").fill("200")
+    page.locator("#params [name='height']").fill("120")
+    run_and_wait(page, "Run in worker")
+    expect(page.locator("#result .ok")).to_contain_text("200 \u00d7 120 pixels")
+    lit = page.evaluate(
+        """() => {
+            const canvas = document.getElementById("image");
+            const { width, height } = canvas;
+            const data = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+            let lit = 0;
+            for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2]) lit++;
+            return lit;
+        }"""
+    )
+    assert lit > 0
+
+
+def test_the_socket_panel_shows_reconnecting_and_then_open_again(
+    page: Page, server_factory: ServerFactory, problems: PageProblems
+) -> None:
+    own = server_factory()
+    open_page(page, own)
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+    expect(page.locator("#handshake-text")).to_contain_text("Sec-WebSocket-Accept")
+    own.stop()
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "reconnecting")
+    own.start()
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open", timeout=30_000)
+    # The worker never depended on the server: it still computes.
+    page.get_by_label("Task").select_option("primes")
+    page.locator("#params [name='n']").fill("1000")
+    run_and_wait(page, "Run in worker")
+    expect(page.locator("#result .ok")).to_contain_text("168 primes")
+    # Only what a dropped connection logs (the failed reconnect attempts) is allowed.
+    assert [e for e in problems.all if "WebSocket" not in e and "ERR_CONNECTION" not in e] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport"),
+    [("desktop-1280x800", (1280, 800)), ("phone-390x844", (390, 844))],
+)
+def test_screenshots_and_accessibility_at_both_sizes(
+    browser: Browser, server: RunningServer, name: str, viewport: tuple[int, int]
+) -> None:
+    width, height = viewport
+    # bypass_csp lets the test inject axe-core; the page itself never runs inline script.
+    context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        open_page(page, server)
+        page.get_by_label("Task").select_option("mandelbrot")
+        page.locator("#params [name='width']").fill("320")
+        page.locator("#params [name='height']").fill("200")
+        run_and_wait(page, "Run in worker")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        page.screenshot(path=str(ARTIFACTS / f"{name}-full.png"), full_page=True)
+        page.add_script_tag(path=str(AXE))
+        report = page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length}))"
+        )
+        serious = [v for v in report if v["impact"] in ("serious", "critical")]
+        assert serious == [], serious
+        horizontal_overflow = page.evaluate(
+            "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+        )
+        assert not horizontal_overflow, "the page scrolls sideways"
+        assert errors == []
+    finally:
+        context.close()
