@@ -29,10 +29,10 @@ def test_the_final_report_is_never_dropped() -> None:
     clock = FakeClock()
     seen: list[tuple[int, int]] = []
     ctx = TaskContext(lambda d, t: seen.append((d, t)), min_interval=10, clock=clock)
-    ctx.progress(1, 5)
-    ctx.progress(2, 5)
-    ctx.progress(5, 5)
-    assert seen == [(1, 5), (5, 5)]
+    ctx.progress(1, 50)
+    ctx.progress(2, 50)
+    ctx.progress(50, 50)
+    assert seen == [(1, 50), (50, 50)]
     assert ctx.reports_sent == 2
 
 
@@ -66,3 +66,12 @@ def test_output_without_a_sink_is_discarded() -> None:
     stream = TaskContext().output_stream("stderr")
     assert stream.write("nobody listens") == 14
     stream.flush()
+
+
+def test_a_tenth_of_the_work_is_reported_even_within_the_interval() -> None:
+    clock = FakeClock()
+    seen: list[int] = []
+    ctx = TaskContext(lambda done, total: seen.append(done), min_interval=10, clock=clock)
+    for done in range(1, 101):
+        ctx.progress(done, 100)  # all at the same instant, as a very fast task would
+    assert seen == [1, 11, 21, 31, 41, 51, 61, 71, 81, 91, 100]

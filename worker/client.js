@@ -1,36 +1,92 @@
-// The main-thread API over a Pyodide worker: start it, run named Python tasks, get results.
-// The page imports this module and never touches postMessage itself.
+// The main-thread API over Pyodide workers: start one, run named Python tasks with progress,
+// output, cancel and deadlines, and get results or typed errors. The page imports this module
+// and never touches postMessage itself. docs/worker-protocol.md describes the API in full.
 //
 //   const worker = await PythonWorker.start();
 //   const job = worker.run("primes", { n: 2_000_000 }, { onProgress: (done, total) => {} });
-//   const { count } = await job.result;
+//   const { count } = await job.result;      // job.cancel() rejects it with CancelledError
+//
+// Cancel: in a cross-origin isolated page the client writes SIGINT into a SharedArrayBuffer that
+// Pyodide polls, Python raises KeyboardInterrupt and the same worker runs the next job. Python
+// does not poll while blocked (time.sleep, a long C call): if the interrupt is not honoured within
+// `graceMs`, and always when the page is not isolated, the worker is terminated and a fresh one
+// started in its place. Either way the job rejects with CancelledError (TimeoutError for a
+// deadline) and the PythonWorker object keeps working.
 
-import { Reply, Request } from "./protocol.js";
+import { Reply, Request, SIGINT } from "./protocol.js";
+
+export { WorkerPool } from "./pool.js";
 
 /** @typedef {import("./protocol.js").WorkerReply} WorkerReply */
 /** @typedef {import("./protocol.js").ReadyReply} ReadyReply */
 
+/** How long a running job may ignore an interrupt before its worker is replaced. */
+export const DEFAULT_GRACE_MS = 500;
+
 /**
- * Callbacks for one run.
+ * Callbacks and limits for one run.
  * @typedef {object} RunOptions
  * @property {(done: number, total: number) => void} [onProgress]
+ * @property {(text: string, stream: "stdout" | "stderr") => void} [onStdout]  batches of printed
+ *   text, as printed (several lines at a time when the task prints fast)
+ * @property {number} [timeout]  milliseconds from `run()`; then the job rejects with TimeoutError
+ * @property {AbortSignal} [signal]  aborting it is the same as `job.cancel()`
  */
 
 /**
- * A Python exception raised by a task; `name` is the Python type, `traceback` Python's own text.
+ * Options for a worker.
+ * @typedef {object} WorkerOptions
+ * @property {number} [graceMs]  how long a cancelled job may run on before the worker is replaced
+ * @property {boolean} [interrupts]  false forces the terminate-and-restart fallback even when
+ *   the page is isolated (true, the default, uses the interrupt buffer where possible)
+ */
+
+/**
+ * A running task: `result` settles exactly once, with the task's value or an Error.
+ * @template T
+ * @typedef {object} Job
+ * @property {number} id
+ * @property {Promise<T>} result
+ * @property {() => void} cancel  stop the job; `result` rejects with CancelledError (a no-op
+ *   once it has settled)
+ */
+
+/**
+ * A Python exception raised by a task; `type` is the Python type, `traceback` Python's own text.
  */
 export class PythonError extends Error {
   /** @param {string} type @param {string} message @param {string | undefined} traceback */
   constructor(type, message, traceback) {
-    super(message);
+    super(`${type}: ${message}`);
     this.name = "PythonError";
     /** The Python exception type, e.g. "ValueError". */
     this.type = type;
+    /** The Python exception's own message, without the type. */
+    this.pythonMessage = message;
     this.traceback = traceback ?? "";
   }
 }
 
-/** The worker failed to boot or stopped answering. */
+/** The job was cancelled (`job.cancel()` or its AbortSignal) before it finished. */
+export class CancelledError extends Error {
+  /** @param {string} [message] */
+  constructor(message = "The job was cancelled.") {
+    super(message);
+    this.name = "CancelledError";
+  }
+}
+
+/** The job's `timeout` passed before it finished. */
+export class TimeoutError extends Error {
+  /** @param {number} timeout */
+  constructor(timeout) {
+    super(`The job did not finish within its timeout of ${timeout} ms.`);
+    this.name = "TimeoutError";
+    this.timeout = timeout;
+  }
+}
+
+/** The worker failed to boot, died (a crash, out of memory) or was terminated. */
 export class WorkerCrashedError extends Error {
   /** @param {string} message */
   constructor(message) {
@@ -40,45 +96,82 @@ export class WorkerCrashedError extends Error {
 }
 
 /**
- * A running task: `result` settles once, with the task's value or an Error.
- * @template T
- * @typedef {object} Job
+ * The client's record of one job.
+ * @typedef {object} JobState
  * @property {number} id
- * @property {Promise<T>} result
+ * @property {string} task
+ * @property {Record<string, unknown>} params
+ * @property {RunOptions} options
+ * @property {(value: any) => void} resolve
+ * @property {(error: Error) => void} reject
+ * @property {Error | null} stopping  set when cancel or the deadline asked the job to stop: the
+ *   error it will reject with, whatever the worker replies
+ * @property {boolean} settled
+ * @property {(() => void)[]} cleanup
  */
 
 export class PythonWorker {
   /**
    * Start a worker and wait until Python is ready.
+   * @param {WorkerOptions} [options]
    * @returns {Promise<PythonWorker>}
    */
-  static async start() {
-    const worker = new PythonWorker();
+  static async start(options) {
+    const worker = new PythonWorker(options);
     await worker.ready;
     return worker;
   }
 
-  constructor() {
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-    /** @type {Map<number, {resolve: (value: any) => void, reject: (error: Error) => void, options: RunOptions}>} */
-    this.pending = new Map();
-    this.nextId = 1;
-    /** @type {ReadyReply | null} what the worker reported when it booted */
+  /**
+   * Start a worker; `run` may be called at once (jobs wait for the boot). Prefer `start()`.
+   * @param {WorkerOptions} [options]
+   */
+  constructor({ graceMs = DEFAULT_GRACE_MS, interrupts = true } = {}) {
+    this.graceMs = graceMs;
+    /** @type {ReadyReply | null} what the current worker reported when it booted */
     this.info = null;
-    /** @type {Promise<ReadyReply>} */
+    /** How many times the worker was replaced (after a crash or an ignored cancel). */
+    this.restarts = 0;
+    /** @type {Int32Array | null} shared with the worker; null when not cross-origin isolated */
+    this.interruptBuffer =
+      interrupts && globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function"
+        ? new Int32Array(new SharedArrayBuffer(4))
+        : null;
+    /** @type {JobState[]} jobs waiting for the worker, in order */
+    this.queue = [];
+    /** @type {JobState | null} the job the worker is running */
+    this.current = null;
+    this.nextId = 1;
+    this.booted = false;
+    this.closed = false;
+    /** @type {Error | null} why the worker is closed */
+    this.closedBy = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.graceTimer = null;
+    /** @type {{resolve: (reply: ReadyReply) => void, reject: (error: Error) => void}} */
+    let callbacks = { resolve: () => {}, reject: () => {} };
+    /** @type {Promise<ReadyReply>} settles with the first boot */
     this.ready = new Promise((resolve, reject) => {
-      this.readyCallbacks = { resolve, reject };
+      callbacks = { resolve, reject };
     });
-    this.worker.onmessage = (/** @type {MessageEvent<WorkerReply>} */ event) =>
-      this.handle(event.data);
-    this.worker.onerror = (event) => {
-      event.preventDefault();
-      this.fail(new WorkerCrashedError(`The worker failed: ${event.message || "script error"}`));
-    };
+    this.ready.catch(() => {}); // a boot failure also rejects every job; no unhandled rejection
+    this.readyCallbacks = callbacks;
+    /** @type {Worker} */
+    this.worker = this.spawn();
+  }
+
+  /** How cancel works here: "interrupt" (shared memory) or "restart" (terminate + new worker). */
+  get cancelMode() {
+    return this.interruptBuffer ? "interrupt" : "restart";
+  }
+
+  /** Jobs not yet settled: the running one and the queued ones. */
+  get pendingCount() {
+    return this.queue.length + (this.current ? 1 : 0);
   }
 
   /**
-   * Run the Python task `task` with `params`.
+   * Run the Python task `task` with `params`. Jobs run one at a time, in the order of `run` calls.
    * @param {string} task
    * @param {Record<string, unknown>} params
    * @param {RunOptions} [options]
@@ -86,24 +179,174 @@ export class PythonWorker {
    */
   run(task, params, options = {}) {
     const id = this.nextId++;
+    /** @type {JobState} */
+    let job = /** @type {any} */ (null);
     const result = new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, options });
+      job = { id, task, params, options, resolve, reject, stopping: null, settled: false,
+        cleanup: [] };
     });
-    this.worker.postMessage({ type: Request.RUN, id, task, params });
-    return { id, result };
+    if (this.closed) {
+      this.settle(job, this.closedBy ?? new WorkerCrashedError("The worker was terminated."));
+      return { id, result, cancel: () => {} };
+    }
+    const cancel = () => this.stop(job, new CancelledError());
+    if (options.timeout !== undefined) {
+      const timeout = options.timeout;
+      const timer = setTimeout(() => this.stop(job, new TimeoutError(timeout)), timeout);
+      job.cleanup.push(() => clearTimeout(timer));
+    }
+    if (options.signal) {
+      const signal = options.signal;
+      if (signal.aborted) {
+        this.settle(job, new CancelledError());
+        return { id, result, cancel };
+      }
+      signal.addEventListener("abort", cancel);
+      job.cleanup.push(() => signal.removeEventListener("abort", cancel));
+    }
+    this.queue.push(job);
+    this.pump();
+    return { id, result, cancel };
   }
 
-  /** Stop the worker at once; every unfinished job rejects. */
+  /** Stop the worker at once; every unfinished job rejects with WorkerCrashedError. */
   terminate() {
+    if (this.closed) return;
+    this.close(new WorkerCrashedError("The worker was terminated."));
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  /** Create the Worker, wire its events and hand it the interrupt buffer. */
+  spawn() {
+    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    this.booted = false;
+    worker.onmessage = (/** @type {MessageEvent<WorkerReply>} */ event) => {
+      // A replaced worker's last messages may still be queued; only the current one counts.
+      if (worker === this.worker) this.handle(event.data);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      const message = `The worker failed: ${event.message || "script error"}`;
+      if (worker === this.worker) this.crashed(message);
+    };
+    // Posted before the worker listens: worker.js queues messages until Pyodide is ready.
+    worker.postMessage({ type: Request.INIT, interruptBuffer: this.interruptBuffer });
+    return worker;
+  }
+
+  /** Terminate the worker and start another; queued jobs wait for it. */
+  replace() {
+    this.clearGrace();
     this.worker.terminate();
-    this.fail(new WorkerCrashedError("The worker was terminated."));
+    this.current = null;
+    this.restarts += 1;
+    this.worker = this.spawn();
+  }
+
+  /** Send the next queued job if the worker is idle. */
+  pump() {
+    if (!this.booted || this.current || this.closed) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.current = job;
+    // Safe to clear here: the worker is idle, so a SIGINT left from a job that finished as it was
+    // cancelled cannot hit this one.
+    if (this.interruptBuffer) Atomics.store(this.interruptBuffer, 0, 0);
+    this.worker.postMessage({ type: Request.RUN, id: job.id, task: job.task, params: job.params });
+  }
+
+  /**
+   * Ask `job` to stop; it rejects with `error` once the worker confirms or is replaced.
+   * @param {JobState} job
+   * @param {Error} error
+   */
+  stop(job, error) {
+    if (job.settled || job.stopping) return;
+    job.stopping = error;
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.settle(job, error);
+    } else if (job === this.current) {
+      if (this.interruptBuffer) {
+        Atomics.store(this.interruptBuffer, 0, SIGINT);
+        // Python polls the buffer every few bytecodes, but not inside a blocking call.
+        this.graceTimer = setTimeout(() => this.escalate(job), this.graceMs);
+      } else {
+        this.escalate(job);
+      }
+    }
+  }
+
+  /**
+   * The running job did not stop in time (or cannot be interrupted): replace the worker.
+   * @param {JobState} job
+   */
+  escalate(job) {
+    if (job !== this.current) return;
+    this.replace();
+    this.settle(job, /** @type {Error} */ (job.stopping));
+    this.pump();
+  }
+
+  /** @param {string} message */
+  crashed(message) {
+    if (!this.booted) {
+      // A boot failed (files missing, wasm refused): starting again would fail the same way.
+      this.close(new WorkerCrashedError(message));
+      return;
+    }
+    const job = this.current;
+    this.replace();
+    if (job) this.settle(job, new WorkerCrashedError(message));
+    this.pump();
   }
 
   /** @param {Error} error */
-  fail(error) {
-    this.readyCallbacks?.reject(error);
-    for (const { reject } of this.pending.values()) reject(error);
-    this.pending.clear();
+  close(error) {
+    this.closed = true;
+    this.closedBy = error;
+    this.clearGrace();
+    this.worker.terminate();
+    this.readyCallbacks.reject(error);
+    const jobs = [...(this.current ? [this.current] : []), ...this.queue];
+    this.current = null;
+    this.queue = [];
+    for (const job of jobs) this.settle(job, error);
+  }
+
+  clearGrace() {
+    if (this.graceTimer !== null) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+  }
+
+  /**
+   * Settle a job once: with an Error it rejects, otherwise it resolves with `outcome`.
+   * @param {JobState} job
+   * @param {unknown} outcome
+   */
+  settle(job, outcome) {
+    if (job.settled) return;
+    job.settled = true;
+    for (const cleanup of job.cleanup) cleanup();
+    if (outcome instanceof Error) job.reject(outcome);
+    else job.resolve(outcome);
+  }
+
+  /**
+   * The running job's final reply: settle it (a stopped job always rejects with its stop error)
+   * and send the next.
+   * @param {number} id
+   * @param {unknown} outcome
+   */
+  finish(id, outcome) {
+    const job = this.current;
+    if (!job || job.id !== id) return;
+    this.clearGrace();
+    this.current = null;
+    this.settle(job, job.stopping ?? outcome);
+    this.pump();
   }
 
   /** @param {WorkerReply} reply */
@@ -111,22 +354,31 @@ export class PythonWorker {
     switch (reply.type) {
       case Reply.READY:
         this.info = reply;
-        this.readyCallbacks?.resolve(reply);
+        this.booted = true;
+        this.readyCallbacks.resolve(reply);
+        this.pump();
         break;
       case Reply.PROGRESS:
-        this.pending.get(reply.id)?.options.onProgress?.(reply.done, reply.total);
+        if (this.current?.id !== reply.id) break;
+        this.current.options.onProgress?.(reply.done, reply.total);
+        break;
+      case Reply.STDOUT:
+        if (this.current?.id !== reply.id) break;
+        this.current.options.onStdout?.(reply.text, reply.stream);
         break;
       case Reply.RESULT:
-        this.pending.get(reply.id)?.resolve(reply.value);
-        this.pending.delete(reply.id);
+        this.finish(reply.id, reply.value);
+        break;
+      case Reply.CANCELLED:
+        // Without a stop request this was the task's own `raise KeyboardInterrupt`.
+        this.finish(reply.id, new PythonError("KeyboardInterrupt", "", ""));
         break;
       case Reply.ERROR:
-        if (reply.id === null) {
-          this.fail(new WorkerCrashedError(reply.message));
-        } else {
-          this.pending.get(reply.id)?.reject(new PythonError(reply.name, reply.message, reply.traceback));
-          this.pending.delete(reply.id);
-        }
+        if (reply.id === null) this.crashed(reply.message);
+        else this.finish(reply.id, new PythonError(reply.name, reply.message, reply.traceback));
+        break;
+      case Reply.CRASHED:
+        this.crashed(reply.message);
         break;
       default:
         throw new Error(`Unsupported worker reply ${JSON.stringify(/** @type {any} */ (reply).type)}`);

@@ -1,9 +1,11 @@
 // The page <-> worker protocol: every message either side posts is one of the types below.
 // This module is the single definition; worker.js and client.js import its names, nothing else
 // spells a message literal. Requests carry the page's `id`; replies to a request echo it.
+// docs/worker-protocol.md describes each message with an example exchange.
 
 /** Request kinds the page sends to the worker. */
 export const Request = Object.freeze({
+  INIT: "init",
   RUN: "run",
 });
 
@@ -11,16 +13,29 @@ export const Request = Object.freeze({
 export const Reply = Object.freeze({
   READY: "ready",
   PROGRESS: "progress",
+  STDOUT: "stdout",
   RESULT: "result",
   ERROR: "error",
+  CANCELLED: "cancelled",
+  CRASHED: "crashed",
 });
 
+/** The value the page stores in the interrupt buffer to cancel: SIGINT, i.e. KeyboardInterrupt. */
+export const SIGINT = 2;
+
 /**
- * Run the Python task `task` with `params` (plain JSON values).
+ * Sent once, first (the worker queues it while it boots): the shared interrupt buffer, an
+ * Int32Array over a SharedArrayBuffer of 4 bytes, when the page is cross-origin isolated.
+ * @typedef {{type: "init", interruptBuffer: Int32Array | null}} InitRequest
+ */
+
+/**
+ * Run the Python task `task` with `params` (plain JSON values). The page sends one run at a time
+ * and the next only after this one's final reply (result, error, cancelled or crashed).
  * @typedef {{type: "run", id: number, task: string, params: Record<string, unknown>}} RunRequest
  */
 
-/** @typedef {RunRequest} WorkerRequest */
+/** @typedef {InitRequest | RunRequest} WorkerRequest */
 
 /**
  * How long each boot phase took, in milliseconds.
@@ -37,17 +52,47 @@ export const Reply = Object.freeze({
  * @property {boolean} crossOriginIsolated
  * @property {boolean} sharedArrayBuffer
  * @property {number} hardwareConcurrency
+ * @property {boolean} interrupts  true when cancel goes through the interrupt buffer (else the
+ *                                 worker is terminated and restarted)
+ */
+
+/**
+ * One declared parameter of a task (offload.params.Param.schema()).
+ * @typedef {object} ParamInfo
+ * @property {string} name
+ * @property {"integer" | "number" | "string" | "range"} kind
+ * @property {string} description
+ * @property {unknown} default   the suggested value; null when there is none (an optional range)
+ * @property {boolean} required
+ * @property {number} [minimum]
+ * @property {number} [maximum]
+ * @property {number} [max_length]
+ */
+
+/**
+ * A task the worker can run (offload.tasks.Task.schema()).
+ * @typedef {object} TaskInfo
+ * @property {string} name
+ * @property {string} summary
+ * @property {"object" | "bytes"} returns  "bytes" results arrive as an ArrayBuffer
+ * @property {ParamInfo[]} params
+ * @property {Record<string, unknown>} defaults  a complete, valid set of params
  */
 
 /**
  * The worker booted: Pyodide and the offload wheel are loaded.
  * @typedef {{type: "ready", python: string, pyodide: string, timings: BootTimings,
- *            capabilities: Capabilities}} ReadyReply
+ *            capabilities: Capabilities, tasks: TaskInfo[]}} ReadyReply
  */
 
 /**
- * A task reported that `done` of `total` units are finished.
+ * A task reported that `done` of `total` units are finished (at most ~30 a second).
  * @typedef {{type: "progress", id: number, done: number, total: number}} ProgressReply
+ */
+
+/**
+ * A batch of text the task wrote to sys.stdout or sys.stderr.
+ * @typedef {{type: "stdout", id: number, stream: "stdout" | "stderr", text: string}} StdoutReply
  */
 
 /**
@@ -63,4 +108,18 @@ export const Reply = Object.freeze({
  *            traceback?: string}} ErrorReply
  */
 
-/** @typedef {ReadyReply | ProgressReply | ResultReply | ErrorReply} WorkerReply */
+/**
+ * The run stopped with KeyboardInterrupt: the page's cancel (or timeout) reached Python.
+ * @typedef {{type: "cancelled", id: number}} CancelledReply
+ */
+
+/**
+ * The Python runtime failed beyond repair during run `id` (a wasm trap, out of memory, a fatal
+ * Pyodide error). The page terminates this worker and starts a new one.
+ * @typedef {{type: "crashed", id: number | null, message: string}} CrashedReply
+ */
+
+/**
+ * @typedef {ReadyReply | ProgressReply | StdoutReply | ResultReply | ErrorReply | CancelledReply
+ *           | CrashedReply} WorkerReply
+ */

@@ -1,5 +1,7 @@
 // The dedicated module worker: boots Pyodide from this site's own files, loads the offload wheel
-// by name, then runs Python tasks on request and posts progress, results and errors back.
+// by name, then runs Python tasks on request and posts progress, output, results and errors back.
+// It runs one task at a time, synchronously: while Python runs, this worker's event loop does not,
+// which is why cancel goes through shared memory (the interrupt buffer) and not a message.
 // Started by client.js as `new Worker(new URL("./worker.js", import.meta.url), {type: "module"})`.
 
 import { Reply, Request } from "./protocol.js";
@@ -10,6 +12,8 @@ import { Reply, Request } from "./protocol.js";
 
 const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 const startedAt = performance.now();
+// SharedArrayBuffer exists only in cross-origin isolated pages (COOP + COEP headers).
+const interruptsPossible = scope.crossOriginIsolated && typeof SharedArrayBuffer === "function";
 
 // Everything is resolved against this file, so the site can live under any path prefix. The
 // runtime is imported by URL at run time (there is no bundler); its types come from node_modules.
@@ -38,6 +42,10 @@ async function boot() {
   await pyodide.loadPackage("offload", { messageCallback: () => {} });
   const t3 = performance.now();
   const bridge = pyodide.pyimport("offload.bridge");
+  const tasksProxy = bridge.tasks();
+  /** @type {import("./protocol.js").TaskInfo[]} */
+  const tasks = tasksProxy.toJs({ dict_converter: Object.fromEntries });
+  tasksProxy.destroy();
   post({
     type: Reply.READY,
     python: pyodide.runPython("import sys; sys.version.split()[0]"),
@@ -52,7 +60,9 @@ async function boot() {
       crossOriginIsolated: scope.crossOriginIsolated,
       sharedArrayBuffer: typeof SharedArrayBuffer === "function",
       hardwareConcurrency: navigator.hardwareConcurrency,
+      interrupts: interruptsPossible,
     },
+    tasks,
   });
   return { pyodide, bridge };
 }
@@ -63,15 +73,27 @@ async function boot() {
  * @param {import("./protocol.js").RunRequest} request
  */
 function runTask({ pyodide, bridge }, { id, task, params }) {
-  const pyParams = pyodide.toPy(params);
   /** @param {number} done @param {number} total */
   const onProgress = (done, total) => post({ type: Reply.PROGRESS, id, done, total });
-  const outcomeProxy = bridge.run(task, pyParams, onProgress);
+  /** @param {"stdout" | "stderr"} stream @param {string} text */
+  const onOutput = (stream, text) => post({ type: Reply.STDOUT, id, stream, text });
   /** @type {{ok: boolean, value?: unknown, name?: string, message?: string, traceback?: string}} */
-  const outcome = outcomeProxy.toJs({ dict_converter: Object.fromEntries });
-  outcomeProxy.destroy();
-  pyParams.destroy?.();
-  if (!outcome.ok) {
+  let outcome;
+  try {
+    const pyParams = pyodide.toPy(params);
+    const outcomeProxy = bridge.run(task, pyParams, onProgress, onOutput);
+    outcome = outcomeProxy.toJs({ dict_converter: Object.fromEntries });
+    outcomeProxy.destroy();
+    pyParams.destroy?.();
+  } catch (error) {
+    // bridge.run catches every Python exception, so a throw here is Pyodide itself failing (a
+    // wasm trap, memory exhausted, a fatal error): this interpreter cannot be trusted again.
+    post({ type: Reply.CRASHED, id, message: `Python crashed: ${describe(error)}` });
+    return;
+  }
+  if (!outcome.ok && outcome.name === "KeyboardInterrupt") {
+    post({ type: Reply.CANCELLED, id });
+  } else if (!outcome.ok) {
     post({
       type: Reply.ERROR,
       id,
@@ -81,11 +103,18 @@ function runTask({ pyodide, bridge }, { id, task, params }) {
     });
   } else if (outcome.value instanceof Uint8Array) {
     // toJs copied the bytes out of the wasm heap into a fresh buffer: hand it over, no 2nd copy.
-    const buffer = outcome.value.buffer;
+    const view = outcome.value;
+    const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+    const buffer = whole ? view.buffer : view.slice().buffer;
     post({ type: Reply.RESULT, id, value: buffer }, [buffer]);
   } else {
     post({ type: Reply.RESULT, id, value: outcome.value });
   }
+}
+
+/** @param {unknown} error */
+function describe(error) {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 const ready = boot();
@@ -100,6 +129,10 @@ scope.onmessage = async (/** @type {MessageEvent<WorkerRequest>} */ event) => {
   const request = event.data;
   const python = await ready;
   switch (request.type) {
+    case Request.INIT:
+      // Without isolation the page sends null and cancel falls back to terminate + restart.
+      if (request.interruptBuffer) python.pyodide.setInterruptBuffer(request.interruptBuffer);
+      break;
     case Request.RUN:
       runTask(python, request);
       break;

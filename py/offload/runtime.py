@@ -1,9 +1,10 @@
 """What a running task may use: throttled progress reports and a cancellation check.
 
 Tasks take a `TaskContext` and call `ctx.progress(done, total)` as often as they like; the context
-forwards at most one report per `min_interval` seconds (plus the final one), so reporting never
-costs measurable compute even when a task reports every few microseconds. In a Pyodide worker,
-cancellation arrives as `KeyboardInterrupt` through the interrupt buffer and needs no help from the
+forwards at most one report per `min_interval` seconds (plus one per tenth of the work, and the
+final one), so reporting never costs measurable compute even when a task reports every few
+microseconds. In a Pyodide worker, cancellation arrives as `KeyboardInterrupt` through the
+interrupt buffer and needs no help from the
 task; natively, a caller may pass `is_cancelled` and the task's `ctx.check_cancelled()` raises.
 """
 
@@ -19,6 +20,9 @@ ProgressSink = Callable[[int, int], None]
 OutputSink = Callable[[str, str], None]
 
 DEFAULT_MIN_INTERVAL = 1 / 30  # ~30 reports a second is smooth for a progress bar
+# ...and a report goes anyway once this fraction of the total is done since the last one, so even
+# a task that ends in 50 ms shows a few steps (ten at most: still nothing to measure).
+DEFAULT_MIN_STEP = 1 / 10
 # Output is held back at most this long (while the task keeps running Python) or this large, so a
 # `print` in a tight loop costs a string append, not a message to the page per line.
 MAX_PENDING_OUTPUT = 64 * 1024
@@ -39,7 +43,8 @@ class TaskContext:
         on_output: called with (stream, text) for output written to `output_stream`s; None
             discards it.
         min_interval: the least time between two forwarded reports (and output batches), in
-            seconds.
+            seconds...
+        min_step: ...unless this fraction of the total was done since the last report.
         is_cancelled: polled by `check_cancelled`; None means never cancelled.
         clock: a monotonic clock in seconds (tests pass a fake one).
     """
@@ -50,6 +55,7 @@ class TaskContext:
         *,
         on_output: OutputSink | None = None,
         min_interval: float = DEFAULT_MIN_INTERVAL,
+        min_step: float = DEFAULT_MIN_STEP,
         is_cancelled: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -57,6 +63,8 @@ class TaskContext:
         self._on_output = on_output
         self._output_left = MAX_OUTPUT
         self._min_interval = min_interval
+        self._min_step = min_step
+        self._last_done = 0
         self._is_cancelled = is_cancelled
         self._clock = clock
         self._last_report = -float("inf")
@@ -67,9 +75,14 @@ class TaskContext:
         if self._on_progress is None:
             return
         now = self._clock()
-        if done < total and now - self._last_report < self._min_interval:
+        if (
+            done < total
+            and now - self._last_report < self._min_interval
+            and done - self._last_done < total * self._min_step
+        ):
             return
         self._last_report = now
+        self._last_done = done
         self.reports_sent += 1
         self._on_progress(done, total)
 
