@@ -1,0 +1,59 @@
+"""How much the benchmark does: task sizes and repetitions for `--quick` and the full run.
+
+The full run must finish in under 10 minutes and `--quick` in about 2-3 on a busy 2-core machine;
+the sizes below were picked so (native task times noted are on that machine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Params = dict[str, object]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything that differs between a quick and a full run."""
+
+    quick: bool
+    #: Per task: params for the speed and overhead rows (about 0.5 s natively at full size).
+    speed_tasks: dict[str, Params] = field(default_factory=dict)
+    speed_reps: int = 3
+    #: The task run on the main thread and in the worker for frame gap and input delay.
+    responsive_task: tuple[str, Params] = ("montecarlo_pi", {"samples": 8_000_000, "seed": 1})
+    responsive_reps: int = 3
+    startup_reps: int = 3
+    pool_params: Params = field(default_factory=dict)
+    transfer_bytes: int = 16 * 1024 * 1024
+    transfer_reps: int = 10
+    rtt_count: int = 1000
+    #: N receivers -> results the sender sends (deliveries = N x results, bounded).
+    fanout: dict[int, int] = field(default_factory=dict)
+    e2e_chunks: int = 100
+    e2e_chunk_samples: int = 20_000
+
+
+def make_plan(quick: bool) -> Plan:
+    """The plan for a quick or a full run."""
+    scale = 2 if quick else 1
+    return Plan(
+        quick=quick,
+        speed_tasks={
+            "primes": {"n": 50_000_000 // scale},  # ~0.5 s natively
+            "montecarlo_pi": {"samples": 3_000_000 // scale, "seed": 7},  # ~0.4 s
+            "mandelbrot": {"width": 320, "height": 240 // scale, "max_iter": 200},  # ~0.6 s
+            "run_code": {"code": f"sum(i * i for i in range({4_000_000 // scale}))"},
+        },
+        speed_reps=2 if quick else 3,
+        responsive_task=(
+            "montecarlo_pi",
+            {"samples": 5_000_000 if quick else 8_000_000, "seed": 1},
+        ),
+        responsive_reps=1 if quick else 3,
+        startup_reps=1 if quick else 3,
+        pool_params={"width": 640, "height": 240 if quick else 480, "max_iter": 200},
+        transfer_reps=5 if quick else 10,
+        rtt_count=300 if quick else 1000,
+        fanout={1: 300, 100: 50, 1000: 10} if quick else {1: 1000, 100: 200, 1000: 30},
+        e2e_chunks=30 if quick else 100,
+    )

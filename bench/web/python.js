@@ -1,0 +1,94 @@
+// The three ways the benchmark runs Python in the page: Offload's PythonWorker (and pool), a
+// bare Pyodide worker (the baseline), and Pyodide on the main thread (the page-freezing baseline).
+// Offload's modules are imported by URL, as the site lays them out in dist/ (bench/ beside worker/).
+
+/** @typedef {typeof import("../../worker/client.js")} ClientModule */
+/** @typedef {import("pyodide").PyodideAPI} PyodideAPI */
+
+/** @returns {Promise<ClientModule>} */
+export function offloadClient() {
+  return import(new URL("../worker/client.js", import.meta.url).href);
+}
+
+/**
+ * The Python expression that runs task `task` natively in an interpreter with the wheel loaded.
+ * JSON text is a valid Python string literal, so the params go in as one.
+ * @param {string} task
+ * @param {Record<string, unknown>} params
+ */
+export function taskCall(task, params) {
+  const json = JSON.stringify(JSON.stringify(params));
+  return `__import__("offload.tasks").tasks.run_task(${JSON.stringify(task)}, __import__("json").loads(${json}))`;
+}
+
+/** A bare Pyodide worker: see workers/bare-worker.js. */
+export class BareWorker {
+  /**
+   * Start one and wait until Python is ready.
+   * @param {boolean} withWheel load the offload wheel too (needed to run a task)
+   * @returns {Promise<{worker: BareWorker, ms: number, insideMs: number}>}
+   */
+  static async start(withWheel) {
+    const started = performance.now();
+    const worker = new BareWorker(withWheel);
+    const insideMs = await worker.ready;
+    return { worker, ms: performance.now() - started, insideMs };
+  }
+
+  /** @param {boolean} withWheel */
+  constructor(withWheel) {
+    const url = new URL(`./workers/bare-worker.js?wheel=${withWheel ? 1 : 0}`, import.meta.url);
+    this.worker = new Worker(url, { type: "module" });
+    this.nextId = 1;
+    /** @type {Map<number, (value: {ms: number, value: unknown}) => void>} */
+    this.pending = new Map();
+    /** @type {(ms: number) => void} */
+    let onReady = () => {};
+    /** @type {Promise<number>} */
+    this.ready = new Promise((resolve) => (onReady = resolve));
+    this.worker.onmessage = (event) => {
+      const reply = event.data;
+      if (reply.type === "ready") onReady(reply.ms);
+      else if (reply.type === "result") this.pending.get(reply.id)?.(reply);
+      else throw new Error(`Unsupported bare worker reply ${JSON.stringify(reply.type)}`);
+    };
+  }
+
+  /**
+   * Run Python source and resolve when its result is back on the page.
+   * @param {string} code
+   * @returns {Promise<{ms: number, value: unknown}>} ms: inside the worker, runPython alone
+   */
+  run(code) {
+    const id = this.nextId++;
+    const done = new Promise((resolve) => this.pending.set(id, resolve));
+    this.worker.postMessage({ type: "run", id, code });
+    return /** @type {Promise<{ms: number, value: unknown}>} */ (done);
+  }
+
+  terminate() {
+    this.worker.terminate();
+  }
+}
+
+/** @type {Promise<PyodideAPI> | null} */
+let mainPyodide = null;
+
+/**
+ * Pyodide with the offload wheel on the main thread (loaded once per page).
+ * @returns {Promise<PyodideAPI>}
+ */
+export function mainThreadPython() {
+  mainPyodide ??= (async () => {
+    /** @type {typeof import("pyodide").loadPyodide} */
+    const loadPyodide = (await import(new URL("../pyodide/pyodide.mjs", import.meta.url).href))
+      .loadPyodide;
+    const pyodide = await loadPyodide({
+      indexURL: new URL("../pyodide/", import.meta.url).href,
+      lockFileURL: new URL("../wheels/pyodide-lock.json", import.meta.url).href,
+    });
+    await pyodide.loadPackage("offload", { messageCallback: () => {} });
+    return pyodide;
+  })();
+  return mainPyodide;
+}
