@@ -208,20 +208,21 @@ const bench = {
   },
 
   /**
-   * The page's memory with `workers` Offload workers booted and one task run in each, by
-   * performance.measureUserAgentSpecificMemory (every worker's heap, wasm memory included).
+   * Boot `workers` Offload workers and run one small task in each; they stay up until the page
+   * closes. Returns what performance.measureUserAgentSpecificMemory() says then (JavaScript
+   * heaps only: it leaves out Pyodide's wasm memory), or null where it is unavailable.
    * @param {number} workers
    */
-  async memory(workers) {
+  async bootForMemory(workers) {
     const client = await offloadClient();
-    const pythons = [];
-    for (let i = 0; i < workers; i++) pythons.push(await client.PythonWorker.start());
-    for (const worker of pythons) await worker.run("primes", { n: 100_000 }).result;
+    for (let i = 0; i < workers; i++) {
+      const worker = await client.PythonWorker.start();
+      await worker.run("primes", { n: 100_000 }).result;
+      started.push(worker);
+    }
     const perf = /** @type {any} */ (performance);
     if (typeof perf.measureUserAgentSpecificMemory !== "function") return null;
-    const measured = await perf.measureUserAgentSpecificMemory();
-    for (const worker of pythons) worker.terminate();
-    return { bytes: measured.bytes, breakdown: measured.breakdown.length };
+    return (await perf.measureUserAgentSpecificMemory()).bytes;
   },
 
   /**
