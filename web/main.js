@@ -1,7 +1,8 @@
 // The page's entry point: builds the parts (frame meter, chart, form, runner, socket panel) and
 // connects them to the Python workers and to the server. Each part lives in its own module.
 
-import { PythonWorker } from "./worker/client.js";
+import { WorkerPool } from "./worker/client.js";
+import { defaultPoolSize } from "./worker/pool.js";
 import { SocketClient, newId } from "./socket.js";
 import { FrameMeter } from "./frame-meter.js";
 import { animate } from "./motion.js";
@@ -130,16 +131,57 @@ function onFinished(record) {
     .catch(() => {});
 }
 
-// --- Python in the worker -------------------------------------------------------------------------
+// --- Python in the workers ------------------------------------------------------------------------
+
+/** @type {WorkerPool | null} */
+let pool = null;
+
+/**
+ * The runner the controller uses: images are split across the whole pool by row bands, every other
+ * task runs on the next free worker.
+ * @returns {import("./run-controller.js").WorkerRunner}
+ */
+function poolRunner() {
+  return {
+    run: (task, params, hooks) => {
+      const current = /** @type {WorkerPool} */ (pool);
+      if (task !== "mandelbrot") {
+        const job = current.run(task, params, { onProgress: hooks.onProgress, onStdout: hooks.onStdout });
+        return { result: job.result, cancel: job.cancel };
+      }
+      const abort = new AbortController();
+      const result = current.mandelbrot(params, {
+        onProgress: hooks.onProgress,
+        onBand: (band) => hooks.onBand(band.start, /** @type {ArrayBuffer} */ (band.pixels.buffer)),
+        signal: abort.signal,
+      });
+      return { result, cancel: () => abort.abort() };
+    },
+  };
+}
+
+/**
+ * (Re)start the pool with `size` workers and show what the first one reported.
+ * @param {number} size
+ * @returns {Promise<import("./worker/protocol.js").ReadyReply>}
+ */
+async function startPool(size) {
+  const status = element("worker-status");
+  show(status, "starting", size === 1 ? "starting…" : `starting ${size} workers…`);
+  pool?.terminate();
+  pool = new WorkerPool({ size });
+  const [info] = await pool.ready;
+  show(status, "ready", size === 1 ? "ready" : `${size} ready`);
+  element("python-version").textContent = `Python ${info.python} (Pyodide ${info.pyodide})`;
+  element("load-time").textContent = `${(info.timings.total / 1000).toFixed(2)} s`;
+  return info;
+}
 
 async function startWorkers() {
-  const status = element("worker-status");
+  const sizeInput = /** @type {HTMLInputElement} */ (element("pool-size"));
+  sizeInput.value = String(defaultPoolSize());
   try {
-    const worker = await PythonWorker.start();
-    const info = /** @type {import("./worker/protocol.js").ReadyReply} */ (worker.info);
-    show(status, "ready", "ready");
-    element("python-version").textContent = `Python ${info.python} (Pyodide ${info.pyodide})`;
-    element("load-time").textContent = `${(info.timings.total / 1000).toFixed(2)} s`;
+    const info = await startPool(defaultPoolSize());
     const form = new TaskForm(
       {
         select: element("task"),
@@ -150,18 +192,13 @@ async function startWorkers() {
           element("pool-size").closest(".field")?.toggleAttribute("hidden", task.returns !== "bytes");
         },
       },
-      /** @type {TaskSchema[]} */ (/** @type {any} */ (info).tasks),
+      info.tasks,
     );
     const controller = new RunController({
       form,
       meter,
       view: new ResultView({ result: element("result"), image: element("image"), traceback: element("traceback") }),
-      workers: () => ({
-        run: (task, params, hooks) => {
-          const job = worker.run(task, params, hooks);
-          return { result: job.result, cancel: () => /** @type {any} */ (job).cancel?.() };
-        },
-      }),
+      workers: poolRunner,
       buttons: { main: element("run-main"), worker: element("run-worker"), cancel: element("cancel") },
       progress: element("progress"),
       progressLabel: element("progress-label"),
@@ -169,8 +206,17 @@ async function startWorkers() {
       onFinished,
     });
     controller.enable();
+    sizeInput.addEventListener("change", async () => {
+      if (!sizeInput.checkValidity()) {
+        element("form-error").textContent = `Workers in the pool: ${sizeInput.validationMessage}`;
+        return;
+      }
+      controller.setEnabled(false);
+      await startPool(Number(sizeInput.value));
+      controller.enable();
+    });
   } catch (error) {
-    show(status, "failed", `failed: ${/** @type {Error} */ (error).message}`);
+    show(element("worker-status"), "failed", `failed: ${/** @type {Error} */ (error).message}`);
   }
 }
 

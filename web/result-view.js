@@ -45,7 +45,9 @@ export class ResultView {
 
   /** @param {string} text */
   status(text) {
-    this.result.replaceChildren(paragraph(text));
+    const line = paragraph(text);
+    line.className = "status";
+    this.result.replaceChildren(line);
     this.traceback.hidden = true;
     this.output = null;
   }
@@ -80,6 +82,7 @@ export class ResultView {
       this.output = document.createElement("pre");
       this.output.className = "stdout";
       this.output.setAttribute("aria-label", "What the code printed");
+      this.output.tabIndex = 0; // it scrolls, so keyboard users must be able to reach it
       this.result.append(this.output);
     }
     this.output.textContent += text;
@@ -89,8 +92,8 @@ export class ResultView {
   done(text) {
     const line = paragraph(text);
     line.className = "ok";
+    this.result.querySelector("p.status")?.remove();
     this.result.prepend(line);
-    this.result.querySelector("p.muted")?.remove();
   }
 
   /**
@@ -100,7 +103,7 @@ export class ResultView {
   fail(error, advice) {
     const line = paragraph(`${error.type ?? error.name}: ${error.message}${advice ? ` — ${advice}` : ""}`);
     line.className = "bad";
-    this.result.querySelector("p.muted")?.remove();
+    this.result.querySelector("p.status")?.remove();
     this.result.prepend(line);
     this.traceback.hidden = !error.traceback;
     this.traceback.textContent = error.traceback ?? "";

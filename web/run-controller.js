@@ -47,9 +47,18 @@ export class RunController {
     parts.buttons.cancel.addEventListener("click", (event) => this.cancel(event.timeStamp));
   }
 
-  /** Enable the run buttons once a worker is ready. */
+  /** Enable the run buttons once the workers are ready. */
   enable() {
     this.setRunning(false);
+  }
+
+  /**
+   * Enable or disable every control (while the pool restarts, say).
+   * @param {boolean} enabled
+   */
+  setEnabled(enabled) {
+    if (enabled) this.setRunning(false);
+    else for (const button of Object.values(this.parts.buttons)) button.disabled = true;
   }
 
   /** @param {boolean} running */

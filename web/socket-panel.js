@@ -16,7 +16,6 @@ export class SocketPanel {
    */
   constructor(elements) {
     this.elements = elements;
-    this.started = performance.now();
   }
 
   /** @param {SocketState} state @param {StateDetail} detail */
@@ -36,7 +35,8 @@ export class SocketPanel {
   logFrame(frame) {
     const row = document.createElement("tr");
     row.className = frame.direction;
-    const seconds = ((frame.time - this.started) / 1000).toFixed(2);
+    // The socket client stamps frames with Date.now(); show seconds since this page opened.
+    const seconds = ((frame.time - performance.timeOrigin) / 1000).toFixed(2);
     for (const text of [seconds, frame.direction === "in" ? "↓ in" : "↑ out", frame.type, String(frame.size)]) {
       const cell = document.createElement("td");
       cell.textContent = text;

@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support import ROOT, PageProblems, RunningServer, ServerFactory, open_page
 
-ARTIFACTS = ROOT / "test-results" / "screenshots"
+# Not test-results/: pytest-playwright empties that folder on each run.
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -154,6 +155,7 @@ def test_screenshots_and_accessibility_at_both_sizes(
         page.locator("#params [name='height']").fill("200")
         run_and_wait(page, "Run in worker")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
         page.screenshot(path=str(ARTIFACTS / f"{name}-full.png"), full_page=True)
         page.add_script_tag(path=str(AXE))
