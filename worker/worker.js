@@ -39,12 +39,19 @@ async function boot() {
   const pyodide = await loadPyodide({ indexURL: INDEX_URL, lockFileURL: LOCKFILE_URL });
   const t2 = performance.now();
   // The default messageCallback logs "Loading offload" to the console; the page shows timings.
-  await pyodide.loadPackage("offload", { messageCallback: () => {} });
+  /** @type {string[]} */
+  const loadErrors = [];
+  await pyodide.loadPackage("offload", {
+    messageCallback: () => {},
+    errorCallback: (message) => loadErrors.push(message),
+  });
   const t3 = performance.now();
+  // loadPackage reports a bad download (e.g. a checksum mismatch) only to errorCallback.
+  if (loadErrors.length > 0) throw new Error(`loading the offload wheel failed: ${loadErrors.join("; ")}`);
   const bridge = pyodide.pyimport("offload.bridge");
   const tasksProxy = bridge.tasks();
   /** @type {import("./protocol.js").TaskInfo[]} */
-  const tasks = tasksProxy.toJs({ dict_converter: Object.fromEntries });
+  const tasks = toPlain(tasksProxy);
   tasksProxy.destroy();
   post({
     type: Reply.READY,
@@ -82,7 +89,7 @@ function runTask({ pyodide, bridge }, { id, task, params }) {
   try {
     const pyParams = pyodide.toPy(params);
     const outcomeProxy = bridge.run(task, pyParams, onProgress, onOutput);
-    outcome = outcomeProxy.toJs({ dict_converter: Object.fromEntries });
+    outcome = toPlain(outcomeProxy);
     outcomeProxy.destroy();
     pyParams.destroy?.();
   } catch (error) {
@@ -110,6 +117,26 @@ function runTask({ pyodide, bridge }, { id, task, params }) {
   } else {
     post({ type: Reply.RESULT, id, value: outcome.value });
   }
+}
+
+/**
+ * A Python value as plain JavaScript: dicts become objects and None becomes null (toJs alone
+ * makes it undefined, which would drop the key on the page's side: {result_repr: None} must
+ * arrive as {result_repr: null}).
+ * @param {import("pyodide/ffi").PyProxy} proxy
+ * @returns {any}
+ */
+function toPlain(proxy) {
+  /** @param {unknown} value @returns {unknown} */
+  const nullify = (value) => {
+    if (value === undefined) return null;
+    if (Array.isArray(value)) return value.map(nullify);
+    if (value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, nullify(v)]));
+    }
+    return value;
+  };
+  return nullify(/** @type {any} */ (proxy).toJs({ dict_converter: Object.fromEntries }));
 }
 
 /** @param {unknown} error */

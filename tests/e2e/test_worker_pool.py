@@ -1,0 +1,131 @@
+"""WorkerPool in a real Chromium: jobs spread over workers, mandelbrot split into row bands."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from offload.tasks.mandelbrot import render
+from tests.e2e.conftest import CRASH, ClientPage
+
+pytestmark = pytest.mark.e2e
+
+IMAGE = {"width": 120, "height": 90, "max_iter": 120}
+
+DIGEST = """
+const digest = async (buffer) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", buffer))]
+  .map((b) => b.toString(16).padStart(2, "0")).join("");
+"""
+
+
+def test_two_workers_draw_exactly_the_bytes_of_one(client: ClientPage) -> None:
+    got = client.run(
+        DIGEST
+        + """
+        const draw = async (size) => {
+          const pool = await WorkerPool.start({ size });
+          try {
+            const bands = [];
+            let lastProgress = null;
+            const buffer = await pool.mandelbrot(arg, {
+              onBand: ({ start, stop, width, pixels }) =>
+                bands.push([start, stop, width, pixels.length]),
+              onProgress: (done, total) => { lastProgress = [done, total]; },
+            });
+            return { size: pool.size, length: buffer.byteLength, sha256: await digest(buffer),
+                     bands: bands.sort((a, b) => a[0] - b[0]), lastProgress };
+          } finally {
+            pool.terminate();
+          }
+        };
+        return [await draw(2), await draw(1)];
+        """,
+        IMAGE,
+    )
+    two, one = got
+    width, height = IMAGE["width"], IMAGE["height"]
+    assert (two["size"], one["size"]) == (2, 1)
+    assert two["length"] == one["length"] == width * height * 4
+    assert two["sha256"] == one["sha256"] == hashlib.sha256(render(width, height, 120)).hexdigest()
+    for result in got:
+        rows = [row for start, stop, _, _ in result["bands"] for row in range(start, stop)]
+        assert rows == list(range(height))  # every row exactly once
+        assert all(
+            w == width and n == (stop - start) * width * 4 for start, stop, w, n in result["bands"]
+        )
+        assert result["lastProgress"] == [height, height]
+
+
+def test_the_default_size_is_the_core_count_up_to_four(client: ClientPage) -> None:
+    got = client.run(
+        """
+        const pool = new WorkerPool();
+        const size = pool.size;
+        pool.terminate();
+        return { size, cores: navigator.hardwareConcurrency };
+        """
+    )
+    assert got["size"] == min(got["cores"], 4)
+
+
+def test_jobs_run_side_by_side_and_a_crashed_worker_is_replaced(client: ClientPage) -> None:
+    got = client.run(
+        """
+        const pool = await WorkerPool.start({ size: 2 });
+        try {
+          const crash = arg;
+          const [crashed, primes] = await Promise.all([
+            outcome(pool.run("run_code", { code: crash }).result),
+            outcome(pool.run("primes", { n: 1000 }).result),
+          ]);
+          const after = await Promise.all(
+            [1, 2, 3].map((n) => pool.run("primes", { n: 1000 * n }).result),
+          );
+          return { crashed: crashed.name, primes, after, restarts: pool.restarts, size: pool.size };
+        } finally {
+          pool.terminate();
+        }
+        """,
+        CRASH,
+    )
+    assert got["crashed"] == "WorkerCrashedError"
+    assert got["primes"] == {"ok": True, "value": {"count": 168}}
+    assert got["after"] == [{"count": 168}, {"count": 303}, {"count": 430}]
+    assert (got["restarts"], got["size"]) == (1, 2)
+
+
+def test_cancelling_a_mandelbrot_rejects_it_and_stops_every_band(client: ClientPage) -> None:
+    got = client.run(
+        """
+        const pool = await WorkerPool.start({ size: 2 });
+        try {
+          const controller = new AbortController();
+          const image = pool.mandelbrot({ width: 2000, height: 2000, max_iter: 2000 },
+                                        { signal: controller.signal });
+          await sleep(300);
+          controller.abort();
+          const result = await outcome(image);
+          const next = await pool.run("primes", { n: 1000 }).result;
+          return { result: result.name, next, restarts: pool.restarts };
+        } finally {
+          pool.terminate();
+        }
+        """
+    )
+    assert got == {"result": "CancelledError", "next": {"count": 168}, "restarts": 0}
+
+
+def test_a_bad_image_size_rejects_with_the_parameter_error(client: ClientPage) -> None:
+    got = client.run(
+        """
+        const pool = new WorkerPool({ size: 1 });
+        try {
+          return await outcome(pool.mandelbrot({ width: "wide", height: 10, max_iter: 10 }));
+        } finally {
+          pool.terminate();
+        }
+        """
+    )
+    assert (got["name"], got["type"]) == ("PythonError", "ParameterError")
+    assert "width must be an integer, got 'wide'" in got["message"]
