@@ -143,27 +143,32 @@ def find_python() -> str:
     )
 
 
-def pinned_python_packages() -> list[str]:
-    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
-    return [requirement for group in groups.values() for requirement in group]
+def dependency_groups() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = tomllib.loads((ROOT / "pyproject.toml").read_text())[
+        "dependency-groups"
+    ]
+    return groups
 
 
-def setup_python() -> None:
+def setup_python(groups: Sequence[str]) -> None:
+    """A .venv with Python >= 3.12 and the pinned packages of `groups` (each installed once)."""
     venv_version = python_version(str(VENV_PYTHON)) if VENV_PYTHON.exists() else None
     if venv_version is None or venv_version < MIN_PYTHON:
         python = find_python()
         with step(f"Creating .venv with {python}"):
             shutil.rmtree(VENV, ignore_errors=True)
             run([python, "-m", "venv", VENV])
-    packages = pinned_python_packages()
-    stamp = VENV / ".offload-packages"
-    value = fingerprint([ROOT / "pyproject.toml"], extra=str(python_version(str(VENV_PYTHON))))
-    if is_current(stamp, value):
-        return
-    with step(f"Installing {len(packages)} pinned Python packages into .venv"):
-        pip = [VENV_PYTHON, "-m", "pip", "--disable-pip-version-check"]
-        run([*pip, "install", "--progress-bar", "off", "-q", *packages])
-    stamp.write_text(value)
+    pinned = dependency_groups()
+    for group in groups:
+        packages = pinned[group]
+        stamp = VENV / f".offload-packages-{group}"
+        value = "\n".join([str(python_version(str(VENV_PYTHON))), *packages])
+        if is_current(stamp, value):
+            continue
+        with step(f"Installing the {len(packages)} pinned '{group}' Python packages into .venv"):
+            pip = [VENV_PYTHON, "-m", "pip", "--disable-pip-version-check"]
+            run([*pip, "install", "--progress-bar", "off", "-q", *packages])
+        stamp.write_text(value)
 
 
 def setup_node() -> None:
@@ -208,8 +213,13 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def setup() -> None:
-    setup_python()
+#: Serving needs no test tools, so a first `serve` on a fresh clone installs only these.
+SERVE_GROUPS = ("server", "build")
+ALL_GROUPS = ("server", "build", "test")
+
+
+def setup(groups: Sequence[str] = ALL_GROUPS) -> None:
+    setup_python(groups)
     setup_node()
     setup_pyodide_wheels()
 
@@ -315,7 +325,7 @@ def serve(argv: Sequence[str]) -> None:
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     parser.add_argument("--data-dir", default=str(ROOT / "data"), help="where results are stored")
     options, extra = parser.parse_known_args(argv)
-    setup()
+    setup(SERVE_GROUPS)
     build()
     args = [
         *(str(VENV_PYTHON), "-m", "server"),
@@ -406,7 +416,7 @@ def setup_command(argv: Sequence[str]) -> None:
 
 
 def build_command(argv: Sequence[str]) -> None:
-    setup()
+    setup(SERVE_GROUPS)
     build()
 
 
