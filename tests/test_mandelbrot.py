@@ -121,8 +121,8 @@ def test_bad_parameters_are_refused_with_a_clear_message(
 def test_the_defaults_are_a_valid_request() -> None:
     defaults = TASKS["mandelbrot"].defaults
     assert defaults == {
-        "width": 640,
-        "height": 420,
+        "width": 480,
+        "height": 320,
         "max_iter": 200,
         "x_min": -2.25,
         "x_max": 0.75,

@@ -72,4 +72,4 @@ def test_bad_parameters_are_refused_with_a_clear_message(
 
 
 def test_the_defaults_are_a_valid_request() -> None:
-    assert TASKS["montecarlo_pi"].defaults == {"samples": 5_000_000, "seed": 1}
+    assert TASKS["montecarlo_pi"].defaults == {"samples": 12_000_000, "seed": 1}

@@ -2,7 +2,7 @@
 // image into row bands across them, drawing each band as it arrives. Import it from client.js.
 //
 //   const pool = await WorkerPool.start({ size: 4 });
-//   const rgba = await pool.mandelbrot({ width: 640, height: 420, max_iter: 200 },
+//   const rgba = await pool.mandelbrot({ width: 480, height: 320, max_iter: 200 },
 //     { onBand: ({ start, stop, pixels }) => draw(start, stop, pixels) });
 //
 // Every worker is a PythonWorker, which replaces its own Web Worker after a crash or an ignored

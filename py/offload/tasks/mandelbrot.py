@@ -26,8 +26,8 @@ MAX_PIXELS = 16_000_000
 # A bound on the work too (pixels x iterations), roughly ten minutes natively.
 MAX_WORK = 20_000_000_000
 
-WIDTH = IntParam("width", "image width in pixels", 640, minimum=1, maximum=MAX_SIDE)
-HEIGHT = IntParam("height", "image height in pixels", 420, minimum=1, maximum=MAX_SIDE)
+WIDTH = IntParam("width", "image width in pixels", 480, minimum=1, maximum=MAX_SIDE)
+HEIGHT = IntParam("height", "image height in pixels", 320, minimum=1, maximum=MAX_SIDE)
 ITERATIONS = IntParam(
     "max_iter", "iterations before a point counts as inside", 200, minimum=1, maximum=MAX_ITER
 )

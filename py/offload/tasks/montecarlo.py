@@ -17,7 +17,7 @@ MAX_SAMPLES = 2_000_000_000  # ~10 minutes natively; memory is constant whatever
 CHUNK = 65_536  # progress (and nothing else) happens between chunks
 
 SAMPLES = IntParam(
-    "samples", "how many random points to throw", 5_000_000, minimum=1, maximum=MAX_SAMPLES
+    "samples", "how many random points to throw", 12_000_000, minimum=1, maximum=MAX_SAMPLES
 )
 SEED = IntParam("seed", "seed of the random generator", 1, minimum=0, maximum=2**53 - 1)  # JS-safe
 PARAMS = (SAMPLES, SEED)
