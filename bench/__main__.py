@@ -45,7 +45,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def machine(browser_version: str | None) -> dict[str, object]:
+def load() -> str:
+    """The 1-minute load average, e.g. "2.3"."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def machine(browser_version: str | None, load_before: str) -> dict[str, object]:
     """What the numbers were measured on."""
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
@@ -68,6 +73,7 @@ def machine(browser_version: str | None) -> dict[str, object]:
         "Pyodide": info.get("pyodide", "?"),
         "Pyodide Python": info.get("python", "?"),
         "Chromium": browser_version or "?",
+        "load average before/after": f"{load_before}/{load()}",
     }
 
 
@@ -105,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     started = time.monotonic()
+    load_before = load()
     runner = Runner()
     tasks = available_tasks()
     browser_version: str | None = None
@@ -161,19 +168,26 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
     seconds = time.monotonic() - started
-    facts = machine(browser_version)
+    facts = machine(browser_version, load_before)
+    caveat = report.busy_note(max(float(load_before), float(load())), os.cpu_count() or 1)
     print()
     print(report.table(runner.rows))
+    if caveat:
+        print(f"NOTE: {caveat}")
     print(
         f"\n{'quick' if options.quick else 'full'} run in {seconds:.0f} s on "
         + ", ".join(f"{k} {v}" for k, v in facts.items())
     )
-    write_outputs(options, runner.rows, facts, seconds)
+    write_outputs(options, runner.rows, facts, seconds, caveat)
     return 0
 
 
 def write_outputs(
-    options: argparse.Namespace, rows: list[Row], facts: dict[str, object], seconds: float
+    options: argparse.Namespace,
+    rows: list[Row],
+    facts: dict[str, object],
+    seconds: float,
+    caveat: str | None,
 ) -> None:
     """The JSON, the chart and the Markdown, where the options say."""
     command = "python3 build.py bench" + (" --quick" if options.quick else "")
@@ -194,7 +208,7 @@ def write_outputs(
         chart.draw(rows, title, chart_path)
         print(f"wrote {chart_path}")
     if results:
-        results.write_text(report.markdown(rows, facts, command))
+        results.write_text(report.markdown(rows, facts, command, caveat))
         print(f"wrote {results}")
 
 

@@ -24,6 +24,7 @@ class Plan:
     responsive_reps: int = 3
     startup_reps: int = 3
     pool_params: Params = field(default_factory=dict)
+    pool_reps: int = 2
     transfer_bytes: int = 16 * 1024 * 1024
     transfer_reps: int = 10
     rtt_count: int = 1000
@@ -52,6 +53,7 @@ def make_plan(quick: bool) -> Plan:
         responsive_reps=1 if quick else 3,
         startup_reps=1 if quick else 3,
         pool_params={"width": 640, "height": 240 if quick else 480, "max_iter": 200},
+        pool_reps=1 if quick else 2,
         transfer_reps=5 if quick else 10,
         rtt_count=300 if quick else 1000,
         fanout={1: 300, 100: 50, 1000: 10} if quick else {1: 1000, 100: 200, 1000: 30},

@@ -80,7 +80,20 @@ def summary(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
-def markdown(rows: Sequence[Row], machine: Mapping[str, object], command: str) -> str:
+def busy_note(load: float, cores: int) -> str | None:
+    """A warning when other processes competed for the CPU during the run (load above the core
+    count), since ratios that need free cores (pool, frame gap, start-up) then come out worse."""
+    if load <= cores:
+        return None
+    return (
+        f"The machine was busy (load average {load:.1f} on {cores} cores): ratios that need "
+        "free cores (pool scaling, frame gap, start-up) are pessimistic in this run."
+    )
+
+
+def markdown(
+    rows: Sequence[Row], machine: Mapping[str, object], command: str, caveat: str | None = None
+) -> str:
     """RESULTS.md: the table as Markdown with the machine it ran on and how to rerun it."""
     lines = [
         "# Benchmark results",
@@ -91,6 +104,7 @@ def markdown(rows: Sequence[Row], machine: Mapping[str, object], command: str) -
         "",
         "Each ratio is figure ÷ baseline, both measured in the same run on the same machine.",
         "",
+        *([f"**{caveat}**", ""] if caveat else []),
         "| " + " | ".join(HEADERS) + " |",
         "| " + " | ".join("---" for _ in HEADERS) + " |",
     ]

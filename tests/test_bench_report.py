@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.chart import draw
-from bench.report import document, markdown, number, table, verdict
+from bench.report import busy_note, document, markdown, number, table, verdict
 from bench.rows import REPORT, Row, at_least, at_most, not_measured
 
 ROWS = [
@@ -73,3 +73,11 @@ def test_the_chart_is_a_png_with_a_bar_per_ratio(tmp_path: Path) -> None:
     with Image.open(path) as image:
         assert image.format == "PNG"
         assert image.height > 3 * 30
+
+
+def test_a_busy_machine_is_called_out_and_an_idle_one_is_not() -> None:
+    assert busy_note(1.5, 2) is None
+    note = busy_note(6.6, 2)
+    assert note is not None
+    assert "load average 6.6 on 2 cores" in note
+    assert f"**{note}**" in markdown(ROWS, {"cores": 2}, "python3 build.py bench", note)
