@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import linecache
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -41,6 +42,9 @@ def run_source(code: str, ctx: TaskContext) -> str | None:
         SyntaxError: the code does not compile (Python's own message, line and caret).
         BaseException: whatever the code raises, unchanged.
     """
+    # Tracebacks read source lines through linecache; "<code>" is no file, so hand it the text
+    # (an entry without mtime survives checkcache, and the next run replaces it).
+    linecache.cache[FILENAME] = (len(code), None, code.splitlines(keepends=True), FILENAME)
     tree = ast.parse(code, FILENAME, "exec")
     last: ast.expr | None = None
     if tree.body and isinstance(final := tree.body[-1], ast.Expr):
