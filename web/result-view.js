@@ -101,7 +101,9 @@ export class ResultView {
    * @param {string} [advice]
    */
   fail(error, advice) {
-    const line = paragraph(`${error.type ?? error.name}: ${error.message}${advice ? ` — ${advice}` : ""}`);
+    // A PythonError's message already reads "Type: message"; other errors get their name in front.
+    const headline = error.type ? error.message : `${error.name}: ${error.message}`;
+    const line = paragraph(`${headline}${advice ? ` — ${advice}` : ""}`);
     line.className = "bad";
     this.result.querySelector("p.status")?.remove();
     this.result.prepend(line);
