@@ -37,6 +37,11 @@ class Connection:
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
 
+    @property
+    def closing(self) -> bool:
+        """True once this connection is being closed (sends are refused from then on)."""
+        return self._closing
+
     def start(self) -> None:
         """Start the writer task; call once the socket is prepared."""
         self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.client_id}")
@@ -58,16 +63,24 @@ class Connection:
         return True
 
     def close_soon(self, code: int, reason: str) -> None:
-        """Close without waiting: for callers that must not block on this client."""
+        """Close a page that is not reading, without making the caller wait for it."""
         if self._closing:
             return
         self._closing = True
-        task = asyncio.create_task(self.close(code, reason))
+        task = asyncio.create_task(self.close(code, reason, stuck=True))
         _background.add(task)
         task.add_done_callback(_background.discard)
 
-    async def close(self, code: int, reason: str) -> None:
-        """Stop writing and close the socket with `code`; gives up politeness after a timeout."""
+    async def close(self, code: int, reason: str, *, stuck: bool = False) -> None:
+        """Stop writing and close the socket with `code`.
+
+        Args:
+            code: the WebSocket close code.
+            reason: the close reason (a short sentence).
+            stuck: the peer is not reading. Its close frame may never get out, and a graceful
+                transport close would wait for the unsent backlog forever, so the connection is
+                aborted once the close frame is queued (or the attempt times out).
+        """
         self._closing = True
         if self._writer is not None:
             self._writer.cancel()
@@ -75,11 +88,12 @@ class Connection:
                 await self._writer
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
-                await self.ws.close(code=code, message=reason.encode())
-        except (TimeoutError, ConnectionError):
-            # A peer that never reads never lets the close frame out either.
-            if (transport := self.request.transport) is not None:
-                transport.abort()
+                await self.ws.close(code=code, message=reason.encode(), drain=not stuck)
+        except Exception as exc:
+            log.info("client %s: closing abruptly (%r)", self.client_id, exc)
+            stuck = True
+        if stuck and (transport := self.request.transport) is not None:
+            transport.abort()
 
     async def drain_and_stop(self) -> None:
         """Let the writer send what is queued, then stop it (the handler is ending)."""

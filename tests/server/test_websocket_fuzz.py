@@ -21,6 +21,7 @@ from server.app import make_app
 from server.config import Settings
 from server.protocol import CLIENT_MESSAGES
 from tests.server.conftest import INDEX
+from tests.server.test_protocol import json_values
 
 
 @dataclass
@@ -87,30 +88,23 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Line]:
 
 
 counter = iter(range(10**9))
-small_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=16),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
-    ),
-    max_leaves=12,
-)
 message_like = st.fixed_dictionaries(
     {"type": st.sampled_from(sorted(CLIENT_MESSAGES)) | st.text(max_size=8)},
     optional={
-        "id": st.text(max_size=140) | small_json,
-        "task": small_json,
-        "params": small_json,
-        "result": small_json,
-        "duration_ms": small_json,
-        "samples": st.integers() | small_json,
-        "job_id": small_json,
+        "id": st.text(max_size=140) | json_values,
+        "task": json_values,
+        "params": json_values,
+        "result": json_values,
+        "duration_ms": json_values,
+        "samples": st.integers() | json_values,
+        "job_id": json_values,
         "chunk": st.integers(),
     },
 )
 frames = (
     st.text(max_size=300)
     | st.binary(max_size=300)
-    | small_json.map(json.dumps)
+    | json_values.map(json.dumps)
     | message_like.map(json.dumps)
 )
 
