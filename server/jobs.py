@@ -99,15 +99,24 @@ class JobBoard:
         self.jobs: dict[str, Job] = {}
         self.slots: dict[str, int] = {}
         self.held: dict[str, set[tuple[str, int]]] = {}
+        self.started: dict[str, str] = {}
         self._ids = count(1)
 
-    def start(self, samples: int, chunk_samples: int, seed: int) -> JobBoard.Update:
+    def start(self, key: str, samples: int, chunk_samples: int, seed: int) -> JobBoard.Update:
         """Create a job and hand its first chunks to the volunteers.
+
+        Args:
+            key: the `job_start` message's id; a resend of it (after a reconnect) does not start
+                a second job but reports the first one's progress as a duplicate.
+            samples: total samples; chunk_samples: samples per chunk; seed: the job's seed.
 
         Raises:
             ValueError: when the job would have more than MAX_CHUNKS chunks, or
                 MAX_ACTIVE_JOBS jobs are unfinished.
         """
+        if (existing := self.started.get(key)) is not None:
+            job = self.jobs[existing]
+            return JobBoard.Update(progress=[job.progress(len(self.slots))], duplicate=True)
         chunks = -(-samples // chunk_samples)
         if chunks > MAX_CHUNKS:
             raise ValueError(
@@ -119,6 +128,7 @@ class JobBoard:
         job = Job(f"job-{next(self._ids)}", samples, chunk_samples, seed)
         job.pending.extend(range(chunks))
         self.jobs[job.id] = job
+        self.started[key] = job.id
         return JobBoard.Update(assignments=self._fill(), progress=[job.progress(len(self.slots))])
 
     def join(self, client_id: str, slots: int) -> JobBoard.Update:

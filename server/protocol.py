@@ -71,7 +71,7 @@ class JobStartMessage(Message):
     type: Literal["job_start"] = "job_start"
     id: MessageId
     samples: Annotated[int, Field(ge=1, le=10**13)]
-    chunk_samples: Annotated[int, Field(ge=1, le=10**10)] = 10**6
+    chunk_samples: Annotated[int, Field(ge=1, le=2_000_000_000)] = 10**6
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
 

@@ -169,11 +169,13 @@ class Session:
 
     def on_job_start(self, message: JobStartMessage) -> None:
         try:
-            update = self.jobs.start(message.samples, message.chunk_samples, message.seed)
+            update = self.jobs.start(
+                message.id, message.samples, message.chunk_samples, message.seed
+            )
         except ValueError as exc:
             self.connection.send(ErrorMessage(id=message.id, name="invalid_job", message=str(exc)))
             return
-        self.connection.send(AckMessage(id=message.id))
+        self.connection.send(AckMessage(id=message.id, duplicate=update.duplicate))
         self.jobs_send(update)
 
     def on_chunk_result(self, message: ChunkResultMessage) -> None:
