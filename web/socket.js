@@ -82,6 +82,19 @@ export class SocketClient {
     this.wanted = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
+    /** @type {Set<(msg: Message) => void>} Extra listeners (see `subscribe`). */
+    this.listeners = new Set();
+  }
+
+  /**
+   * Also call `listener` with every server message (after `onMessage`); for modules such as
+   * distributed.js that share the page's socket. Returns the function that unsubscribes.
+   * @param {(msg: Message) => void} listener
+   * @returns {() => void}
+   */
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** @returns {SocketState} */
@@ -192,6 +205,7 @@ export class SocketClient {
         break;
     }
     this.onMessage(msg);
+    for (const listener of this.listeners) listener(msg);
   }
 
   /**

@@ -1,0 +1,114 @@
+// The page's side of distributed jobs: volunteer this page's workers for chunks of a job the
+// server splits up (Monte Carlo pi), and start such jobs. It never touches the Worker API (the
+// page passes `runTask`) nor `WebSocket` (it uses the page's SocketClient).
+// Messages: `jobs_join`, `jobs_leave`, `job_start`, `chunk_result` out; `job_chunk`,
+// `job_progress` in (defined in server/protocol.py, documented in docs/socket-protocol.md).
+
+/**
+ * @typedef {import("./socket.js").SocketClient} SocketClient
+ * @typedef {import("./socket.js").Message} Message
+ * @typedef {{inside: number, samples: number, estimate: number}} ChunkResult
+ * @typedef {(task: string, params: {samples: number, seed: number}) => Promise<ChunkResult>} RunTask
+ * @typedef {{job_id: string, samples: number, samples_done: number, inside: number,
+ *   estimate: number | null, chunks: number, chunks_done: number, workers: number,
+ *   done: boolean}} JobProgress
+ * @typedef {{job_id: string, chunk: number, task: string,
+ *   params: {samples: number, seed: number}}} JobChunk
+ * @typedef {{
+ *   slots?: number,
+ *   onChunk?: (chunk: JobChunk, result: ChunkResult) => void,
+ *   onProgress?: (progress: JobProgress) => void,
+ *   onError?: (error: Error, chunk: JobChunk) => void,
+ * }} JoinOptions
+ * @typedef {{leave: () => void, readonly computed: number}} Membership
+ */
+
+/**
+ * Volunteer this page for distributed work until `leave()`.
+ *
+ * Each `job_chunk` the server sends is computed with `runTask(chunk.task, chunk.params)` and
+ * answered with a reliable `chunk_result` (resent after a reconnect until acked; the server
+ * counts each chunk once). After a reconnect the page joins again by itself. If a chunk fails,
+ * the page leaves and rejoins, which puts every chunk it held back in the server's queue.
+ *
+ * @param {SocketClient} socket the page's connected (or connecting) SocketClient
+ * @param {RunTask} runTask runs a worker task, e.g. in the page's worker pool
+ * @param {JoinOptions} [options] `slots`: chunks computed at once (e.g. the pool size)
+ * @returns {Membership}
+ */
+export function joinDistributedJob(socket, runTask, options = {}) {
+  const { slots = 1, onChunk, onProgress, onError } = options;
+  let active = true;
+  let computed = 0;
+  const join = () => socket.send({ type: "jobs_join", slots });
+
+  /** @param {JobChunk} chunk */
+  async function compute(chunk) {
+    try {
+      const result = await runTask(chunk.task, chunk.params);
+      if (!active) return;
+      computed += 1;
+      onChunk?.(chunk, result);
+      await socket.sendReliable({
+        type: "chunk_result",
+        // Deterministic: a resend of the same chunk's answer is recognized as one.
+        id: `${chunk.job_id}/${chunk.chunk}`,
+        job_id: chunk.job_id,
+        chunk: chunk.chunk,
+        result: { inside: result.inside, samples: result.samples, estimate: result.estimate },
+      });
+    } catch (error) {
+      if (!active) return;
+      onError?.(error instanceof Error ? error : new Error(String(error)), chunk);
+      socket.send({ type: "jobs_leave" });
+      join();
+    }
+  }
+
+  const unsubscribe = socket.subscribe((msg) => {
+    if (!active) return;
+    switch (msg.type) {
+      case "hello":
+        join(); // a new connection starts as a non-volunteer
+        break;
+      case "job_chunk":
+        void compute(/** @type {JobChunk} */ (/** @type {unknown} */ (msg)));
+        break;
+      case "job_progress":
+        onProgress?.(/** @type {JobProgress} */ (/** @type {unknown} */ (msg)));
+        break;
+      default:
+        break; // every other message is the page's business
+    }
+  });
+  if (socket.state === "open") join();
+
+  return {
+    leave() {
+      active = false;
+      unsubscribe();
+      socket.send({ type: "jobs_leave" });
+    },
+    get computed() {
+      return computed;
+    },
+  };
+}
+
+/**
+ * Ask the server to run a distributed Monte Carlo pi job over `samples` points.
+ * Resolves with the server's ack once the job exists (a resend after a reconnect does not start
+ * a second job); watch its `job_progress` messages for the running estimate.
+ * @param {SocketClient} socket
+ * @param {{samples: number, chunkSamples?: number, seed?: number}} job
+ * @returns {Promise<Message>}
+ */
+export function startDistributedJob(socket, { samples, chunkSamples = 1_000_000, seed = 0 }) {
+  return socket.sendReliable({
+    type: "job_start",
+    id: globalThis.crypto.randomUUID(),
+    samples,
+    chunk_samples: chunkSamples,
+    seed,
+  });
+}
