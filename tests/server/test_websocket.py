@@ -156,3 +156,14 @@ async def test_a_flooding_client_gets_an_error_then_1008(
         while (message := await ws.receive(timeout=30)).type != WSMsgType.CLOSE:
             pass
         assert message.data == WSCloseCode.POLICY_VIOLATION
+
+
+async def test_an_allow_listed_origin_may_connect(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await make_client(replace(settings, allow_origins=("https://app.example",)))
+    async with client.ws_connect("/ws", origin="https://APP.example/") as ws:
+        assert (await ws.receive_json(timeout=30))["type"] == "hello"
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/ws", origin="https://other.example")
+    assert refused.value.status == 403
