@@ -12,6 +12,7 @@ import { TaskForm } from "./task-form.js";
 import { ResultView } from "./result-view.js";
 import { RunController } from "./run-controller.js";
 import { SocketPanel } from "./socket-panel.js";
+import { SharedJobPanel } from "./shared-job.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
@@ -77,11 +78,30 @@ const socket = new SocketClient({
       case "peer_result":
         panel.addShared(/** @type {any} */ (message).result, false);
         break;
+      case "job_progress":
+        sharedJob.show(/** @type {any} */ (message));
+        break;
       default:
         break; // acks are the socket client's business; other kinds are shown in the frame log
     }
   },
 });
+
+const sharedJob = new SharedJobPanel(
+  {
+    start: element("job-start"),
+    join: element("job-join"),
+    estimate: element("job-estimate"),
+    progress: element("job-progress"),
+    mine: element("job-mine"),
+  },
+  socket,
+  // Looked up at each chunk: the pool is replaced when its size changes.
+  () => ({
+    runTask: (task, params) => /** @type {WorkerPool} */ (pool).run(task, params).result,
+    slots: /** @type {WorkerPool} */ (pool).size,
+  }),
+);
 socket.connect();
 
 fetch("/api/results?limit=10")
@@ -206,6 +226,7 @@ async function startWorkers() {
       onFinished,
     });
     controller.enable();
+    element("job-join").removeAttribute("disabled");
     sizeInput.addEventListener("change", async () => {
       if (!sizeInput.checkValidity()) {
         element("form-error").textContent = `Workers in the pool: ${sizeInput.validationMessage}`;
