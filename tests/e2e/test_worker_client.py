@@ -88,7 +88,14 @@ def test_a_python_exception_keeps_its_type_message_and_traceback(client: ClientP
     got = client.run("return outcome(worker.run('run_code', { code: arg }).result);", code)
     assert (got["name"], got["type"]) == ("PythonError", "ZeroDivisionError")
     assert got["message"] == "ZeroDivisionError: division by zero"
-    assert got["traceback"] == bridge.run("run_code", {"code": code})["traceback"]
+    native = str(bridge.run("run_code", {"code": code})["traceback"])
+    # The worker runs Python 3.14, the tests a 3.12+: they differ only in where they draw carets.
+    assert without_carets(got["traceback"]) == without_carets(native)
+    assert "return a / b" in got["traceback"]
+
+
+def without_carets(traceback: str) -> list[str]:
+    return [line for line in traceback.splitlines() if set(line.strip()) - {"~", "^"}]
 
 
 def sha256_js(expression: str) -> str:
