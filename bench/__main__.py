@@ -27,6 +27,7 @@ from bench.socket import echo_server
 from tests.support import DIST, ROOT, RunningServer, free_port
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
+README = ROOT / "README.md"
 # The rate limiter (100 messages/s per client) would close the RTT and fan-out clients, which send
 # as fast as the server answers: the benchmark measures the protocol, not the limiter.
 SERVER_ARGS = ["--rate", "1000000", "--burst", "1000000"]
@@ -208,8 +209,12 @@ def write_outputs(
         chart.draw(rows, title, chart_path)
         print(f"wrote {chart_path}")
     if results:
-        results.write_text(report.markdown(rows, facts, command, caveat))
+        text = report.markdown(rows, facts, command, caveat)
+        results.write_text(text)
         print(f"wrote {results}")
+        if results == RESULTS:  # the README's Performance section shows the committed results
+            README.write_text(report.splice_readme(README.read_text(), report.readme_block(text)))
+            print(f"updated the Performance section of {README}")
 
 
 if __name__ == "__main__":
