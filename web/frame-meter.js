@@ -34,6 +34,8 @@ export class FrameMeter {
     /** @type {RunStats | null} */
     this.run = null;
     this.longTasks = 0;
+    /** @type {Where} what occupies the thread outside a run (e.g. loading Python on it) */
+    this.activity = "idle";
     /** @type {number | null} */
     this.lastTime = null;
     this.tick = this.tick.bind(this);
@@ -54,7 +56,7 @@ export class FrameMeter {
   /** @param {number} time */
   tick(time) {
     if (this.lastTime !== null) {
-      const frame = { time, gap: time - this.lastTime, where: this.run?.where ?? "idle" };
+      const frame = { time, gap: time - this.lastTime, where: this.run?.where ?? this.activity };
       this.frames.push(frame);
       if (this.run) {
         this.run.frames += 1;
@@ -71,6 +73,15 @@ export class FrameMeter {
   fps() {
     const now = performance.now();
     return this.frames.filter((frame) => frame.time > now - 1000).length;
+  }
+
+  /**
+   * Label the frames from now on with `where` without counting them as a run: loading Python on the
+   * main thread freezes the page too, and the chart should say so.
+   * @param {Where} where
+   */
+  mark(where) {
+    this.activity = where;
   }
 
   /**
@@ -92,6 +103,7 @@ export class FrameMeter {
     const run = /** @type {RunStats} */ (this.run);
     run.endedAt = performance.now();
     this.run = null;
+    this.activity = "idle";
     return run;
   }
 }

@@ -104,6 +104,8 @@ export class RunController {
     };
     if (where === "main") {
       view.status("Loading Python on the main thread (the first time only)…");
+      await nextFrame();
+      meter.mark("main");
       await loadMainThreadPython();
     }
     view.status(where === "main" ? "Running on the main thread — the page is frozen until it ends." : "Running in the worker — the page stays responsive.");

@@ -1,5 +1,7 @@
 // The frame-gap timeline: every frame's gap over the last minute, coloured by where the run at that
-// moment executed, so a main-thread run and a worker run sit side by side on one chart.
+// moment executed, so a main-thread run and a worker run sit side by side on one chart. Each gap
+// is drawn as a plateau over the time it lasted: a 2-second freeze is a 2-second-wide block, not
+// a thin spike, because its length is the point.
 // Drawn with uPlot (vendored from npm at build time); redrawn a few times a second, not every frame,
 // so the chart itself never becomes the main thread's burden.
 
@@ -11,9 +13,9 @@ const uPlot = (await import(new URL("./vendor/uplot.mjs", import.meta.url).href)
 
 const REDRAW_MS = 250;
 const SERIES = /** @type {const} */ ([
-  { where: "idle", label: "idle", stroke: "#94a3b8" },
-  { where: "main", label: "main-thread run", stroke: "#dc2626" },
-  { where: "worker", label: "worker run", stroke: "#16a34a" },
+  { where: "idle", label: "idle", stroke: "#94a3b8", fill: "rgba(148, 163, 184, 0.15)" },
+  { where: "main", label: "Python on the main thread", stroke: "#dc2626", fill: "rgba(220, 38, 38, 0.25)" },
+  { where: "worker", label: "Python in a worker", stroke: "#16a34a", fill: "rgba(22, 163, 74, 0.2)" },
 ]);
 
 export class TimelineChart {
@@ -45,9 +47,10 @@ export class TimelineChart {
       ],
       series: [
         {},
-        ...SERIES.map(({ label, stroke }) => ({
+        ...SERIES.map(({ label, stroke, fill }) => ({
           label,
           stroke,
+          fill,
           width: 1.5,
           spanGaps: false,
           points: { show: false },
@@ -61,8 +64,18 @@ export class TimelineChart {
   redraw() {
     const frames = this.frames();
     const now = performance.now();
-    const xs = frames.map((frame) => (frame.time - now) / 1000);
-    const columns = SERIES.map(({ where }) => frames.map((frame) => (frame.where === where ? frame.gap : null)));
+    // Two points per frame, at the start and the end of its gap, both at the gap's height.
+    /** @type {number[]} */
+    const xs = [];
+    /** @type {(number | null)[][]} */
+    const columns = SERIES.map(() => []);
+    for (const frame of frames) {
+      xs.push((frame.time - frame.gap - now) / 1000, (frame.time - now) / 1000);
+      SERIES.forEach(({ where }, index) => {
+        const value = frame.where === where ? frame.gap : null;
+        columns[index].push(value, value);
+      });
+    }
     this.plot.setData([xs, ...columns]);
   }
 }
