@@ -62,6 +62,11 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument(
         "--heartbeat", type=float, default=defaults.heartbeat_seconds, help="ping interval (s)"
     )
+    parser.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="leave out COOP/COEP, to see the page without SharedArrayBuffer (Cancel restarts)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a port number (0 to 65535)")
@@ -75,6 +80,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         rate_per_second=args.rate,
         rate_burst=args.burst,
         heartbeat_seconds=args.heartbeat,
+        isolation=not args.no_isolation,
     )
 
 

@@ -8,7 +8,7 @@ from aiohttp import WSCloseCode, web
 
 from server.api import results_handler
 from server.config import Settings
-from server.headers import add_headers
+from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
 from server.jobs import JobBoard
 from server.static import add_static_routes
@@ -22,7 +22,9 @@ def make_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[HUB] = Hub()
     app[JOBS] = JobBoard()
-    app.on_response_prepare.append(add_headers)
+    app.on_response_prepare.append(
+        add_headers if settings.isolation else add_headers_without_isolation
+    )
     app.cleanup_ctx.append(store_context)
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/ws", websocket_handler, name="ws")

@@ -26,3 +26,5 @@ class Settings:
     rate_per_second: float = 100.0
     rate_burst: int = 200
     results_limit: int = 200
+    #: False serves without COOP/COEP: no SharedArrayBuffer, so Cancel must restart the worker.
+    isolation: bool = True

@@ -15,14 +15,23 @@ CONTENT_SECURITY_POLICY = (
 
 # COOP + COEP make the page cross-origin isolated, which is what lets the worker share a
 # SharedArrayBuffer with the page (Pyodide's interrupt buffer, i.e. Cancel).
-SECURITY_HEADERS: Mapping[str, str] = MappingProxyType(
+ISOLATION_HEADERS: Mapping[str, str] = MappingProxyType(
     {
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Embedder-Policy": "require-corp",
         "Cross-Origin-Resource-Policy": "same-origin",
+    }
+)
+SECURITY_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        **ISOLATION_HEADERS,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     }
+)
+#: What `--no-isolation` sends: the same protections, minus cross-origin isolation.
+UNISOLATED_HEADERS: Mapping[str, str] = MappingProxyType(
+    {name: value for name, value in SECURITY_HEADERS.items() if name not in ISOLATION_HEADERS}
 )
 
 # The vendored Pyodide runtime is versioned by its folder's contents (a new pin means a new
@@ -46,4 +55,10 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
     returns) and the router's own 404s, so the headers are added here instead.
     """
     response.headers.update(SECURITY_HEADERS)
+    response.headers.setdefault("Cache-Control", cache_control(request.path))
+
+
+async def add_headers_without_isolation(request: web.Request, response: web.StreamResponse) -> None:
+    """`add_headers` minus COOP/COEP/CORP, for `--no-isolation`: shows how the page degrades."""
+    response.headers.update(UNISOLATED_HEADERS)
     response.headers.setdefault("Cache-Control", cache_control(request.path))

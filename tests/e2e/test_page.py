@@ -175,3 +175,26 @@ def test_screenshots_and_accessibility_at_both_sizes(
         assert errors == []
     finally:
         context.close()
+
+
+def test_without_isolation_the_page_says_so_and_cancel_restarts_the_worker(
+    page: Page, server_factory: ServerFactory, problems: PageProblems
+) -> None:
+    unisolated = server_factory(extra_args=["--no-isolation"])
+    open_page(page, unisolated)
+    assert page.evaluate("crossOriginIsolated") is False
+    expect(page.locator("#isolation")).to_have_text("not isolated")
+    expect(page.locator("#isolation-note")).to_contain_text("Cancel has to restart the worker")
+
+    page.get_by_label("Task").select_option("montecarlo_pi")
+    page.locator("#params [name='samples']").fill("500000000")
+    page.get_by_role("button", name="Run in worker").click()
+    expect(page.locator("#progress-label")).to_contain_text("%")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#result .bad")).to_contain_text("CancelledError")
+
+    page.get_by_label("Task").select_option("primes")
+    page.locator("#params [name='n']").fill("1000")
+    run_and_wait(page, "Run in worker")
+    expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    assert problems.all == []

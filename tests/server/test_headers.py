@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from server.headers import SECURITY_HEADERS
-from tests.server.conftest import raw_handshake
+from server.config import Settings
+from server.headers import ISOLATION_HEADERS, SECURITY_HEADERS, UNISOLATED_HEADERS
+from tests.server.conftest import MakeClient, raw_handshake
 
 
 @pytest.mark.parametrize(
@@ -53,3 +55,15 @@ async def test_the_rest_of_the_site_is_always_revalidated(client: TestClient[Any
     again = await client.get("/app.js", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status == 304
     assert again.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+
+
+async def test_no_isolation_leaves_out_only_coop_coep_and_corp(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await make_client(replace(settings, isolation=False))
+    response = await client.get("/")
+    for name in ISOLATION_HEADERS:
+        assert name not in response.headers
+    for name, value in UNISOLATED_HEADERS.items():
+        assert response.headers[name] == value
+    assert "Content-Security-Policy" in UNISOLATED_HEADERS
