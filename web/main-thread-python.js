@@ -29,13 +29,15 @@ export function loadMainThreadPython() {
  * Run a task synchronously on the main thread; the page is frozen until it returns.
  * @param {string} task
  * @param {Record<string, unknown>} params
- * @param {(done: number, total: number) => void} onProgress  called, but nothing repaints meanwhile
+ * @param {{onProgress: (done: number, total: number) => void, onStdout: (text: string) => void}} hooks
+ *   called as in the worker, but nothing on the page repaints until the task returns
  * @returns {Promise<unknown>} the task's value (an ArrayBuffer for bytes)
  */
-export async function runOnMainThread(task, params, onProgress) {
+export async function runOnMainThread(task, params, { onProgress, onStdout }) {
   const { pyodide, bridge } = await loadMainThreadPython();
   const pyParams = pyodide.toPy(params);
-  const outcomeProxy = bridge.run(task, pyParams, onProgress);
+  const onOutput = (/** @type {string} */ _stream, /** @type {string} */ text) => onStdout(text);
+  const outcomeProxy = bridge.run(task, pyParams, onProgress, onOutput);
   /** @type {{ok: boolean, value?: unknown, name?: string, message?: string, traceback?: string}} */
   const outcome = outcomeProxy.toJs({ dict_converter: Object.fromEntries });
   outcomeProxy.destroy();

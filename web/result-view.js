@@ -24,7 +24,7 @@ export function describeValue(task, params, value) {
     case "mandelbrot":
       return `${format(Number(params.width))} × ${format(Number(params.height))} pixels (${format(value.byteLength)} bytes, moved from the worker without copying)`;
     case "run_code":
-      return value?.result == null ? "Your code ran." : `Your code returned ${value.result}`;
+      return value?.result_repr == null ? "Your code ran." : `Your code returned ${value.result_repr}`;
     default:
       return JSON.stringify(value);
   }

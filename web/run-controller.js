@@ -118,7 +118,7 @@ export class RunController {
     let ok = false;
     try {
       if (where === "main") {
-        value = await runOnMainThread(task.name, params, hooks.onProgress);
+        value = await runOnMainThread(task.name, params, hooks);
       } else {
         const job = this.parts.workers().run(task.name, params, hooks);
         this.cancelCurrent = job.cancel;

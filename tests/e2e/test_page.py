@@ -198,3 +198,13 @@ def test_without_isolation_the_page_says_so_and_cancel_restarts_the_worker(
     run_and_wait(page, "Run in worker")
     expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
     assert problems.all == []
+
+
+@pytest.mark.parametrize("button", ["Run in worker", "Run on main thread"])
+def test_what_your_code_prints_is_shown(page: Page, server: RunningServer, button: str) -> None:
+    open_page(page, server)
+    page.get_by_label("Task").select_option("run_code")
+    page.locator("#params [name='code']").fill("for i in range(3):\n    print('line', i)\n6 * 7")
+    run_and_wait(page, button)
+    expect(page.get_by_label("What the code printed")).to_have_text("line 0\nline 1\nline 2\n")
+    expect(page.locator("#result .ok")).to_contain_text("returned 42")
