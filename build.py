@@ -100,7 +100,7 @@ def fingerprint(paths: Iterable[Path], extra: str = "") -> str:
         for file in files:
             if "__pycache__" in file.parts:
                 continue
-            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(os.path.relpath(file, ROOT).encode())
             digest.update(file.read_bytes() if file.exists() else b"<missing>")
     return digest.hexdigest()
 

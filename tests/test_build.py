@@ -1,0 +1,49 @@
+"""build.py's command line and its skip-when-unchanged fingerprints (no setup is run here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import build
+
+
+def test_no_command_prints_usage_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert build.main([]) == 2
+    assert "python3 build.py serve" in capsys.readouterr().err
+
+
+def test_an_unknown_command_is_named_after_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert build.main(["deploy"]) == 2
+    err = capsys.readouterr().err
+    assert "python3 build.py test" in err
+    assert "Unknown command 'deploy'." in err
+
+
+def test_help_prints_usage_and_succeeds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert build.main(["--help"]) == 0
+    assert "python3 build.py bench" in capsys.readouterr().err
+
+
+def test_a_fingerprint_changes_with_contents_and_names_only(tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "a.js").write_text("one")
+    first = build.fingerprint([folder])
+    assert build.fingerprint([folder]) == first
+    (folder / "a.js").write_text("two")
+    changed = build.fingerprint([folder])
+    assert changed != first
+    (folder / "a.js").rename(folder / "b.js")
+    assert build.fingerprint([folder]) != changed
+
+
+def test_a_missing_input_still_fingerprints(tmp_path: Path) -> None:
+    assert build.fingerprint([tmp_path / "absent"]) != build.fingerprint([])
+
+
+def test_every_dependency_is_pinned_exactly() -> None:
+    for group, requirements in build.dependency_groups().items():
+        for requirement in requirements:
+            assert "==" in requirement, f"{requirement} in {group} is not pinned"

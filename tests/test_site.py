@@ -1,0 +1,41 @@
+"""The built site (dist/) holds what the worker needs offline, and nothing it cannot serve."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
+
+
+def test_the_runtime_is_vendored(site: Path) -> None:
+    for name in PYODIDE_FILES:
+        assert (site / "pyodide" / name).stat().st_size > 0
+    assert (site / "worker" / "client.js").exists()
+    assert (site / "vendor" / "uplot.mjs").exists()
+
+
+def test_the_lockfile_lists_exactly_the_wheels_served_beside_it(site: Path) -> None:
+    lock = json.loads((site / "wheels" / "pyodide-lock.json").read_text())
+    assert lock["info"]["python"].startswith("3.14")
+    served = {path.name for path in (site / "wheels").glob("*.whl")}
+    assert {entry["file_name"] for entry in lock["packages"].values()} == served
+    assert set(lock["packages"]) == {"offload", "micropip"}
+    assert lock["packages"]["offload"]["depends"] == []
+
+
+def test_the_offload_wheel_is_pure_python_with_no_dependencies(site: Path) -> None:
+    (wheel,) = (site / "wheels").glob("offload-*-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        assert "Requires-Dist" not in archive.read(metadata).decode()
+    assert "offload/tasks/primes.py" in names
+    assert not [n for n in names if n.endswith((".so", ".pyd"))]
+
+
+def test_build_info_names_the_versions(site: Path) -> None:
+    info = json.loads((site / "build-info.json").read_text())
+    assert info["pyodide"] == "314.0.7"
+    assert info["packages"]["offload"]
