@@ -29,19 +29,29 @@ export class SocketPanel {
       target.dataset.state = state;
       target.textContent = target === this.elements.chip ? state : text;
     }
+    // The log keeps the whole story (close code, each attempt, reopening); the state line only now.
+    this.logRow("event", [seconds(Date.now()), text]);
   }
 
   /** @param {FrameInfo} frame */
   logFrame(frame) {
+    const direction = frame.direction === "in" ? "↓ in" : "↑ out";
+    this.logRow(frame.direction, [seconds(frame.time), direction, frame.type, String(frame.size)]);
+  }
+
+  /**
+   * @param {string} kind  "in", "out" or "event" (a time and one sentence across the other columns)
+   * @param {string[]} cells
+   */
+  logRow(kind, cells) {
     const row = document.createElement("tr");
-    row.className = frame.direction;
-    // The socket client stamps frames with Date.now(); show seconds since this page opened.
-    const seconds = ((frame.time - performance.timeOrigin) / 1000).toFixed(2);
-    for (const text of [seconds, frame.direction === "in" ? "↓ in" : "↑ out", frame.type, String(frame.size)]) {
+    row.className = kind;
+    for (const text of cells) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.append(cell);
     }
+    if (kind === "event") /** @type {HTMLTableCellElement} */ (row.lastElementChild).colSpan = 3;
     this.elements.log.prepend(row);
     while (this.elements.log.childElementCount > MAX_LOG_ROWS) this.elements.log.lastElementChild?.remove();
   }
@@ -84,6 +94,14 @@ export class SocketPanel {
     list.prepend(item);
     while (list.childElementCount > MAX_SHARED) list.lastElementChild?.remove();
   }
+}
+
+/**
+ * Seconds since this page opened, for a Date.now() time (what the socket client stamps frames with).
+ * @param {number} epochMs
+ */
+function seconds(epochMs) {
+  return ((epochMs - performance.timeOrigin) / 1000).toFixed(2);
 }
 
 /** @param {unknown} value */

@@ -122,8 +122,9 @@ def test_the_socket_panel_shows_reconnecting_and_then_open_again(
     open_page(page, own)
     expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
     expect(page.locator("#handshake-text")).to_contain_text("Sec-WebSocket-Accept")
-    own.stop()
+    own.stop()  # SIGTERM: the server says goodbye with 1001 before it exits
     expect(page.locator("#socket-state")).to_have_attribute("data-state", "reconnecting")
+    expect(page.locator("#frame-log")).to_contain_text("closed with 1001 (going away")
     own.start()
     expect(page.locator("#socket-state")).to_have_attribute("data-state", "open", timeout=30_000)
     # The worker never depended on the server: it still computes.
