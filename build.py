@@ -98,7 +98,7 @@ def fingerprint(paths: Iterable[Path], extra: str = "") -> str:
     for path in sorted(paths):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if "__pycache__" in file.parts:
+            if "__pycache__" in file.parts or any(p.endswith(".egg-info") for p in file.parts):
                 continue
             digest.update(os.path.relpath(file, ROOT).encode())
             digest.update(file.read_bytes() if file.exists() else b"<missing>")
@@ -278,7 +278,11 @@ def build_wheels(folder: Path) -> None:
             *("--no-deps", "--no-build-isolation", "--wheel-dir", work, "."),
         ],
     )
-    shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' scratch space
+    # setuptools' scratch space, and metadata it leaves in the source tree (which would otherwise
+    # change py/'s fingerprint and make the next run build again).
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
+    for leftover in (ROOT / "py").glob("*.egg-info"):
+        shutil.rmtree(leftover)
     (wheel,) = work.glob("offload-*.whl")
     shutil.copy2(wheel, folder / wheel.name)
     for cached in (CACHE / "pyodide-wheels").glob("*.whl"):
