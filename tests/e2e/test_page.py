@@ -25,6 +25,22 @@ def run_and_wait(page: Page, button: str, timeout_ms: int = 120_000) -> None:
     expect(page.get_by_role("button", name="Cancel")).to_be_disabled(timeout=timeout_ms)
 
 
+def cancel_a_long_run_then_run_again(page: Page) -> None:
+    """Start a run far too long to wait for, cancel it, then show the workers still compute."""
+    page.get_by_label("Task").select_option("montecarlo_pi")
+    page.locator("#params [name='samples']").fill("500000000")
+    page.get_by_role("button", name="Run in worker").click()
+    expect(page.locator("#progress-label")).to_contain_text("%")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled(timeout=5_000)
+    expect(page.locator("#result .bad")).to_contain_text("CancelledError")
+
+    page.get_by_label("Task").select_option("primes")
+    page.locator("#params [name='n']").fill("1000")
+    run_and_wait(page, "Run in worker")
+    expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+
+
 def test_controls_are_found_by_their_accessible_names(
     page: Page, server: RunningServer, problems: PageProblems
 ) -> None:
@@ -62,18 +78,7 @@ def test_cancel_stops_a_worker_run_and_the_worker_runs_again(
     page: Page, server: RunningServer, problems: PageProblems
 ) -> None:
     open_page(page, server)
-    page.get_by_label("Task").select_option("montecarlo_pi")
-    page.locator("#params [name='samples']").fill("500000000")
-    page.get_by_role("button", name="Run in worker").click()
-    expect(page.locator("#progress-label")).to_contain_text("%")
-    page.get_by_role("button", name="Cancel").click()
-    expect(page.get_by_role("button", name="Cancel")).to_be_disabled(timeout=5_000)
-    expect(page.locator("#result .bad")).to_contain_text("CancelledError")
-
-    page.get_by_label("Task").select_option("primes")
-    page.locator("#params [name='n']").fill("1000")
-    run_and_wait(page, "Run in worker")
-    expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    cancel_a_long_run_then_run_again(page)
     assert problems.all == []
 
 
@@ -187,17 +192,7 @@ def test_without_isolation_the_page_says_so_and_cancel_restarts_the_worker(
     expect(page.locator("#isolation")).to_have_text("not isolated")
     expect(page.locator("#isolation-note")).to_contain_text("Cancel has to restart the worker")
 
-    page.get_by_label("Task").select_option("montecarlo_pi")
-    page.locator("#params [name='samples']").fill("500000000")
-    page.get_by_role("button", name="Run in worker").click()
-    expect(page.locator("#progress-label")).to_contain_text("%")
-    page.get_by_role("button", name="Cancel").click()
-    expect(page.locator("#result .bad")).to_contain_text("CancelledError")
-
-    page.get_by_label("Task").select_option("primes")
-    page.locator("#params [name='n']").fill("1000")
-    run_and_wait(page, "Run in worker")
-    expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    cancel_a_long_run_then_run_again(page)
     assert problems.all == []
 
 
