@@ -181,19 +181,15 @@ def setup_node() -> None:
     stamp.write_text(value)
 
 
-def pyodide_lock() -> dict[str, object]:
-    lock: dict[str, object] = json.loads((PYODIDE_NPM / "pyodide-lock.json").read_text())
-    return lock
-
-
 def setup_pyodide_wheels() -> None:
     """Fetch the Pyodide packages we serve (micropip) from PyPI at the lockfile's exact version.
 
     Pyodide's lockfile names its own build of these wheels (their sha256 differs from PyPI's), so
     `build_wheels` registers the PyPI files with `add-wheels`, which records their real hashes.
     """
-    packages: dict[str, dict[str, str]] = pyodide_lock()["packages"]  # type: ignore[assignment]
-    info: dict[str, str] = pyodide_lock()["info"]  # type: ignore[assignment]
+    lock = json.loads((PYODIDE_NPM / "pyodide-lock.json").read_text())
+    packages: dict[str, dict[str, str]] = lock["packages"]
+    info: dict[str, str] = lock["info"]
     folder = CACHE / "pyodide-wheels"
     for name in VENDORED_PYODIDE_PACKAGES:
         entry = packages[name]
@@ -367,12 +363,17 @@ def typescript_projects() -> list[Path]:
     )
 
 
+def browser_env() -> dict[str, str]:
+    """The environment for tests and the benchmark: OFFLOAD_CHROMIUM names the Chromium to drive,
+    or is empty for Playwright's own."""
+    browser = os.environ.get("OFFLOAD_CHROMIUM") or find_browser()
+    return {**os.environ, "OFFLOAD_CHROMIUM": "" if browser == "playwright" else browser}
+
+
 def test(argv: Sequence[str]) -> None:
     setup()
     build()
-    env = dict(os.environ)
-    browser = os.environ.get("OFFLOAD_CHROMIUM") or find_browser()
-    env["OFFLOAD_CHROMIUM"] = "" if browser == "playwright" else browser
+    env = browser_env()
     bin_dir = VENV / "bin"
     tsc = NODE_MODULES / ".bin" / "tsc"
     pytest = [VENV_PYTHON, "-m", "pytest"]
@@ -408,11 +409,7 @@ def test(argv: Sequence[str]) -> None:
 def bench(argv: Sequence[str]) -> None:
     setup()
     build()
-    env = dict(os.environ)
-    env["OFFLOAD_CHROMIUM"] = os.environ.get("OFFLOAD_CHROMIUM") or find_browser()
-    if env["OFFLOAD_CHROMIUM"] == "playwright":
-        env["OFFLOAD_CHROMIUM"] = ""
-    run([VENV_PYTHON, "-m", "bench", *argv], env=env)
+    run([VENV_PYTHON, "-m", "bench", *argv], env=browser_env())
 
 
 def setup_command(argv: Sequence[str]) -> None:

@@ -5,21 +5,17 @@
 // Started by client.js as `new Worker(new URL("./worker.js", import.meta.url), {type: "module"})`.
 
 import { Reply, Request } from "./protocol.js";
+import { loadPython, runBridge, toPlain } from "./python.js";
 
 /** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
 /** @typedef {import("./protocol.js").WorkerReply} WorkerReply */
-/** @typedef {import("pyodide").PyodideAPI} PyodideAPI */
+/** @typedef {import("./python.js").Python} Python */
+/** @typedef {import("./python.js").Outcome} Outcome */
 
 const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 const startedAt = performance.now();
 // SharedArrayBuffer exists only in cross-origin isolated pages (COOP + COEP headers).
 const interruptsPossible = scope.crossOriginIsolated && typeof SharedArrayBuffer === "function";
-
-// Everything is resolved against this file, so the site can live under any path prefix. The
-// runtime is imported by URL at run time (there is no bundler); its types come from node_modules.
-const PYODIDE_URL = new URL("../pyodide/pyodide.mjs", import.meta.url).href;
-const INDEX_URL = new URL("../pyodide/", import.meta.url).href;
-const LOCKFILE_URL = new URL("../wheels/pyodide-lock.json", import.meta.url).href;
 
 /**
  * Post a reply; the only place this worker calls postMessage.
@@ -30,39 +26,20 @@ function post(reply, transfer = []) {
   scope.postMessage(reply, transfer);
 }
 
-/** Load Pyodide and the offload wheel, timing each phase. */
+/** Load Pyodide and the offload wheel, then announce `ready` with what booting took. */
 async function boot() {
-  const t0 = performance.now();
-  /** @type {typeof import("pyodide").loadPyodide} */
-  const loadPyodide = (await import(PYODIDE_URL)).loadPyodide;
-  const t1 = performance.now();
-  const pyodide = await loadPyodide({ indexURL: INDEX_URL, lockFileURL: LOCKFILE_URL });
-  const t2 = performance.now();
-  // The default messageCallback logs "Loading offload" to the console; the page shows timings.
-  /** @type {string[]} */
-  const loadErrors = [];
-  await pyodide.loadPackage("offload", {
-    messageCallback: () => {},
-    errorCallback: (message) => loadErrors.push(message),
-  });
-  const t3 = performance.now();
-  // loadPackage reports a bad download (e.g. a checksum mismatch) only to errorCallback.
-  if (loadErrors.length > 0) throw new Error(`loading the offload wheel failed: ${loadErrors.join("; ")}`);
-  const bridge = pyodide.pyimport("offload.bridge");
-  const tasksProxy = bridge.tasks();
+  const { python, timings } = await loadPython();
+  const total = performance.now() - startedAt;
+  const tasksProxy = python.bridge.tasks();
   /** @type {import("./protocol.js").TaskInfo[]} */
   const tasks = toPlain(tasksProxy);
   tasksProxy.destroy();
+  const { pyodide } = python;
   post({
     type: Reply.READY,
     python: pyodide.runPython("import sys; sys.version.split()[0]"),
     pyodide: pyodide.version,
-    timings: {
-      importRuntime: t1 - t0,
-      loadRuntime: t2 - t1,
-      loadWheel: t3 - t2,
-      total: t3 - startedAt,
-    },
+    timings: { ...timings, total },
     capabilities: {
       crossOriginIsolated: scope.crossOriginIsolated,
       sharedArrayBuffer: typeof SharedArrayBuffer === "function",
@@ -71,30 +48,26 @@ async function boot() {
     },
     tasks,
   });
-  return { pyodide, bridge };
+  return python;
 }
 
 /**
- * Run one task through offload.bridge.run, which never raises: it returns an outcome dict.
- * @param {{pyodide: PyodideAPI, bridge: any}} python
+ * Run one task and post what came of it.
+ * @param {Python} python
  * @param {import("./protocol.js").RunRequest} request
  */
-function runTask({ pyodide, bridge }, { id, task, params }) {
+function runTask(python, { id, task, params }) {
   /** @param {number} done @param {number} total */
   const onProgress = (done, total) => post({ type: Reply.PROGRESS, id, done, total });
   /** @param {"stdout" | "stderr"} stream @param {string} text */
   const onOutput = (stream, text) => post({ type: Reply.STDOUT, id, stream, text });
-  /** @type {{ok: boolean, value?: unknown, name?: string, message?: string, traceback?: string}} */
+  /** @type {Outcome} */
   let outcome;
   try {
-    const pyParams = pyodide.toPy(params);
-    const outcomeProxy = bridge.run(task, pyParams, onProgress, onOutput);
-    outcome = toPlain(outcomeProxy);
-    outcomeProxy.destroy();
-    pyParams.destroy?.();
+    outcome = runBridge(python, task, params, onProgress, onOutput);
   } catch (error) {
-    // bridge.run catches every Python exception, so a throw here is Pyodide itself failing (a
-    // wasm trap, memory exhausted, a fatal error): this interpreter cannot be trusted again.
+    // Pyodide itself failed (a wasm trap, memory exhausted, a fatal error): this interpreter
+    // cannot be trusted again.
     post({ type: Reply.CRASHED, id, message: `Python crashed: ${describe(error)}` });
     return;
   }
@@ -117,26 +90,6 @@ function runTask({ pyodide, bridge }, { id, task, params }) {
   } else {
     post({ type: Reply.RESULT, id, value: outcome.value });
   }
-}
-
-/**
- * A Python value as plain JavaScript: dicts become objects and None becomes null (toJs alone
- * makes it undefined, which would drop the key on the page's side: {result_repr: None} must
- * arrive as {result_repr: null}).
- * @param {import("pyodide/ffi").PyProxy} proxy
- * @returns {any}
- */
-function toPlain(proxy) {
-  /** @param {unknown} value @returns {unknown} */
-  const nullify = (value) => {
-    if (value === undefined) return null;
-    if (Array.isArray(value)) return value.map(nullify);
-    if (value !== null && Object.getPrototypeOf(value) === Object.prototype) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, nullify(v)]));
-    }
-    return value;
-  };
-  return nullify(/** @type {any} */ (proxy).toJs({ dict_converter: Object.fromEntries }));
 }
 
 /** @param {unknown} error */
