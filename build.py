@@ -205,8 +205,24 @@ def setup_pyodide_wheels() -> None:
             )
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def setup_package() -> None:
+    """Install py/ into .venv as an editable package: the server adapts the tasks' own types
+    (e.g. offload.tasks.montecarlo's result), so it imports `offload` wherever it runs."""
+    stamp = VENV / ".offload-editable"
+    value = fingerprint([ROOT / "pyproject.toml"], extra=str(python_version(str(VENV_PYTHON))))
+    if is_current(stamp, value):
+        return
+    with step("Installing the offload package (py/) into .venv, editable"):
+        run(
+            [
+                *(VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "install", "-q"),
+                *("--no-deps", "--no-build-isolation", "--editable", "."),
+            ]
+        )
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
+        for leftover in (ROOT / "py").glob("*.egg-info"):
+            shutil.rmtree(leftover)
+    stamp.write_text(value)
 
 
 #: Serving needs no test tools, so a first `serve` on a fresh clone installs only these.
@@ -216,6 +232,7 @@ ALL_GROUPS = ("server", "build", "test")
 
 def setup(groups: Sequence[str] = ALL_GROUPS) -> None:
     setup_python(groups)
+    setup_package()
     setup_node()
     setup_pyodide_wheels()
 
@@ -235,7 +252,15 @@ def build_inputs() -> list[Path]:
     ]
 
 
+def generate() -> None:
+    """Regenerate what is derived from the Python definitions of the protocols (the page's
+    socket-protocol.js, the worker's task-schema.js, the JSON Schema in docs/); a file is only
+    rewritten when its text changes. tests/server/test_codegen.py fails on a stale copy."""
+    run([VENV_PYTHON, "-m", "server.codegen"], stdout=subprocess.DEVNULL)
+
+
 def build() -> None:
+    generate()
     stamp = DIST / ".offload-build"
     value = fingerprint(build_inputs())
     if is_current(stamp, value):

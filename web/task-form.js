@@ -3,12 +3,8 @@
 // The browser's constraint validation gives instant messages; Python re-checks every value.
 
 /**
- * A parameter as py/offload/params.py describes it.
- * @typedef {{name: string, kind: "integer" | "number" | "string" | "range", description: string,
- *            default: unknown, required: boolean, minimum?: number, maximum?: number,
- *            max_length?: number}} ParamSchema
- * @typedef {{name: string, summary: string, returns: "bytes" | "object", params: ParamSchema[],
- *            defaults: Record<string, unknown>}} TaskSchema
+ * @typedef {import("./worker/task-schema.js").ParamSchema} ParamSchema
+ * @typedef {import("./worker/task-schema.js").TaskSchema} TaskSchema
  */
 
 // Parameters a person does not set by hand: `rows` is how the pool splits an image into bands.
