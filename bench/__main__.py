@@ -24,7 +24,7 @@ from bench.native import available_tasks
 from bench.plan import make_plan
 from bench.rows import REPORT, Row, not_measured
 from bench.socket import echo_server
-from tests.support import DIST, ROOT, RunningServer, free_port
+from support.server import DIST, ROOT, RunningServer, free_port
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 README = ROOT / "README.md"

@@ -17,6 +17,7 @@ import { ClientType, ServerType } from "./socket-protocol.js";
  * @typedef {{
  *   slots?: number,
  *   onChunk?: (chunk: JobChunk, result: ChunkResult) => void,
+ *   onAcked?: (chunk: JobChunk, ack: AckMessage) => void,
  *   onProgress?: (progress: JobProgress) => void,
  *   onError?: (error: Error, chunk: JobChunk) => void,
  * }} JoinOptions
@@ -33,11 +34,12 @@ import { ClientType, ServerType } from "./socket-protocol.js";
  *
  * @param {SocketClient} socket the page's connected (or connecting) SocketClient
  * @param {RunTask} runTask runs a worker task, e.g. in the page's worker pool
- * @param {JoinOptions} [options] `slots`: chunks computed at once (e.g. the pool size)
+ * @param {JoinOptions} [options] `slots`: chunks computed at once (e.g. the pool size); `onChunk`
+ *   when a chunk is computed, `onAcked` when the server has counted its answer (or knew it)
  * @returns {Membership}
  */
 export function joinDistributedJob(socket, runTask, options = {}) {
-  const { slots = 1, onChunk, onProgress, onError } = options;
+  const { slots = 1, onChunk, onAcked, onProgress, onError } = options;
   let active = true;
   let computed = 0;
   const join = () => socket.send({ type: ClientType.JOBS_JOIN, slots });
@@ -49,7 +51,7 @@ export function joinDistributedJob(socket, runTask, options = {}) {
       if (!active) return;
       computed += 1;
       onChunk?.(chunk, result);
-      await socket.sendReliable({
+      const ack = await socket.sendReliable({
         type: ClientType.CHUNK_RESULT,
         // Deterministic: a resend of the same chunk's answer is recognized as one.
         id: `${chunk.job_id}/${chunk.chunk}`,
@@ -57,6 +59,7 @@ export function joinDistributedJob(socket, runTask, options = {}) {
         chunk: chunk.chunk,
         result: { inside: result.inside, samples: result.samples, estimate: result.estimate },
       });
+      onAcked?.(chunk, ack);
     } catch (error) {
       if (!active) return;
       onError?.(error instanceof Error ? error : new Error(String(error)), chunk);

@@ -214,7 +214,9 @@ async function startWorkers() {
         summary: element("task-summary"),
         error: element("form-error"),
         onChange: (task) => {
-          element("pool-size").closest(".field")?.toggleAttribute("hidden", task.returns !== "bytes");
+          element("pool-size")
+            .closest(".field")
+            ?.toggleAttribute("hidden", task.returns !== "bytes");
         },
       },
       info.tasks,

@@ -75,7 +75,14 @@ export class TaskForm {
 
 /** @param {string} name */
 function label(name) {
-  return { primes: "Count primes", mandelbrot: "Mandelbrot image", montecarlo_pi: "Monte Carlo π", run_code: "Your own Python" }[name] ?? name;
+  return (
+    {
+      primes: "Count primes",
+      mandelbrot: "Mandelbrot image",
+      montecarlo_pi: "Monte Carlo π",
+      run_code: "Your own Python",
+    }[name] ?? name
+  );
 }
 
 /**
@@ -112,7 +119,10 @@ function field(task, param) {
   const hint = document.createElement("p");
   hint.className = "hint";
   hint.id = `${id}-hint`;
-  const range = param.minimum !== undefined ? ` (${param.minimum.toLocaleString("en")} to ${param.maximum?.toLocaleString("en")})` : "";
+  const range =
+    param.minimum !== undefined
+      ? ` (${param.minimum.toLocaleString("en")} to ${param.maximum?.toLocaleString("en")})`
+      : "";
   hint.textContent = `${param.description}${range}`;
   input.setAttribute("aria-describedby", hint.id);
   wrapper.append(labelElement, input, hint);
