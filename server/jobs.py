@@ -13,8 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from itertools import count
 
-from offload.tasks.montecarlo import MonteCarloParams, MonteCarloResult
-from server.protocol import JobChunkMessage, JobProgressMessage
+from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage, MonteCarloResult
 
 MAX_CHUNKS = 100_000
 # Unfinished jobs at once: each holds a queue of up to MAX_CHUNKS, so this bounds memory.
@@ -60,9 +59,7 @@ class Job:
         return JobChunkMessage(
             job_id=self.id,
             chunk=chunk,
-            params=MonteCarloParams(
-                samples=self.chunk_size(chunk), seed=chunk_seed(self.seed, chunk)
-            ),
+            params=ChunkParams(samples=self.chunk_size(chunk), seed=chunk_seed(self.seed, chunk)),
         )
 
     def progress(self, workers: int) -> JobProgressMessage:
@@ -161,11 +158,10 @@ class JobBoard:
         if not 0 <= chunk < job.chunks:
             raise ValueError(f"Job {job_id!r} has chunks 0 to {job.chunks - 1}, not {chunk}.")
         expected = job.chunk_size(chunk)
-        inside, samples = result["inside"], result["samples"]
-        if samples != expected or inside > samples:
+        if result.samples != expected or result.inside > result.samples:
             raise ValueError(
                 f"Chunk {chunk} of {job_id!r} has {expected} samples; the result says "
-                f"{inside} inside of {samples}."
+                f"{result.inside} inside of {result.samples}."
             )
         if chunk in job.finished:
             return JobBoard.Update(duplicate=True)
@@ -177,8 +173,8 @@ class JobBoard:
         elif chunk in job.pending:
             job.pending.remove(chunk)
         job.finished.add(chunk)
-        job.inside += inside
-        job.samples_done += samples
+        job.inside += result.inside
+        job.samples_done += result.samples
         return JobBoard.Update(assignments=self._fill(), progress=[job.progress(len(self.slots))])
 
     def _fill(self) -> list[Assignment]:

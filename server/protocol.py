@@ -22,7 +22,13 @@ from pydantic import (
     ValidationError,
 )
 
-from offload.tasks.montecarlo import MonteCarloParams, MonteCarloResult
+# The Monte Carlo task's own params and result (defined once, in its module) are part of this
+# vocabulary: re-exported, so the server's modules find every message type here.
+from offload.tasks.montecarlo import MonteCarloParams
+from offload.tasks.montecarlo import MonteCarloResult as MonteCarloResult  # noqa: PLC0414
+
+#: What `job_chunk` carries: the params of the task `montecarlo_pi`.
+ChunkParams = MonteCarloParams
 
 PROTOCOL_VERSION = 1
 
@@ -85,9 +91,10 @@ class JobStartMessage(Message):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
 
-def _counts_make_sense(result: MonteCarloResult) -> MonteCarloResult:
-    if result["samples"] < 1 or not 0 <= result["inside"] <= result["samples"]:
-        raise ValueError("inside must be between 0 and samples, and samples at least 1")
+def _counts_are_natural(result: MonteCarloResult) -> MonteCarloResult:
+    # Whether the counts fit the chunk is the job board's call (an `invalid_chunk` error).
+    if result.inside < 0 or result.samples < 1:
+        raise ValueError("inside must be at least 0 and samples at least 1")
     return result
 
 
@@ -99,7 +106,7 @@ class ChunkResultMessage(Message):
     job_id: Name
     chunk: Annotated[int, Field(ge=0)]
     # The task's own result type (offload.tasks.montecarlo), so the interface is defined once.
-    result: Annotated[MonteCarloResult, AfterValidator(_counts_make_sense)]
+    result: Annotated[MonteCarloResult, AfterValidator(_counts_are_natural)]
 
 
 ClientMessage = (
@@ -213,7 +220,7 @@ class JobChunkMessage(Message):
     job_id: str
     chunk: int
     task: Literal["montecarlo_pi"] = "montecarlo_pi"
-    params: MonteCarloParams
+    params: ChunkParams
 
 
 class JobProgressMessage(Message):
