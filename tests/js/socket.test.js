@@ -73,9 +73,12 @@ function fakeClient(options = {}) {
   return { client, connections, states, last: () => connections[connections.length - 1] };
 }
 
-/** @param {number} attempt */
+/**
+ * @param {number} attempt
+ * @returns {import("../../web/socket-protocol.js").ChunkResultMessage}
+ */
 const chunkResult = (attempt) => ({
-  type: /** @type {const} */ (ClientType.CHUNK_RESULT),
+  type: ClientType.CHUNK_RESULT,
   id: `job-1/${attempt}`,
   job_id: "job-1",
   chunk: attempt,
@@ -86,7 +89,7 @@ describe("SocketClient", () => {
   /** @type {import("node:test").TestContext["mock"]} */
   let mock;
   beforeEach((context) => {
-    mock = context.mock;
+    mock = /** @type {import("node:test").TestContext} */ (context).mock;
     mock.timers.enable({ apis: ["setTimeout"] });
   });
 
