@@ -24,6 +24,7 @@
  * @property {number} [minimum]
  * @property {number} [maximum]
  * @property {number} [max_length]
+ * @property {string} [bound]
  */
 
 export {};

@@ -28,6 +28,8 @@ class ParamSchema(TypedDict):
     minimum: NotRequired[float]
     maximum: NotRequired[float]
     max_length: NotRequired[int]
+    #: For a "range": the integer parameter whose value is the range's end (what a pool splits).
+    bound: NotRequired[str]
 
 
 class TaskSchema(TypedDict):
