@@ -18,6 +18,7 @@ export const Reply = Object.freeze({
   ERROR: "error",
   CANCELLED: "cancelled",
   CRASHED: "crashed",
+  BOOT_FAILED: "boot_failed",
 });
 
 /** The value the page stores in the interrupt buffer to cancel: SIGINT, i.e. KeyboardInterrupt. */
@@ -57,8 +58,16 @@ export const SIGINT = 2;
  */
 
 /**
- * A task the worker can run, and its parameters (offload.tasks.Task.schema(); the shape is
- * defined in py/offload/schema.py and generated into task-schema.js).
+ * One declared parameter of a task (offload.params.Param.schema()). A "range" param is a
+ * half-open [start, stop) of integers within [0, value of the param named `bound`): the task's
+ * splittable dimension, which WorkerPool.runSplit divides into parts. The shape is defined in
+ * py/offload/schema.py and generated into task-schema.js.
+ * @typedef {import("./task-schema.js").ParamSchema} ParamInfo
+ */
+
+/**
+ * A task the worker can run (offload.tasks.Task.schema()). "bytes" results arrive as an
+ * ArrayBuffer (and the parts of a split run concatenate, in order, to the bytes of the whole).
  * @typedef {import("./task-schema.js").TaskSchema} TaskInfo
  */
 
@@ -85,10 +94,17 @@ export const SIGINT = 2;
  */
 
 /**
- * A request failed, or (id null) the worker could not boot. For Python exceptions `name` is the
- * exception's type (e.g. "ValueError") and `traceback` the formatted traceback.
+ * Request `id` failed. For Python exceptions `name` is the exception's type (e.g. "ValueError")
+ * and `traceback` the formatted traceback. `id` is null only for a request the worker could not
+ * read at all (name "ProtocolError": no `type` it knows, and no `id` to answer to).
  * @typedef {{type: "error", id: number | null, name: string, message: string,
  *            traceback?: string}} ErrorReply
+ */
+
+/**
+ * The worker could not boot (Pyodide or the wheel failed to load). Sent instead of `ready`; the
+ * worker answers nothing after it, and starting another would fail the same way.
+ * @typedef {{type: "boot_failed", name: string, message: string}} BootFailedReply
  */
 
 /**
@@ -104,5 +120,5 @@ export const SIGINT = 2;
 
 /**
  * @typedef {ReadyReply | ProgressReply | StdoutReply | ResultReply | ErrorReply | CancelledReply
- *           | CrashedReply} WorkerReply
+ *           | CrashedReply | BootFailedReply} WorkerReply
  */
