@@ -35,7 +35,8 @@ def make_app(settings: Settings) -> web.Application:
 
 async def store_context(app: web.Application) -> AsyncIterator[None]:
     """Open the results store for the app's lifetime; closing it flushes the WAL."""
-    app[STORE] = await Store.open(app[SETTINGS].data_dir)
+    settings = app[SETTINGS]
+    app[STORE] = await Store.open(settings.data_dir, budget_bytes=settings.storage_budget_bytes)
     yield
     await app[STORE].close()
 
