@@ -3,12 +3,10 @@
 sqlite3 blocks, so every call runs on one dedicated thread: the event loop never waits on the
 disk, and the single thread serializes access without locks.
 
-Group commit: with `synchronous=FULL` each commit waits for an fsync, a few milliseconds on an
-ordinary disk, so one commit per result caps a server at a few hundred acks a second however
-many pages send. Instead every `add` joins a queue; one flush at a time takes everything queued
-and writes it as one transaction (one fsync), then resolves each waiting `add`. Results that
-arrive during a flush form the next batch, so a batch grows with the load and an idle server
-still commits a lone result at once (no timer, no added latency).
+Group commit (`server.batcher`): with `synchronous=FULL` each commit waits for an fsync, a few
+milliseconds on an ordinary disk, so one commit per result caps a server at a few hundred acks a
+second however many pages send. Results that arrive while a batch is being written are written
+together as the next transaction (one fsync), and each `add` returns once its own batch is.
 """
 
 from __future__ import annotations
@@ -20,10 +18,10 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server.batcher import Batcher
 from server.engines import ResultsPage, StorageError, StorageFacts
 from server.protocol import ResultMessage, StoredResult
 
@@ -53,13 +51,6 @@ DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024
 MAX_BATCH = 1000
 
 
-@dataclass
-class _Pending:
-    stored: StoredResult
-    row: tuple[Any, ...]
-    done: asyncio.Future[bool]
-
-
 class Store:
     """The results database. Open with `await Store.open(folder)`; `await close()` flushes it."""
 
@@ -80,10 +71,17 @@ class Store:
         self._executor = executor
         self._db = db
         self._bytes = stored_bytes
-        self._max_batch = max_batch
-        self._queue: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self.commits = 0
+        self._batcher = Batcher[tuple[Any, ...], bool](
+            self._commit_batch,
+            max_batch,
+            fail=lambda exc: storage_error(exc, path),
+            name="store-group-commit",
+        )
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed so far (each holding one batch of results)."""
+        return self._batcher.commits
 
     @classmethod
     async def open(
@@ -171,33 +169,16 @@ class Store:
             stored.duration_ms,
             stored.received_at,
         )
-        pending = _Pending(stored, row, asyncio.get_running_loop().create_future())
-        self._queue.append(pending)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="store-group-commit")
-        # shield: a sender that disconnects mid-write must not cancel the batch of others.
-        inserted = await asyncio.shield(pending.done)
+        inserted = await self._batcher.submit(row)
         return stored if inserted else None
 
-    async def _flush(self) -> None:
-        """Commit batches until the queue is empty (one task at a time does this)."""
-        while self._queue:
-            batch = self._queue[: self._max_batch]
-            del self._queue[: self._max_batch]
-            try:
-                inserted, stored_bytes = await self._run(self._commit, [p.row for p in batch])
-            except Exception as exc:
-                error = storage_error(exc, self.path)
-                log.error("%s", error)
-                for pending in batch:
-                    if not pending.done.done():
-                        pending.done.set_exception(error)
-                continue
-            self.commits += 1
-            self._bytes = stored_bytes
-            for pending, flag in zip(batch, inserted, strict=True):
-                if not pending.done.done():
-                    pending.done.set_result(flag)
+    async def _commit_batch(self, rows: list[tuple[Any, ...]]) -> list[bool]:
+        try:
+            inserted, self._bytes = await self._run(self._commit, rows)
+        except Exception as exc:
+            log.error("%s", storage_error(exc, self.path))
+            raise
+        return inserted
 
     def _commit(self, rows: list[tuple[Any, ...]]) -> tuple[list[bool], int]:
         """One transaction: insert the rows, apply the budget, commit (runs on the store thread)."""
@@ -251,8 +232,7 @@ class Store:
 
     async def close(self) -> None:
         """Commit what is queued, checkpoint the WAL into the main file and close."""
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self._batcher.drain()
 
         def finish() -> None:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
