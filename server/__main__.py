@@ -17,6 +17,7 @@ from aiohttp import web
 from server.app import make_app
 from server.config import Settings
 from server.engines import StorageError
+from server.websocket import STORE
 
 USAGE_EXIT = 2
 
@@ -113,7 +114,8 @@ def url_of(host: str, port: int) -> str:
 
 async def serve(settings: Settings) -> None:
     """Run the app until a signal arrives, then shut down cleanly (sockets 1001, store flushed)."""
-    runner = web.AppRunner(make_app(settings), access_log=None, handle_signals=False)
+    app = make_app(settings)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     try:
         await runner.setup()
     except StorageError as exc:
@@ -135,6 +137,8 @@ async def serve(settings: Settings) -> None:
         ) from None
     port = runner.addresses[0][1] if runner.addresses else settings.port
     print(f"Offload is serving {url_of(settings.host, port)}", flush=True)
+    # After the URL line (tools wait for that line first): what an acknowledgement promises.
+    print(f"Results: {app[STORE].facts.durability}.", flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

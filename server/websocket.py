@@ -10,6 +10,7 @@ from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from server import __version__
 from server.config import Settings
+from server.engines import ResultStore, StorageError
 from server.hub import Connection, Hub
 from server.jobs import JobBoard
 from server.origin import origin_allowed
@@ -32,13 +33,12 @@ from server.protocol import (
     parse_client_message,
 )
 from server.ratelimit import TokenBucket
-from server.store import Store
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 HUB = web.AppKey("hub", Hub)
-STORE = web.AppKey("store", Store)
+STORE = web.AppKey("store", ResultStore)
 JOBS = web.AppKey("jobs", JobBoard)
 
 
@@ -161,7 +161,13 @@ class Session:
                 raise AssertionError(f"Unsupported message type {message.type!r}")
 
     async def on_result(self, message: ResultMessage) -> None:
-        stored = await self.store.add(self.client_id, message)
+        try:
+            stored = await self.store.add(self.client_id, message)
+        except StorageError as exc:
+            # Not acked: the page keeps the result and sends it again (after a reconnect, or
+            # when told the server is ok again).
+            self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
+            return
         # Ack only after the row is committed: an acked result survives a crash.
         self.connection.send(AckMessage(id=message.id, duplicate=stored is None))
         if stored is not None:
