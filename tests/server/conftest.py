@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import make_app
 from server.config import Settings
+from tests.redis_support import RedisServer, redis_binary
 
 INDEX = b"<!doctype html><title>Offload test</title>\n"
 
@@ -95,3 +96,13 @@ async def raw_handshake(client: TestClient[Any, Any]) -> tuple[str, dict[str, st
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return status, headers
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free port (AOF, fsync always) in a temp folder, stopped after."""
+    if redis_binary() is None:
+        pytest.skip("no redis-server installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
