@@ -11,9 +11,10 @@ from server.config import Settings
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
 from server.jobs import JobBoard
+from server.state import HUB, JOBS, SETTINGS, STORE
 from server.static import add_static_routes
 from server.store import Store
-from server.websocket import HUB, JOBS, SETTINGS, STORE, websocket_handler
+from server.websocket import websocket_handler
 
 
 def make_app(settings: Settings) -> web.Application:

@@ -9,8 +9,7 @@ import time
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from server import __version__
-from server.config import Settings
-from server.hub import Connection, Hub
+from server.hub import Connection
 from server.jobs import JobBoard
 from server.origin import origin_allowed
 from server.protocol import (
@@ -32,14 +31,9 @@ from server.protocol import (
     parse_client_message,
 )
 from server.ratelimit import TokenBucket
-from server.store import Store
+from server.state import HUB, JOBS, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
-
-SETTINGS = web.AppKey("settings", Settings)
-HUB = web.AppKey("hub", Hub)
-STORE = web.AppKey("store", Store)
-JOBS = web.AppKey("jobs", JobBoard)
 
 
 def handshake_seen(request: web.Request, ws: web.WebSocketResponse) -> Handshake:
