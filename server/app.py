@@ -10,11 +10,11 @@ from server.api import results_handler
 from server.config import Settings
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
-from server.jobs import JobBoard
+from server.jobs import JobBoard, JobRules
 from server.state import HUB, JOBS, SETTINGS, STORE
 from server.static import add_static_routes
 from server.store import Store
-from server.websocket import websocket_handler
+from server.websocket import sweep_jobs, websocket_handler
 
 
 def make_app(settings: Settings) -> web.Application:
@@ -22,11 +22,20 @@ def make_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app[HUB] = Hub()
-    app[JOBS] = JobBoard()
+    app[JOBS] = JobBoard(
+        JobRules(
+            lease_seconds=settings.lease_seconds,
+            idle_seconds=settings.job_idle_seconds,
+            keep_seconds=settings.job_keep_seconds,
+            per_owner=settings.jobs_per_address,
+            replicas=settings.replicas,
+        )
+    )
     app.on_response_prepare.append(
         add_headers if settings.isolation else add_headers_without_isolation
     )
     app.cleanup_ctx.append(store_context)
+    app.cleanup_ctx.append(sweep_jobs)
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/ws", websocket_handler, name="ws")
     app.router.add_get("/api/results", results_handler, name="results")

@@ -232,6 +232,8 @@ class JobProgressMessage(Message):
     chunks_done: int
     workers: int
     done: bool
+    #: True when the job ended unfinished: no chunk was answered for the server's idle time.
+    expired: bool = False
 
 
 ServerMessage = (
