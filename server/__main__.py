@@ -17,7 +17,7 @@ from aiohttp import web
 from server.app import make_app
 from server.config import Settings
 from server.engines import StorageError
-from server.websocket import STORE
+from server.state import STORE
 
 USAGE_EXIT = 2
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.protocol import RESULTS_ADAPTER
-from server.websocket import SETTINGS, STORE
+from server.state import SETTINGS, STORE
 
 
 async def results_handler(request: web.Request) -> web.Response:

@@ -26,6 +26,16 @@ class Settings:
     rate_per_second: float = 100.0
     rate_burst: int = 200
     results_limit: int = 200
+    #: A volunteer loses a chunk it has held this long (it goes back to the queue).
+    lease_seconds: float = 120.0
+    #: An unfinished job with no chunk answered for this long expires.
+    job_idle_seconds: float = 600.0
+    #: A finished or expired job is remembered this long (resent starts and late answers).
+    job_keep_seconds: float = 600.0
+    #: Unfinished jobs one client address may have started.
+    jobs_per_address: int = 2
+    #: 2 sends each chunk to two different pages and counts it only when their answers agree.
+    replicas: int = 1
     #: False serves without COOP/COEP: no SharedArrayBuffer, so Cancel must restart the worker.
     isolation: bool = True
     #: Stored results may take this many bytes; beyond it the oldest are deleted (retention).

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from server import __version__
-from server.config import Settings
-from server.engines import ResultStore, StorageError
+from server.engines import StorageError
 from server.hub import Connection, Hub
-from server.jobs import JobBoard
+from server.jobs import JobBoard, JobRefused
 from server.origin import origin_allowed
 from server.protocol import (
     AckMessage,
@@ -33,13 +35,9 @@ from server.protocol import (
     parse_client_message,
 )
 from server.ratelimit import TokenBucket
+from server.state import HUB, JOBS, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
-
-SETTINGS = web.AppKey("settings", Settings)
-HUB = web.AppKey("hub", Hub)
-STORE = web.AppKey("store", ResultStore)
-JOBS = web.AppKey("jobs", JobBoard)
 
 
 def handshake_seen(request: web.Request, ws: web.WebSocketResponse) -> Handshake:
@@ -150,7 +148,7 @@ class Session:
             case PingMessage():
                 self.connection.send(PongMessage(id=message.id))
             case JobsJoinMessage():
-                self.jobs_send(self.jobs.join(self.client_id, message.slots))
+                self.jobs_send(self.jobs.join(self.client_id, message.slots, time.monotonic()))
             case JobsLeaveMessage():
                 self.leave_jobs()
             case JobStartMessage():
@@ -176,35 +174,63 @@ class Session:
     def on_job_start(self, message: JobStartMessage) -> None:
         try:
             update = self.jobs.start(
-                message.id, message.samples, message.chunk_samples, message.seed
+                message.id,
+                message.samples,
+                message.chunk_samples,
+                message.seed,
+                owner=self.connection.address,
+                now=time.monotonic(),
             )
-        except ValueError as exc:
-            self.connection.send(ErrorMessage(id=message.id, name="invalid_job", message=str(exc)))
+        except JobRefused as exc:
+            self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
             return
         self.connection.send(AckMessage(id=message.id, duplicate=update.duplicate))
         self.jobs_send(update)
 
     def on_chunk_result(self, message: ChunkResultMessage) -> None:
         try:
-            update = self.jobs.complete(message.job_id, message.chunk, message.result)
-        except ValueError as exc:
-            self.connection.send(
-                ErrorMessage(id=message.id, name="invalid_chunk", message=str(exc))
+            update = self.jobs.complete(
+                self.client_id, message.job_id, message.chunk, message.result, now=time.monotonic()
             )
+        except JobRefused as exc:
+            self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
             return
         self.connection.send(AckMessage(id=message.id, duplicate=update.duplicate))
         self.jobs_send(update)
 
     def leave_jobs(self) -> None:
         """Give back this connection's chunks (they go to other volunteers or the queue)."""
-        self.jobs_send(self.jobs.leave(self.client_id))
+        self.jobs_send(self.jobs.leave(self.client_id, time.monotonic()))
 
     def jobs_send(self, update: JobBoard.Update) -> None:
-        """Deliver what the job board decided: chunks to their pages, progress to everyone."""
-        for assignment in update.assignments:
-            target = self.hub.connections.get(assignment.client_id)
-            if target is None or not target.send(assignment.message):
-                # Its page is gone or stuck: put the chunk back for someone else.
-                self.jobs_send(self.jobs.leave(assignment.client_id))
-        for progress in update.progress:
-            self.hub.broadcast(progress)
+        """Deliver what the job board decided (see `deliver`)."""
+        deliver(self.hub, self.jobs, update)
+
+
+def deliver(hub: Hub, jobs: JobBoard, update: JobBoard.Update) -> None:
+    """Deliver what the job board decided: chunks to their pages, progress to everyone."""
+    for assignment in update.assignments:
+        target = hub.connections.get(assignment.client_id)
+        if target is None or not target.send(assignment.message):
+            # Its page is gone or stuck: put the chunk back for someone else.
+            deliver(hub, jobs, jobs.leave(assignment.client_id, time.monotonic()))
+    for progress in update.progress:
+        hub.broadcast(progress)
+
+
+async def sweep_jobs(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: once a second, take back expired leases and end idle jobs."""
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(JOB_SWEEP_SECONDS)
+            deliver(app[HUB], app[JOBS], app[JOBS].expire(time.monotonic()))
+
+    task = asyncio.create_task(sweep(), name="job-sweeper")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+JOB_SWEEP_SECONDS = 1.0

@@ -8,7 +8,7 @@ from dataclasses import replace
 from aiohttp import ClientSession, ClientWebSocketResponse, TCPConnector
 
 from server.config import Settings
-from server.websocket import HUB
+from server.state import HUB
 from tests.server.conftest import MakeClient, receive_type
 from tests.server.test_websocket import result_message
 
