@@ -11,14 +11,15 @@ from server.api import results_handler
 from server.config import Settings
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
-from server.jobs import JobBoard, JobRules
+from server.jobs import JobRules
+from server.local_jobs import LocalJobs
 from server.redis_hub import RedisHub
 from server.redis_link import RedisLink
 from server.redis_store import RedisStore
 from server.state import HUB, JOBS, SETTINGS, STORE
 from server.static import add_static_routes
 from server.store import Store
-from server.websocket import sweep_jobs, websocket_handler
+from server.websocket import run_jobs, websocket_handler
 
 
 def make_app(settings: Settings) -> web.Application:
@@ -27,20 +28,21 @@ def make_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     link = RedisLink(settings.redis_url) if settings.redis_url else None
     app[HUB] = RedisHub(link) if link is not None else Hub()
-    app[JOBS] = JobBoard(
+    app[JOBS] = LocalJobs(
+        app[HUB],
         JobRules(
             lease_seconds=settings.lease_seconds,
             idle_seconds=settings.job_idle_seconds,
             keep_seconds=settings.job_keep_seconds,
             per_owner=settings.jobs_per_address,
             replicas=settings.replicas,
-        )
+        ),
     )
     app.on_response_prepare.append(
         add_headers if settings.isolation else add_headers_without_isolation
     )
     app.cleanup_ctx.append(partial(store_context, link=link))
-    app.cleanup_ctx.append(sweep_jobs)
+    app.cleanup_ctx.append(run_jobs)
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/ws", websocket_handler, name="ws")
     app.router.add_get("/api/results", results_handler, name="results")

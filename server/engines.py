@@ -74,3 +74,46 @@ class ResultStore(Protocol):
     async def close(self) -> None:
         """Flush and release the store."""
         ...
+
+
+class JobEngine(Protocol):
+    """Distributed jobs: chunks handed to volunteer pages, results counted once.
+
+    The engine delivers what it decides itself (chunks to pages, progress to everyone, through
+    the hub), since with Redis chunks also arrive from other processes at any time.
+    Refusals raise `server.jobs.JobRefused` (its `name` is the error's kind).
+    """
+
+    async def start(
+        self, key: str, samples: int, chunk_samples: int, seed: int, *, owner: str
+    ) -> bool:
+        """Start a job (`key` is the `job_start` id); returns True for a resend of a started one.
+
+        Raises:
+            JobRefused: too many chunks or jobs.
+            StorageError: the shared state is unreachable (retryable).
+        """
+        ...
+
+    async def join(self, client_id: str, slots: int) -> None:
+        """A page on this process volunteers for up to `slots` chunks at a time."""
+        ...
+
+    async def leave(self, client_id: str) -> None:
+        """A page stops volunteering or disconnected: its chunks go to others."""
+        ...
+
+    async def complete(
+        self, client_id: str, job_id: str, chunk: int, inside: int, samples: int
+    ) -> bool:
+        """Count a chunk answered by the page holding it; returns True for a duplicate.
+
+        Raises:
+            JobRefused: not the holder, an unknown chunk, an implausible answer.
+            StorageError: the shared state is unreachable (retryable).
+        """
+        ...
+
+    async def run(self) -> None:
+        """The background work (lease expiry, reclaiming, feeding pages), until cancelled."""
+        ...

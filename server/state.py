@@ -9,11 +9,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.config import Settings
-from server.engines import ResultStore
+from server.engines import JobEngine, ResultStore
 from server.hub import Hub
-from server.jobs import JobBoard
 
 SETTINGS = web.AppKey("settings", Settings)
 HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", ResultStore)
-JOBS = web.AppKey("jobs", JobBoard)
+JOBS = web.AppKey("jobs", JobEngine)

@@ -13,8 +13,8 @@ from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from server import __version__
 from server.engines import StorageError
-from server.hub import Connection, Hub
-from server.jobs import JobBoard, JobRefused
+from server.hub import Connection
+from server.jobs import JobRefused
 from server.origin import origin_allowed
 from server.protocol import (
     AckMessage,
@@ -95,7 +95,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
                 break
     finally:
         hub.remove(connection)
-        session.leave_jobs()
+        await session.leave_jobs()
         await connection.drain_and_stop()
     return ws
 
@@ -148,13 +148,13 @@ class Session:
             case PingMessage():
                 self.connection.send(PongMessage(id=message.id))
             case JobsJoinMessage():
-                self.jobs_send(self.jobs.join(self.client_id, message.slots, time.monotonic()))
+                await self.jobs.join(self.client_id, message.slots)
             case JobsLeaveMessage():
-                self.leave_jobs()
+                await self.leave_jobs()
             case JobStartMessage():
-                self.on_job_start(message)
+                await self.on_job_start(message)
             case ChunkResultMessage():
-                self.on_chunk_result(message)
+                await self.on_chunk_result(message)
             case _:
                 raise AssertionError(f"Unsupported message type {message.type!r}")
 
@@ -171,66 +171,43 @@ class Session:
         if stored is not None:
             self.hub.broadcast(PeerResultMessage(result=stored), exclude=self.client_id)
 
-    def on_job_start(self, message: JobStartMessage) -> None:
+    async def on_job_start(self, message: JobStartMessage) -> None:
         try:
-            update = self.jobs.start(
+            duplicate = await self.jobs.start(
                 message.id,
                 message.samples,
                 message.chunk_samples,
                 message.seed,
                 owner=self.connection.address,
-                now=time.monotonic(),
             )
-        except JobRefused as exc:
+        except (JobRefused, StorageError) as exc:
             self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
             return
-        self.connection.send(AckMessage(id=message.id, duplicate=update.duplicate))
-        self.jobs_send(update)
+        self.connection.send(AckMessage(id=message.id, duplicate=duplicate))
 
-    def on_chunk_result(self, message: ChunkResultMessage) -> None:
+    async def on_chunk_result(self, message: ChunkResultMessage) -> None:
         try:
-            update = self.jobs.complete(
-                self.client_id, message.job_id, message.chunk, message.result, now=time.monotonic()
+            duplicate = await self.jobs.complete(
+                self.client_id,
+                message.job_id,
+                message.chunk,
+                message.result.inside,
+                message.result.samples,
             )
-        except JobRefused as exc:
+        except (JobRefused, StorageError) as exc:
             self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
             return
-        self.connection.send(AckMessage(id=message.id, duplicate=update.duplicate))
-        self.jobs_send(update)
+        self.connection.send(AckMessage(id=message.id, duplicate=duplicate))
 
-    def leave_jobs(self) -> None:
+    async def leave_jobs(self) -> None:
         """Give back this connection's chunks (they go to other volunteers or the queue)."""
-        self.jobs_send(self.jobs.leave(self.client_id, time.monotonic()))
-
-    def jobs_send(self, update: JobBoard.Update) -> None:
-        """Deliver what the job board decided (see `deliver`)."""
-        deliver(self.hub, self.jobs, update)
+        await self.jobs.leave(self.client_id)
 
 
-def deliver(hub: Hub, jobs: JobBoard, update: JobBoard.Update) -> None:
-    """Deliver what the job board decided: chunks to their pages, progress to everyone."""
-    for assignment in update.assignments:
-        target = hub.connections.get(assignment.client_id)
-        if target is None or not target.send(assignment.message):
-            # Its page is gone or stuck: put the chunk back for someone else.
-            deliver(hub, jobs, jobs.leave(assignment.client_id, time.monotonic()))
-    for progress in update.progress:
-        hub.broadcast(progress)
-
-
-async def sweep_jobs(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: once a second, take back expired leases and end idle jobs."""
-
-    async def sweep() -> None:
-        while True:
-            await asyncio.sleep(JOB_SWEEP_SECONDS)
-            deliver(app[HUB], app[JOBS], app[JOBS].expire(time.monotonic()))
-
-    task = asyncio.create_task(sweep(), name="job-sweeper")
+async def run_jobs(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the job engine's background work (leases, reclaiming) for the app's life."""
+    task = asyncio.create_task(app[JOBS].run(), name="jobs")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-JOB_SWEEP_SECONDS = 1.0
