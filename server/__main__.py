@@ -73,6 +73,13 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         help="stored results may take this much; the oldest go first beyond it (512)",
     )
     parser.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=defaults.lease_seconds,
+        metavar="S",
+        help="a page may hold a job chunk this long before it may go to another page (120)",
+    )
+    parser.add_argument(
         "--redis",
         default=os.environ.get("OFFLOAD_REDIS_URL") or None,
         metavar="URL",
@@ -87,6 +94,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a port number (0 to 65535)")
+    if not args.lease_seconds > 0:
+        parser.error(f"--lease-seconds {args.lease_seconds} must be more than 0")
     if not args.storage_budget_mb > 0:
         parser.error(f"--storage-budget-mb {args.storage_budget_mb} must be more than 0")
     if args.redis is not None and not args.redis.startswith(("redis://", "rediss://", "unix://")):
@@ -104,6 +113,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         isolation=not args.no_isolation,
         storage_budget_bytes=int(args.storage_budget_mb * 2**20),
         redis_url=args.redis,
+        lease_seconds=args.lease_seconds,
     )
 
 

@@ -14,6 +14,7 @@ from server.hub import Hub
 from server.jobs import JobRules
 from server.local_jobs import LocalJobs
 from server.redis_hub import RedisHub
+from server.redis_jobs import RedisJobs
 from server.redis_link import RedisLink
 from server.redis_store import RedisStore
 from server.state import HUB, JOBS, SETTINGS, STORE
@@ -28,16 +29,14 @@ def make_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     link = RedisLink(settings.redis_url) if settings.redis_url else None
     app[HUB] = RedisHub(link) if link is not None else Hub()
-    app[JOBS] = LocalJobs(
-        app[HUB],
-        JobRules(
-            lease_seconds=settings.lease_seconds,
-            idle_seconds=settings.job_idle_seconds,
-            keep_seconds=settings.job_keep_seconds,
-            per_owner=settings.jobs_per_address,
-            replicas=settings.replicas,
-        ),
+    rules = JobRules(
+        lease_seconds=settings.lease_seconds,
+        idle_seconds=settings.job_idle_seconds,
+        keep_seconds=settings.job_keep_seconds,
+        per_owner=settings.jobs_per_address,
+        replicas=settings.replicas,
     )
+    app[JOBS] = RedisJobs(link, app[HUB], rules) if link is not None else LocalJobs(app[HUB], rules)
     app.on_response_prepare.append(
         add_headers if settings.isolation else add_headers_without_isolation
     )
