@@ -204,6 +204,12 @@ class Session:
         await self.jobs.leave(self.client_id)
 
 
+def log_crash(task: asyncio.Task[None]) -> None:
+    """A crash of background work must reach the log when it happens, not at shutdown."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("%s stopped", task.get_name(), exc_info=error)
+
+
 async def run_jobs(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: the job engine's background work (leases, reclaiming) for the app's life."""
     task = asyncio.create_task(app[JOBS].run(), name="jobs")
