@@ -213,14 +213,7 @@ def log_crash(task: asyncio.Task[None]) -> None:
 async def run_jobs(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: the job engine's background work (leases, reclaiming) for the app's life."""
     task = asyncio.create_task(app[JOBS].run(), name="jobs")
-    # A crash of the background work must reach the log now, not at shutdown.
-    task.add_done_callback(
-        lambda done: (
-            done.cancelled()
-            or done.exception() is None
-            or log.error("the job engine stopped", exc_info=done.exception())
-        )
-    )
+    task.add_done_callback(log_crash)
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
