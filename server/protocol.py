@@ -138,6 +138,11 @@ class Limits(Message):
     rate_per_second: float
     rate_burst: int
     heartbeat_seconds: float
+    #: Stored results may take this many bytes in all; beyond it the oldest are deleted.
+    storage_budget_bytes: int | None = None
+    #: True when an acked result survives a crash of the store's machine (SQLite: always;
+    #: Redis: only with appendfsync always, read from Redis at start).
+    durable_acks: bool | None = None
 
 
 class HelloMessage(Message):

@@ -79,6 +79,8 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
                 rate_per_second=settings.rate_per_second,
                 rate_burst=settings.rate_burst,
                 heartbeat_seconds=settings.heartbeat_seconds,
+                storage_budget_bytes=request.app[STORE].facts.budget_bytes,
+                durable_acks=request.app[STORE].facts.durable,
             ),
         )
     )

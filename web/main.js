@@ -75,6 +75,9 @@ const socket = new SocketClient({
       case "peers":
         panel.showPeers(Number(message.count));
         break;
+      case "server":
+        panel.showServerStatus(message.ok === true, String(message.message));
+        break;
       case "peer_result":
         panel.addShared(/** @type {any} */ (message).result, false);
         break;
