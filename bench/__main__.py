@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench import chart, measure, report
 from bench.acks import durable_acks
+from bench.scaleout import scaleout
 from bench.browser import launch
 from bench.native import available_tasks
 from bench.plan import make_plan
@@ -167,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
                 "durable acks",
                 "durable acks",
                 lambda: durable_acks((1, 10, 100), 1.0 if plan.quick else 3.0),
+            )
+            runner.step(
+                "scale-out over Redis",
+                "scale-out",
+                lambda: scaleout(*((100, 100, 30) if plan.quick else (300, 200, 50))),
             )
         except Exception as error:
             traceback.print_exc()
