@@ -20,11 +20,11 @@ from pathlib import Path
 
 from bench import chart, measure, report
 from bench.acks import durable_acks
-from bench.scaleout import scaleout
 from bench.browser import launch
 from bench.native import available_tasks
 from bench.plan import make_plan
 from bench.rows import REPORT, Row, not_measured
+from bench.scaleout import scaleout
 from bench.socket import echo_server
 from tests.support import DIST, ROOT, RunningServer, free_port
 

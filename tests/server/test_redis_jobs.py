@@ -122,35 +122,34 @@ async def test_a_killed_process_s_chunks_are_taken_over_and_the_total_is_still_e
     a, b = pair
     held_on_a: list[int] = []
     on_b: list[int] = []
-    async with ClientSession() as session:
-        async with page_on(session, a) as hoarder:
-            hoarding = asyncio.create_task(volunteer(hoarder, held_on_a, stall=True))
-            async with page_on(session, b) as starter:
-                await asyncio.sleep(0.5)
-                await starter.send_json(
-                    {
-                        "type": "job_start",
-                        "id": "kill-job",
-                        "samples": CHUNKS * CHUNK_SAMPLES,
-                        "chunk_samples": CHUNK_SAMPLES,
-                        "seed": SEED,
-                    }
-                )
-                async with asyncio.timeout(30):
-                    while len(held_on_a) < 2:
-                        await asyncio.sleep(0.05)
-                a.kill()  # with two chunks held by its page, unanswered, no goodbye
-                hoarding.cancel()
-                await asyncio.gather(hoarding, return_exceptions=True)
-                async with page_on(session, b) as worker_b:
-                    working = asyncio.create_task(volunteer(worker_b, on_b))
-                    async with asyncio.timeout(90):
-                        while True:
-                            message = await starter.receive_json()
-                            if message["type"] == "job_progress" and message["done"]:
-                                break
-                    working.cancel()
-                    await asyncio.gather(working, return_exceptions=True)
+    async with ClientSession() as session, page_on(session, a) as hoarder:
+        hoarding = asyncio.create_task(volunteer(hoarder, held_on_a, stall=True))
+        async with page_on(session, b) as starter:
+            await asyncio.sleep(0.5)
+            await starter.send_json(
+                {
+                    "type": "job_start",
+                    "id": "kill-job",
+                    "samples": CHUNKS * CHUNK_SAMPLES,
+                    "chunk_samples": CHUNK_SAMPLES,
+                    "seed": SEED,
+                }
+            )
+            async with asyncio.timeout(30):
+                while len(held_on_a) < 2:
+                    await asyncio.sleep(0.05)
+            a.kill()  # with two chunks held by its page, unanswered, no goodbye
+            hoarding.cancel()
+            await asyncio.gather(hoarding, return_exceptions=True)
+            async with page_on(session, b) as worker_b:
+                working = asyncio.create_task(volunteer(worker_b, on_b))
+                async with asyncio.timeout(90):
+                    while True:
+                        message = await starter.receive_json()
+                        if message["type"] == "job_progress" and message["done"]:
+                            break
+                working.cancel()
+                await asyncio.gather(working, return_exceptions=True)
     assert set(held_on_a) <= set(on_b), "the dead process's chunks were handed out again"
     assert message["inside"] == native_total()
     assert message["chunks_done"] == CHUNKS
