@@ -137,7 +137,7 @@ async def test_a_killed_process_s_chunks_are_taken_over_and_the_total_is_still_e
                 }
             )
             async with asyncio.timeout(30):
-                while len(held_on_a) < 2:
+                while len(held_on_a) < 2:  # noqa: ASYNC110  (a list the volunteer fills)
                     await asyncio.sleep(0.05)
             a.kill()  # with two chunks held by its page, unanswered, no goodbye
             hoarding.cancel()
