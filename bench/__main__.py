@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import chart, measure, report
+from bench.acks import durable_acks
 from bench.browser import launch
 from bench.native import available_tasks
 from bench.plan import make_plan
@@ -161,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
                 "socket fan-out",
                 "socket fan-out",
                 lambda: measure.socket_fanout(server.ws_url, plan),
+            )
+            runner.step(
+                "durable acks",
+                "durable acks",
+                lambda: durable_acks((1, 10, 100), 1.0 if plan.quick else 3.0),
             )
         except Exception as error:
             traceback.print_exc()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from aiohttp import web
 
 from server.app import make_app
 from server.config import Settings
+from server.engines import StorageError
+from server.state import STORE
 
 USAGE_EXIT = 2
 
@@ -63,6 +66,20 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         "--heartbeat", type=float, default=defaults.heartbeat_seconds, help="ping interval (s)"
     )
     parser.add_argument(
+        "--storage-budget-mb",
+        type=float,
+        default=defaults.storage_budget_bytes / 2**20,
+        metavar="MB",
+        help="stored results may take this much; the oldest go first beyond it (512)",
+    )
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("OFFLOAD_REDIS_URL") or None,
+        metavar="URL",
+        help="share hub, results and jobs with other processes through Redis, e.g. "
+        "redis://127.0.0.1:6379/0 (default: $OFFLOAD_REDIS_URL; without it, one process + SQLite)",
+    )
+    parser.add_argument(
         "--no-isolation",
         action="store_true",
         help="leave out COOP/COEP, to see the page without SharedArrayBuffer (Cancel restarts)",
@@ -70,6 +87,10 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a port number (0 to 65535)")
+    if not args.storage_budget_mb > 0:
+        parser.error(f"--storage-budget-mb {args.storage_budget_mb} must be more than 0")
+    if args.redis is not None and not args.redis.startswith(("redis://", "rediss://", "unix://")):
+        parser.error(f"--redis {args.redis} is not a redis://, rediss:// or unix:// URL")
     return Settings(
         dist=args.dist,
         data_dir=args.data_dir,
@@ -81,6 +102,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         rate_burst=args.burst,
         heartbeat_seconds=args.heartbeat,
         isolation=not args.no_isolation,
+        storage_budget_bytes=int(args.storage_budget_mb * 2**20),
+        redis_url=args.redis,
     )
 
 
@@ -91,8 +114,13 @@ def url_of(host: str, port: int) -> str:
 
 async def serve(settings: Settings) -> None:
     """Run the app until a signal arrives, then shut down cleanly (sockets 1001, store flushed)."""
-    runner = web.AppRunner(make_app(settings), access_log=None, handle_signals=False)
-    await runner.setup()
+    app = make_app(settings)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    try:
+        await runner.setup()
+    except StorageError as exc:
+        await runner.cleanup()
+        raise UsageError(str(exc)) from None
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
         await site.start()
@@ -109,6 +137,8 @@ async def serve(settings: Settings) -> None:
         ) from None
     port = runner.addresses[0][1] if runner.addresses else settings.port
     print(f"Offload is serving {url_of(settings.host, port)}", flush=True)
+    # After the URL line (tools wait for that line first): what an acknowledgement promises.
+    print(f"Results: {app[STORE].facts.durability}.", flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -38,3 +38,7 @@ class Settings:
     replicas: int = 1
     #: False serves without COOP/COEP: no SharedArrayBuffer, so Cancel must restart the worker.
     isolation: bool = True
+    #: Stored results may take this many bytes; beyond it the oldest are deleted (retention).
+    storage_budget_bytes: int = 512 * 1024 * 1024
+    #: With a Redis URL, hub, presence, results and jobs are shared by every process using it.
+    redis_url: str | None = None

@@ -183,6 +183,18 @@ class PeersMessage(Message):
     count: int
 
 
+class ServerStatusMessage(Message):
+    """The server's own health, sent when it changes (and after `hello` while it is not ok).
+
+    With `--redis`, `ok` is false while Redis is unreachable: the connection stays open, but
+    results are refused with a retryable `error` (`storage_unavailable`) until it is back.
+    """
+
+    type: Literal["server"] = "server"
+    ok: bool
+    message: str
+
+
 class StoredResult(Message):
     """A result as stored, returned by `GET /api/results` and carried by `peer_result`."""
 
@@ -242,6 +254,7 @@ ServerMessage = (
     | ErrorMessage
     | PongMessage
     | PeersMessage
+    | ServerStatusMessage
     | PeerResultMessage
     | JobChunkMessage
     | JobProgressMessage
@@ -252,6 +265,7 @@ SERVER_MESSAGES = by_type(
     ErrorMessage,
     PongMessage,
     PeersMessage,
+    ServerStatusMessage,
     PeerResultMessage,
     JobChunkMessage,
     JobProgressMessage,

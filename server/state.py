@@ -9,11 +9,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.config import Settings
+from server.engines import ResultStore
 from server.hub import Hub
 from server.jobs import JobBoard
-from server.store import Store
 
 SETTINGS = web.AppKey("settings", Settings)
 HUB = web.AppKey("hub", Hub)
-STORE = web.AppKey("store", Store)
+STORE = web.AppKey("store", ResultStore)
 JOBS = web.AppKey("jobs", JobBoard)

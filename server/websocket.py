@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from server import __version__
+from server.engines import StorageError
 from server.hub import Connection, Hub
 from server.jobs import JobBoard, JobRefused
 from server.origin import origin_allowed
@@ -158,7 +159,13 @@ class Session:
                 raise AssertionError(f"Unsupported message type {message.type!r}")
 
     async def on_result(self, message: ResultMessage) -> None:
-        stored = await self.store.add(self.client_id, message)
+        try:
+            stored = await self.store.add(self.client_id, message)
+        except StorageError as exc:
+            # Not acked: the page keeps the result and sends it again (after a reconnect, or
+            # when told the server is ok again).
+            self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
+            return
         # Ack only after the row is committed: an acked result survives a crash.
         self.connection.send(AckMessage(id=message.id, duplicate=stored is None))
         if stored is not None:
