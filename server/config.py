@@ -26,6 +26,8 @@ class Settings:
     rate_per_second: float = 100.0
     rate_burst: int = 200
     results_limit: int = 200
+    #: `/api/results` bodies stop growing past this (a page of big results holds fewer).
+    results_body_bytes: int = 1024 * 1024
     #: A volunteer loses a chunk it has held this long (it goes back to the queue).
     lease_seconds: float = 120.0
     #: An unfinished job with no chunk answered for this long expires.

@@ -50,7 +50,8 @@ class Connection:
 
     def send(self, message: Message) -> bool:
         """Queue a message; returns False (and starts closing) when the queue is full."""
-        return self.send_text(encode(message))
+        text = encode_or_log(message)
+        return True if text is None else self.send_text(text)
 
     def send_text(self, text: str) -> bool:
         """Queue an already-encoded frame (a broadcast encodes once for everyone)."""
@@ -119,6 +120,21 @@ class Connection:
                 return
 
 
+def encode_or_log(message: Message) -> str | None:
+    """The frame's text, or None (logged) for a message that cannot be encoded.
+
+    The door (`parse_client_message`) refuses what could not be re-encoded, so this is a last
+    line: one bad message must never kill a connection's handler or a broadcast to everyone.
+    """
+    try:
+        return encode(message)
+    except (ValueError, RecursionError) as exc:
+        log.error(
+            "dropping a %s message that cannot be encoded: %s", message.__class__.__name__, exc
+        )
+        return None
+
+
 # Fire-and-forget close tasks, referenced so the event loop does not garbage-collect them.
 _background: set[asyncio.Task[None]] = set()
 
@@ -144,7 +160,9 @@ class Hub:
 
     def broadcast(self, message: Message, exclude: str | None = None) -> int:
         """Queue `message` for everyone but `exclude`; returns how many it was queued for."""
-        text = encode(message)
+        text = encode_or_log(message)
+        if text is None:
+            return 0
         sent = 0
         for client_id, connection in list(self.connections.items()):
             if client_id != exclude and connection.send_text(text):

@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from server.hub import Connection, Hub
+from server.hub import Connection, Hub, encode_or_log
 from server.protocol import Message, PeersMessage, ServerStatusMessage, encode
 from server.redis_link import PREFIX, RedisLink
 
@@ -92,7 +92,9 @@ class RedisHub(Hub):
 
     def broadcast(self, message: Message, exclude: str | None = None) -> int:
         """Deliver to this process's pages now and publish for the others'."""
-        text = encode(message)
+        text = encode_or_log(message)
+        if text is None:
+            return 0
         if self.link.up:
             try:
                 self._outbox.put_nowait(self._envelope(MESSAGE, exclude, text))

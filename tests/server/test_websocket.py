@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -167,3 +168,35 @@ async def test_an_allow_listed_origin_may_connect(
     with pytest.raises(WSServerHandshakeError) as refused:
         await client.ws_connect("/ws", origin="https://other.example")
     assert refused.value.status == 403
+
+
+async def test_a_lone_surrogate_in_an_id_gets_an_error_and_the_connection_keeps_working(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.ws_connect("/ws") as ws:
+        await receive_type(ws, "hello")
+        await ws.send_str('{"type": "ping", "id": "\\ud800"}')
+        error = await receive_type(ws, "error")
+        assert (error["id"], error["name"]) == (None, "invalid_text")
+        await ws.send_json({"type": "ping", "id": "still-there"})
+        assert (await receive_type(ws, "pong"))["id"] == "still-there"
+
+
+async def test_a_result_that_could_not_be_served_again_is_not_acked_and_breaks_nothing(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.ws_connect("/ws") as sender, client.ws_connect("/ws") as other:
+        await receive_type(sender, "hello")
+        await receive_type(other, "hello")
+        poison = json.dumps(result_message("poison", result={"text": "\ud800"}))
+        deep = json.dumps(result_message("deep", result=json.loads("[" * 254 + "]" * 254)))
+        for frame, name in ((poison, "invalid_text"), (deep, "too_deep")):
+            await sender.send_str(frame)
+            error = await receive_type(sender, "error")
+            assert (error["id"], error["name"]) == (json.loads(frame)["id"], name)
+        await sender.send_json(result_message("fine"))
+        assert (await receive_type(sender, "ack"))["id"] == "fine"
+        assert (await receive_type(other, "peer_result"))["result"]["id"] == "fine"
+    response = await client.get("/api/results")
+    assert response.status == 200
+    assert [r["id"] for r in await response.json()] == ["fine"]
