@@ -10,9 +10,43 @@ share broadcasts, presence, results and distributed jobs. The socket layer (`web
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from server.protocol import ResultMessage, StoredResult
+from server.protocol import Message, ResultMessage, StoredResult
+
+if TYPE_CHECKING:
+    from server.hub import Connection
+
+
+class PageHub(Protocol):
+    """The connected pages: this process's connections, and broadcast to every page.
+
+    `server.hub.Hub` (one process) and `server.redis_hub.RedisHub` (every process on a Redis)
+    implement it; a broadcast reaches the pages of every process, `len()` counts them all.
+    """
+
+    #: This process's open connections, by client id (only these can be sent to directly).
+    connections: dict[str, Connection]
+
+    def __len__(self) -> int:
+        """Pages connected (to every process sharing the hub)."""
+        ...
+
+    def add(self, connection: Connection) -> None:
+        """Register a connection and let everyone know the new peer count."""
+        ...
+
+    def remove(self, connection: Connection) -> None:
+        """Forget a connection and let the rest know the new peer count."""
+        ...
+
+    def broadcast(self, message: Message, exclude: str | None = None) -> int:
+        """Send `message` to every page but `exclude`; returns how many of this process's."""
+        ...
+
+    async def close_all(self, code: int, reason: str) -> None:
+        """Close this process's connections (shutdown)."""
+        ...
 
 
 class StorageError(Exception):

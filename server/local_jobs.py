@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from server.hub import Hub
+from server.engines import PageHub
 from server.jobs import JobBoard, JobRules
 from server.protocol import MonteCarloResult
 
@@ -19,7 +19,7 @@ SWEEP_SECONDS = 1.0
 class LocalJobs:
     """`JobEngine` (see `server.engines`) over one process's `JobBoard`."""
 
-    def __init__(self, hub: Hub, rules: JobRules | None = None) -> None:
+    def __init__(self, hub: PageHub, rules: JobRules | None = None) -> None:
         self.hub = hub
         self.board = JobBoard(rules)
 

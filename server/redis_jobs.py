@@ -30,8 +30,7 @@ from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 
-from server.engines import StorageError
-from server.hub import Hub
+from server.engines import PageHub, StorageError
 from server.jobs import MAX_ACTIVE_JOBS, MAX_CHUNKS, JobRefused, JobRules, chunk_seed
 from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage
 from server.redis_link import PREFIX, RedisLink
@@ -159,7 +158,7 @@ class JobShape:
 class RedisJobs:
     """`JobEngine` (see `server.engines`) on a Redis stream with a consumer group."""
 
-    def __init__(self, link: RedisLink, hub: Hub, rules: JobRules | None = None) -> None:
+    def __init__(self, link: RedisLink, hub: PageHub, rules: JobRules | None = None) -> None:
         self.link = link
         self.hub = hub
         self.rules = rules or JobRules()

@@ -9,10 +9,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.config import Settings
-from server.engines import JobEngine, ResultStore
-from server.hub import Hub
+from server.engines import JobEngine, PageHub, ResultStore
 
 SETTINGS = web.AppKey("settings", Settings)
-HUB = web.AppKey("hub", Hub)
+HUB = web.AppKey("hub", PageHub)
 STORE = web.AppKey("store", ResultStore)
 JOBS = web.AppKey("jobs", JobEngine)
