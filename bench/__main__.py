@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import chart, measure, report
-from bench.acks import durable_acks
+from bench.acks import durable_acks, redis_acks
 from bench.browser import launch
 from bench.native import available_tasks
 from bench.plan import make_plan
@@ -167,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             runner.step(
                 "durable acks",
                 "durable acks",
-                lambda: durable_acks((1, 10, 100), 1.0 if plan.quick else 3.0),
+                lambda: [
+                    *durable_acks((1, 10, 100), 1.0 if plan.quick else 3.0),
+                    *redis_acks(100, 1.0 if plan.quick else 3.0),
+                ],
             )
             runner.step(
                 "scale-out over Redis",

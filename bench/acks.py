@@ -12,18 +12,43 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
+from typing import Protocol
 
-from bench.rows import REPORT, Row, at_least, percentile
+from bench.rows import REPORT, Row, at_least, not_measured, percentile
 from bench.socket import in_thread
-from server.protocol import ResultMessage
+from server.protocol import ResultMessage, StoredResult
+from server.redis_link import RedisLink
+from server.redis_store import RedisStore
 from server.store import MAX_BATCH, Store
+from tests.redis_support import RedisServer, redis_binary
+
+
+class AckingStore(Protocol):
+    """What the measurement needs of a store (the SQLite `Store` and `RedisStore` have it)."""
+
+    @property
+    def commits(self) -> int: ...
+
+    async def add(self, client_id: str, message: ResultMessage) -> StoredResult | None: ...
+
+    async def close(self) -> None: ...
 
 
 async def acked_per_second(
     folder: Path, senders: int, seconds: float, max_batch: int
 ) -> tuple[float, list[float], int]:
-    """Run `senders` senders for `seconds`; returns acks/s, each ack's latency (ms), commits."""
+    """The SQLite store in `folder`: see `measure_acks`."""
     store = await Store.open(folder, max_batch=max_batch)
+    return await measure_acks(store, senders, seconds, f"sqlite-{max_batch}")
+
+
+async def measure_acks(
+    store: AckingStore, senders: int, seconds: float, tag: str
+) -> tuple[float, list[float], int]:
+    """Run `senders` senders for `seconds`; returns acks/s, each ack's latency (ms), commits.
+
+    `tag` goes into every result id, so runs sharing one store do not collide.
+    """
     latencies: list[float] = []
     stop = time.monotonic() + seconds
 
@@ -31,7 +56,7 @@ async def acked_per_second(
         i = 0
         while time.monotonic() < stop:
             message = ResultMessage(
-                id=f"{max_batch}-{senders}-{n}-{i}",
+                id=f"{tag}-{senders}-{n}-{i}",
                 task="primes",
                 params={"n": i},
                 result={"count": i},
@@ -94,3 +119,50 @@ def durable_acks(senders_list: tuple[int, ...], seconds: float) -> list[Row]:
                 ),
             )
     return rows
+
+
+async def redis_acked_per_second(
+    url: str, senders: int, seconds: float, max_batch: int
+) -> tuple[float, list[float], int]:
+    """The Redis store on `url`: see `measure_acks`."""
+    link = RedisLink(url)
+    await link.start()
+    try:
+        store = RedisStore(link, max_batch=max_batch)
+        return await measure_acks(store, senders, seconds, f"redis-{max_batch}")
+    finally:
+        await link.close()
+
+
+def redis_acks(senders: int, seconds: float) -> list[Row]:
+    """Acks/s of the Redis store (AOF, fsync always): pipelined batches ÷ one command each."""
+    if redis_binary() is None:
+        return [
+            not_measured(
+                "durable acks", "Redis: pipelined ÷ one at a time", REPORT, "no redis-server"
+            )
+        ]
+    with tempfile.TemporaryDirectory(prefix="offload-acks-redis-") as scratch:
+        redis = RedisServer(Path(scratch)).start()
+        try:
+            group_rate, group_lat, commits = in_thread(
+                lambda: redis_acked_per_second(redis.url, senders, seconds, MAX_BATCH)
+            )
+            single_rate, single_lat, _ = in_thread(
+                lambda: redis_acked_per_second(redis.url, senders, seconds, 1)
+            )
+        finally:
+            redis.stop()
+    return [
+        Row(
+            "durable acks",
+            f"Redis, {senders} senders: pipelined ÷ one command per result",
+            group_rate,
+            single_rate,
+            "acks/s",
+            REPORT,
+            f"redis-server --appendonly yes --appendfsync always; {len(group_lat)} acks in "
+            f"{commits} pipelines; p99 {percentile(group_lat, 0.99):.1f} ms vs "
+            f"{percentile(single_lat, 0.99):.1f} ms",
+        )
+    ]
