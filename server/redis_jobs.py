@@ -250,7 +250,8 @@ class RedisJobs:
             )
         args = [PREFIX, GROUP, entry, job_id, chunk, inside, samples, time.time()]
         answer = await self._call(self._complete, [*args, int(self.rules.keep_seconds)])
-        del self.held[client_id][(job_id, chunk)]
+        # (The page may have left while Redis answered: then it is already forgotten.)
+        self.held.get(client_id, {}).pop((job_id, chunk), None)
         self._room.set()
         verdict = answer[0]
         if verdict == "expired":
