@@ -148,7 +148,7 @@ async def serve(settings: Settings) -> None:
     port = runner.addresses[0][1] if runner.addresses else settings.port
     print(f"Offload is serving {url_of(settings.host, port)}", flush=True)
     # After the URL line (tools wait for that line first): what an acknowledgement promises.
-    print(f"Results: {app[STORE].facts.durability}.", flush=True)
+    print(f"Durability: {app[STORE].facts.durability}.", flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
