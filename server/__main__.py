@@ -17,6 +17,7 @@ from aiohttp import web
 from server.app import make_app
 from server.config import Settings
 from server.engines import StorageError
+from server.guard import GuardedRunner
 from server.state import STORE
 
 USAGE_EXIT = 2
@@ -125,12 +126,18 @@ def url_of(host: str, port: int) -> str:
 async def serve(settings: Settings) -> None:
     """Run the app until a signal arrives, then shut down cleanly (sockets 1001, store flushed)."""
     app = make_app(settings)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = GuardedRunner(app, settings, access_log=None, handle_signals=False)
     try:
         await runner.setup()
     except StorageError as exc:
         await runner.cleanup()
         raise UsageError(str(exc)) from None
+    except OSError as exc:
+        await runner.cleanup()
+        raise UsageError(
+            f"Cannot open the data folder {settings.data_dir} ({exc.strerror or exc}): "
+            "pass a writable folder with --data-dir."
+        ) from None
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
         await site.start()

@@ -9,6 +9,7 @@ from aiohttp import WSCloseCode, web
 
 from server.api import results_handler
 from server.config import Settings
+from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
 from server.jobs import JobRules
@@ -25,7 +26,10 @@ from server.websocket import run_jobs, websocket_handler
 
 def make_app(settings: Settings) -> web.Application:
     """The whole server as one aiohttp app; the store opens on startup and closes on cleanup."""
-    app = web.Application()
+    app = web.Application(
+        middlewares=[host_middleware(HostCheck(settings.host, settings.allow_origins))],
+        handler_args=handler_args(settings),
+    )
     app[SETTINGS] = settings
     link = RedisLink(settings.redis_url) if settings.redis_url else None
     app[HUB] = RedisHub(link) if link is not None else Hub()

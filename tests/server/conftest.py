@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientWebSocketResponse
+from aiohttp import ClientWebSocketResponse, web
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 
 from server.app import make_app
 from server.config import Settings
+from server.guard import GuardedRunner
 from tests.redis_support import RedisServer, redis_binary
 
 INDEX = b"<!doctype html><title>Offload test</title>\n"
@@ -39,6 +41,17 @@ def settings(tmp_path: Path, dist: Path) -> Settings:
     return Settings(dist=dist, data_dir=tmp_path / "data")
 
 
+class GuardedTestServer(TestServer):
+    """aiohttp's test server, running the app the way `python -m server` does (GuardedRunner)."""
+
+    def __init__(self, app: web.Application, settings: Settings) -> None:
+        super().__init__(app)
+        self.settings = settings
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return GuardedRunner(self.app, self.settings, **kwargs)
+
+
 MakeClient = Callable[..., Coroutine[Any, Any, TestClient[Any, Any]]]
 
 
@@ -48,7 +61,7 @@ async def make_client() -> AsyncIterator[MakeClient]:
     clients: list[TestClient[Any, Any]] = []
 
     async def make(settings: Settings) -> TestClient[Any, Any]:
-        client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings)))
+        client: TestClient[Any, Any] = TestClient(GuardedTestServer(make_app(settings), settings))
         await client.start_server()
         clients.append(client)
         return client
