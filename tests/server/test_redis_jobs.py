@@ -14,6 +14,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 from offload.tasks.montecarlo import count_inside
 from server.jobs import chunk_seed
 from tests.redis_support import RedisServer
+from tests.server.conftest import receive_type
 from tests.server.test_redis import UNLIMITED, page_on
 from tests.support import RunningServer, free_port
 
@@ -154,3 +155,26 @@ async def test_a_killed_process_s_chunks_are_taken_over_and_the_total_is_still_e
     assert set(held_on_a) <= set(on_b), "the dead process's chunks were handed out again"
     assert message["inside"] == native_total()
     assert message["chunks_done"] == CHUNKS
+
+
+async def test_while_redis_is_away_a_job_start_is_refused_as_retryable_and_taken_after(
+    pair: tuple[RunningServer, RunningServer], redis_server: RedisServer
+) -> None:
+    a, _ = pair
+    start = {
+        "type": "job_start",
+        "id": "later-job",
+        "samples": CHUNKS * CHUNK_SAMPLES,
+        "chunk_samples": CHUNK_SAMPLES,
+        "seed": SEED,
+    }
+    async with ClientSession() as session, page_on(session, a) as page:
+        redis_server.kill()
+        await receive_type(page, "server")
+        await page.send_json(start)
+        refused = await receive_type(page, "error")
+        assert (refused["id"], refused["name"]) == ("later-job", "storage_unavailable")
+        await asyncio.to_thread(redis_server.start)
+        assert (await receive_type(page, "server"))["ok"] is True
+        await page.send_json(start)
+        assert (await receive_type(page, "ack"))["id"] == "later-job"
