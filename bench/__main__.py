@@ -24,6 +24,7 @@ from bench.browser import launch
 from bench.native import available_tasks
 from bench.plan import make_plan
 from bench.rows import REPORT, Row, not_measured
+from bench.server_limits import server_limits
 from bench.socket import echo_server
 from tests.support import DIST, ROOT, RunningServer, free_port
 
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 "durable acks",
                 lambda: durable_acks((1, 10, 100), 1.0 if plan.quick else 3.0),
             )
+            runner.step("server limits", "connections", lambda: server_limits(plan.quick))
         except Exception as error:
             traceback.print_exc()
             print(f"error: the benchmark could not run: {error}", file=sys.stderr)

@@ -13,10 +13,11 @@ from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
 from server.jobs import JobBoard, JobRules
+from server.ratelimit import ByteBudgets
 from server.redis_hub import RedisHub
 from server.redis_link import RedisLink
 from server.redis_store import RedisStore
-from server.state import HUB, JOBS, SETTINGS, STORE
+from server.state import BUDGETS, HUB, JOBS, SETTINGS, STORE
 from server.static import add_static_routes
 from server.store import Store
 from server.websocket import sweep_jobs, websocket_handler
@@ -31,6 +32,7 @@ def make_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     link = RedisLink(settings.redis_url) if settings.redis_url else None
     app[HUB] = RedisHub(link) if link is not None else Hub()
+    app[BUDGETS] = ByteBudgets(settings.address_bytes_per_hour)
     app[JOBS] = JobBoard(
         JobRules(
             lease_seconds=settings.lease_seconds,

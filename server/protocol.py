@@ -138,6 +138,16 @@ class Limits(Message):
     rate_per_second: float
     rate_burst: int
     heartbeat_seconds: float
+    #: Result bytes one client address may store per hour (beyond: `over_budget` errors).
+    address_bytes_per_hour: int
+    #: All stored results together; beyond it the oldest results are deleted first.
+    storage_budget_bytes: int
+    #: Open connections from one client address at most.
+    max_connections_per_address: int
+    #: Seconds a volunteer may hold a chunk before it goes back to the queue.
+    lease_seconds: float
+    #: Unfinished jobs one client address may have started.
+    jobs_per_address: int
 
 
 class HelloMessage(Message):

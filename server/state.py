@@ -12,8 +12,10 @@ from server.config import Settings
 from server.engines import ResultStore
 from server.hub import Hub
 from server.jobs import JobBoard
+from server.ratelimit import ByteBudgets
 
 SETTINGS = web.AppKey("settings", Settings)
 HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", ResultStore)
 JOBS = web.AppKey("jobs", JobBoard)
+BUDGETS = web.AppKey("budgets", ByteBudgets)
