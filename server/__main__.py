@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -17,7 +18,7 @@ from aiohttp import web
 from server.app import make_app
 from server.config import Settings
 from server.engines import StorageError
-from server.guard import GuardedRunner
+from server.guard import GuardedRunner, fit_descriptor_limit, quiet_accept_errors
 from server.state import STORE
 
 USAGE_EXIT = 2
@@ -167,6 +168,16 @@ def url_of(host: str, port: int) -> str:
 
 async def serve(settings: Settings) -> None:
     """Run the app until a signal arrives, then shut down cleanly (sockets 1001, store flushed)."""
+    usable = fit_descriptor_limit(settings)
+    if usable < settings.max_connections:
+        print(
+            f"Note: the open-files limit allows {usable} connections, not "
+            f"--max-connections {settings.max_connections}.",
+            file=sys.stderr,
+            flush=True,
+        )
+        settings = replace(settings, max_connections=usable)
+    quiet_accept_errors(asyncio.get_running_loop())
     app = make_app(settings)
     runner = GuardedRunner(app, settings, access_log=None, handle_signals=False)
     try:
