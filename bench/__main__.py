@@ -25,6 +25,7 @@ from bench.native import available_tasks
 from bench.plan import make_plan
 from bench.rows import REPORT, Row, not_measured
 from bench.scaleout import scaleout
+from bench.server_limits import server_limits
 from bench.socket import echo_server
 from tests.support import DIST, ROOT, RunningServer, free_port
 
@@ -177,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 "scale-out",
                 lambda: scaleout(*((100, 100, 30) if plan.quick else (300, 200, 50))),
             )
+            runner.step("server limits", "connections", lambda: server_limits(plan.quick))
         except Exception as error:
             traceback.print_exc()
             print(f"error: the benchmark could not run: {error}", file=sys.stderr)

@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -17,7 +18,7 @@ from aiohttp import web
 from server.app import make_app
 from server.config import Settings
 from server.engines import StorageError
-from server.guard import GuardedRunner
+from server.guard import GuardedRunner, fit_descriptor_limit, quiet_accept_errors
 from server.state import STORE
 
 USAGE_EXIT = 2
@@ -74,18 +75,52 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         help="stored results may take this much; the oldest go first beyond it (512)",
     )
     parser.add_argument(
-        "--lease-seconds",
-        type=float,
-        default=defaults.lease_seconds,
-        metavar="S",
-        help="a page may hold a job chunk this long before it may go to another page (120)",
-    )
-    parser.add_argument(
         "--redis",
         default=os.environ.get("OFFLOAD_REDIS_URL") or None,
         metavar="URL",
         help="share hub, results and jobs with other processes through Redis, e.g. "
         "redis://127.0.0.1:6379/0 (default: $OFFLOAD_REDIS_URL; without it, one process + SQLite)",
+    )
+    limits = parser.add_argument_group("limits (see docs/security.md)")
+    limits.add_argument(
+        "--header-timeout",
+        type=float,
+        default=defaults.header_timeout_seconds,
+        metavar="S",
+        help="seconds to send request headers (10)",
+    )
+    limits.add_argument(
+        "--max-connections", type=int, default=defaults.max_connections, metavar="N"
+    )
+    limits.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=defaults.max_connections_per_address,
+        metavar="N",
+        help="one NAT may hide a whole classroom (1024)",
+    )
+    limits.add_argument(
+        "--address-mb-per-hour",
+        type=float,
+        default=defaults.address_bytes_per_hour / 2**20,
+        metavar="MB",
+        help="result bytes one address may store per hour (64)",
+    )
+    limits.add_argument(
+        "--lease", type=float, default=defaults.lease_seconds, metavar="S", help="chunk lease (120)"
+    )
+    limits.add_argument(
+        "--jobs-per-address", type=int, default=defaults.jobs_per_address, metavar="N"
+    )
+    limits.add_argument(
+        "--replicate",
+        action="store_true",
+        help="send each chunk to two pages and count it only when both answers agree",
+    )
+    limits.add_argument(
+        "--compress",
+        action="store_true",
+        help="permessage-deflate on /ws (about 7x the memory per connection; off by default)",
     )
     parser.add_argument(
         "--no-isolation",
@@ -95,8 +130,9 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a port number (0 to 65535)")
-    if not args.lease_seconds > 0:
-        parser.error(f"--lease-seconds {args.lease_seconds} must be more than 0")
+    for flag in ("header_timeout", "max_connections", "max_connections_per_address", "lease"):
+        if not getattr(args, flag) > 0:
+            parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)} must be more than 0")
     if not args.storage_budget_mb > 0:
         parser.error(f"--storage-budget-mb {args.storage_budget_mb} must be more than 0")
     if args.redis is not None and not args.redis.startswith(("redis://", "rediss://", "unix://")):
@@ -114,7 +150,14 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         isolation=not args.no_isolation,
         storage_budget_bytes=int(args.storage_budget_mb * 2**20),
         redis_url=args.redis,
-        lease_seconds=args.lease_seconds,
+        header_timeout_seconds=args.header_timeout,
+        max_connections=args.max_connections,
+        max_connections_per_address=args.max_connections_per_address,
+        address_bytes_per_hour=int(args.address_mb_per_hour * 2**20),
+        lease_seconds=args.lease,
+        jobs_per_address=args.jobs_per_address,
+        replicas=2 if args.replicate else 1,
+        compression=args.compress,
     )
 
 
@@ -125,6 +168,16 @@ def url_of(host: str, port: int) -> str:
 
 async def serve(settings: Settings) -> None:
     """Run the app until a signal arrives, then shut down cleanly (sockets 1001, store flushed)."""
+    usable = fit_descriptor_limit(settings)
+    if usable < settings.max_connections:
+        print(
+            f"Note: the open-files limit allows {usable} connections, not "
+            f"--max-connections {settings.max_connections}.",
+            file=sys.stderr,
+            flush=True,
+        )
+        settings = replace(settings, max_connections=usable)
+    quiet_accept_errors(asyncio.get_running_loop())
     app = make_app(settings)
     runner = GuardedRunner(app, settings, access_log=None, handle_signals=False)
     try:

@@ -43,14 +43,16 @@ class BadRows:
 BAD_ROWS = BadRows()
 
 
-def encode_page(results: Sequence[StoredResult], max_bytes: int) -> tuple[bytes, int]:
-    """The JSON array of as many results as fit in `max_bytes` (at least one).
+def encode_results(
+    results: Sequence[StoredResult], room: int, at_least_one: bool
+) -> tuple[list[bytes], int]:
+    """Encode results, in order, while they fit in `room` bytes (commas included).
 
     Returns:
-        The body, and how many of `results` it consumed (encoded or skipped as unservable).
+        The encoded results, and how many of `results` were consumed (encoded, or skipped as
+        unservable); fewer than all when the next one did not fit.
     """
     parts: list[bytes] = []
-    size = 2
     consumed = 0
     for result in results:
         try:
@@ -60,12 +62,12 @@ def encode_page(results: Sequence[StoredResult], max_bytes: int) -> tuple[bytes,
             BAD_ROWS.skip(result, exc)
             consumed += 1
             continue
-        if parts and size + len(encoded) + 1 > max_bytes:
+        if len(encoded) + 1 > room and (parts or not at_least_one):
             break
         parts.append(encoded)
-        size += len(encoded) + 1
+        room -= len(encoded) + 1
         consumed += 1
-    return b"[" + b",".join(parts) + b"]", consumed
+    return parts, consumed
 
 
 def query_int(request: web.Request, name: str, default: int | None) -> int | None:
@@ -83,24 +85,38 @@ async def results_handler(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     store = request.app[STORE]
     limit = min(query_int(request, "limit", settings.results_limit) or 0, settings.results_limit)
-    before = query_int(request, "before", None)
+    cursor = query_int(request, "before", None)
     loop = asyncio.get_running_loop()
+    parts: list[bytes] = []
+    room = settings.results_body_bytes - 2
+    taken = 0
     try:
-        page = await store.page(limit, before)
+        while True:
+            # A few rows at a time: a page of big results is full long before `limit` of them.
+            want = min(limit - taken, FETCH_ROWS)
+            page = await store.page(want, cursor)
+            encoded, consumed = await loop.run_in_executor(
+                None, encode_results, page.results, room, not parts
+            )
+            parts.extend(encoded)
+            room -= sum(len(e) + 1 for e in encoded)
+            taken += want
+            if consumed < len(page.results):
+                # The body is full: ask again for just what was sent, for a cursor right after it.
+                cursor = (await store.page(consumed, cursor)).next_before if consumed else cursor
+                break
+            cursor = page.next_before
+            if cursor is None or taken >= limit:
+                break
     except StorageError as exc:  # Redis away: say so, and that it is worth trying again
         raise web.HTTPServiceUnavailable(text=f"{exc}\n", headers={"Retry-After": "2"}) from None
-    body, consumed = await loop.run_in_executor(
-        None, encode_page, page.results, settings.results_body_bytes
-    )
-    if consumed < len(page.results):
-        # The body bound cut the page short: ask the store again for just that many, so the
-        # cursor it returns continues right after the last result sent.
-        page = await store.page(consumed, before)
-        body, _ = await loop.run_in_executor(
-            None, encode_page, page.results, settings.results_body_bytes
-        )
     headers = {}
-    if page.next_before is not None:
-        after = urlencode({"limit": limit, "before": page.next_before})
+    if cursor is not None and limit:
+        after = urlencode({"limit": limit, "before": cursor})
         headers["Link"] = f'<{request.path}?{after}>; rel="next"'
+    body = b"[" + b",".join(parts) + b"]"
     return web.Response(body=body, content_type="application/json", headers=headers)
+
+
+#: Rows read from the store per step while filling a page.
+FETCH_ROWS = 25

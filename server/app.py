@@ -14,11 +14,12 @@ from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
 from server.jobs import JobRules
 from server.local_jobs import LocalJobs
+from server.ratelimit import ByteBudgets
 from server.redis_hub import RedisHub
 from server.redis_jobs import RedisJobs
 from server.redis_link import RedisLink
 from server.redis_store import RedisStore
-from server.state import HUB, JOBS, SETTINGS, STORE
+from server.state import BUDGETS, HUB, JOBS, SETTINGS, STORE
 from server.static import add_static_routes
 from server.store import Store
 from server.websocket import run_jobs, websocket_handler
@@ -33,6 +34,7 @@ def make_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     link = RedisLink(settings.redis_url) if settings.redis_url else None
     app[HUB] = RedisHub(link) if link is not None else Hub()
+    app[BUDGETS] = ByteBudgets(settings.address_bytes_per_hour)
     rules = JobRules(
         lease_seconds=settings.lease_seconds,
         idle_seconds=settings.job_idle_seconds,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import resource
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
@@ -249,3 +250,43 @@ def handler_args(settings: Settings) -> dict[str, Any]:
         "keepalive_timeout": settings.header_timeout_seconds,
         "logger": HTTP_LOG,
     }
+
+
+#: File descriptors kept free for the store, logs and listening sockets.
+SPARE_DESCRIPTORS = 64
+
+
+def fit_descriptor_limit(settings: Settings) -> int:
+    """Raise the open-files limit toward what the connection cap needs; return the usable cap.
+
+    A cap above the process's file-descriptor limit would let `accept()` fail with EMFILE
+    (which asyncio logs with a traceback every time) before the cap ever refused anyone.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = settings.max_connections + SPARE_DESCRIPTORS
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return settings.max_connections
+    return max(1, min(settings.max_connections, soft - SPARE_DESCRIPTORS))
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Log asyncio's accept() failures (EMFILE, ENFILE...) as one rate-limited line."""
+    accept_failed = RateLimitedLog("accept() failed %d time(s) in the last interval: out of files")
+    default = loop.get_exception_handler()
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if str(context.get("message", "")).startswith("socket.accept() out of system resource"):
+            accept_failed.event()
+        elif default is not None:
+            default(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)

@@ -18,6 +18,10 @@ from server.protocol import Message, PeersMessage, encode
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT = 5.0
+#: Peer counts go out at most this often: a storm of connects costs one announcement.
+PEERS_DEBOUNCE_SECONDS = 0.25
+# Frames a page that is behind may miss (encode() writes `type` first, so a prefix names them).
+DROPPABLE = tuple(f'{{"type":"{kind}"' for kind in ("peer_result", "peers"))
 
 
 class Connection:
@@ -38,6 +42,8 @@ class Connection:
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        #: Broadcasts skipped because this page was behind (see `send_text`).
+        self.skipped = 0
 
     @property
     def closing(self) -> bool:
@@ -54,9 +60,18 @@ class Connection:
         return True if text is None else self.send_text(text)
 
     def send_text(self, text: str) -> bool:
-        """Queue an already-encoded frame (a broadcast encodes once for everyone)."""
+        """Queue an already-encoded frame (a broadcast encodes once for everyone).
+
+        Fair back-pressure: once the queue is half full, news a page can do without (other
+        pages' results, peer counts) is skipped for it rather than queued, so a busy neighbour
+        within the rate limit makes a slow page miss news, not lose its connection. Only a page
+        whose queue fills with what it must get (acks, pongs, chunks, progress) is dropped.
+        """
         if self._closing:
             return False
+        if text.startswith(DROPPABLE) and self._queue.qsize() >= self._queue.maxsize // 2:
+            self.skipped += 1
+            return True
         try:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
@@ -96,6 +111,13 @@ class Connection:
             log.info("client %s: closing abruptly (%r)", self.client_id, exc)
             stuck = True
         if stuck and (transport := self.request.transport) is not None:
+            # The close frame sits behind the backlog: give a slow reader the time to reach it
+            # (so it learns the documented 1008, not 1006), then cut the connection regardless.
+            # (Polled: asyncio offers no event for "the transport's buffer drained".)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + CLOSE_TIMEOUT
+            while transport.get_write_buffer_size() and loop.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
             transport.abort()
 
     async def drain_and_stop(self) -> None:
@@ -144,6 +166,8 @@ class Hub:
 
     def __init__(self) -> None:
         self.connections: dict[str, Connection] = {}
+        self._peers_timer: asyncio.TimerHandle | None = None
+        self._peers_sent: int | None = None
 
     def __len__(self) -> int:
         return len(self.connections)
@@ -170,11 +194,28 @@ class Hub:
         return sent
 
     def announce_peers(self) -> None:
-        """Send every connection the current number of connected pages."""
-        self.broadcast(PeersMessage(count=len(self.connections)))
+        """Tell every connection the number of connected pages, soon (debounced).
+
+        Each connect or disconnect used to notify every page at once: with thousands of pages,
+        churn cost a broadcast per event. Now changes within PEERS_DEBOUNCE_SECONDS coalesce
+        into one `peers` message, and none is sent when the count ends where it was.
+        """
+        if self._peers_timer is None:
+            loop = asyncio.get_running_loop()
+            self._peers_timer = loop.call_later(PEERS_DEBOUNCE_SECONDS, self._send_peers)
+
+    def _send_peers(self) -> None:
+        self._peers_timer = None
+        count = len(self.connections)
+        if count != self._peers_sent:
+            self._peers_sent = count
+            self.broadcast(PeersMessage(count=count))
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every connection (shutdown: 1001 Going Away)."""
+        if self._peers_timer is not None:
+            self._peers_timer.cancel()
+            self._peers_timer = None
         await asyncio.gather(
             *(c.close(code, reason) for c in list(self.connections.values())),
             return_exceptions=True,

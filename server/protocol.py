@@ -138,8 +138,16 @@ class Limits(Message):
     rate_per_second: float
     rate_burst: int
     heartbeat_seconds: float
-    #: Stored results may take this many bytes in all; beyond it the oldest are deleted.
-    storage_budget_bytes: int | None = None
+    #: Result bytes one client address may store per hour (beyond: `over_budget` errors).
+    address_bytes_per_hour: int
+    #: All stored results together; beyond it the oldest results are deleted first.
+    storage_budget_bytes: int
+    #: Open connections from one client address at most.
+    max_connections_per_address: int
+    #: Seconds a volunteer may hold a chunk before it goes back to the queue.
+    lease_seconds: float
+    #: Unfinished jobs one client address may have started.
+    jobs_per_address: int
     #: True when an acked result survives a crash of the store's machine (SQLite: always;
     #: Redis: only with appendfsync always, read from Redis at start).
     durable_acks: bool | None = None

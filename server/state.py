@@ -10,8 +10,10 @@ from aiohttp import web
 
 from server.config import Settings
 from server.engines import JobEngine, PageHub, ResultStore
+from server.ratelimit import ByteBudgets
 
 SETTINGS = web.AppKey("settings", Settings)
 HUB = web.AppKey("hub", PageHub)
 STORE = web.AppKey("store", ResultStore)
 JOBS = web.AppKey("jobs", JobEngine)
+BUDGETS = web.AppKey("budgets", ByteBudgets)

@@ -213,18 +213,19 @@ class Store:
         bad row must not break the page for everyone.
         """
 
-        def select() -> list[tuple[Any, ...]]:
-            return self._db.execute(
+        def select() -> ResultsPage:
+            rows = self._db.execute(
                 "SELECT seq, id, client_id, task, params, result, duration_ms, received_at"
                 " FROM results WHERE seq < ? ORDER BY seq DESC LIMIT ?",
                 (before if before is not None else 2**63 - 1, limit + 1),
             ).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            # Decoded here, on the store's thread: megabytes of JSON would stall the event loop.
+            results = [r for r in map(decode_row, rows) if r is not None]
+            return ResultsPage(results, rows[-1][0] if more and rows else None)
 
-        rows = await self._run(select)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        results = [r for r in map(decode_row, rows) if r is not None]
-        return ResultsPage(results, rows[-1][0] if more and rows else None)
+        return await self._run(select)
 
     async def recent(self, limit: int) -> list[StoredResult]:
         """The newest `limit` results, newest first."""

@@ -35,7 +35,7 @@ from server.protocol import (
     parse_client_message,
 )
 from server.ratelimit import TokenBucket
-from server.state import HUB, JOBS, SETTINGS, STORE
+from server.state import BUDGETS, HUB, JOBS, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,9 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(
         max_msg_size=settings.max_frame_bytes,
         heartbeat=settings.heartbeat_seconds,
+        # Pings come to the handler, so they count against the rate limit like any frame.
+        autoping=False,
+        compress=settings.compression,
     )
     await ws.prepare(request)
 
@@ -79,7 +82,11 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
                 rate_per_second=settings.rate_per_second,
                 rate_burst=settings.rate_burst,
                 heartbeat_seconds=settings.heartbeat_seconds,
+                address_bytes_per_hour=settings.address_bytes_per_hour,
                 storage_budget_bytes=request.app[STORE].facts.budget_bytes,
+                max_connections_per_address=settings.max_connections_per_address,
+                lease_seconds=settings.lease_seconds,
+                jobs_per_address=settings.jobs_per_address,
                 durable_acks=request.app[STORE].facts.durable,
             ),
         )
@@ -91,6 +98,10 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
             if frame.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 if not await session.receive(frame.data):
                     break
+            elif frame.type == WSMsgType.PING:
+                if not await session.within_rate():
+                    break
+                await ws.pong(frame.data)
             elif frame.type == WSMsgType.ERROR:
                 # aiohttp has already closed with the right code (1009 for an oversized frame).
                 log.info("client %s: %s", client_id, ws.exception())
@@ -110,6 +121,7 @@ class Session:
         self.hub = app[HUB]
         self.store = app[STORE]
         self.jobs = app[JOBS]
+        self.budgets = app[BUDGETS]
         self.connection = connection
         self.bucket = TokenBucket(
             self.settings.rate_per_second, self.settings.rate_burst, time.monotonic()
@@ -121,6 +133,33 @@ class Session:
 
     async def receive(self, frame: str | bytes) -> bool:
         """Handle one frame; returns False when the connection must end."""
+        if not await self.within_rate():
+            return False
+        try:
+            message = parse_client_message(frame)
+        except ProtocolError as exc:
+            self.connection.send(exc.to_message())
+            return True
+        if isinstance(message, ResultMessage) and not self.budgets.take(
+            self.connection.address, len(frame), time.monotonic()
+        ):
+            per_hour = self.settings.address_bytes_per_hour
+            self.connection.send(
+                ErrorMessage(
+                    id=message.id,
+                    name="over_budget",
+                    message=(
+                        f"This address has stored its {per_hour:,} bytes of results for the last "
+                        "hour; send it again later."
+                    ),
+                )
+            )
+            return True
+        await self.dispatch(message)
+        return True
+
+    async def within_rate(self) -> bool:
+        """Take a token for one frame (pings too); over the limit, close with 1008 and say so."""
         if not self.bucket.allow(time.monotonic()):
             self.connection.send(
                 ErrorMessage(
@@ -134,12 +173,6 @@ class Session:
             await self.connection.drain_and_stop()
             await self.connection.close(WSCloseCode.POLICY_VIOLATION, "rate limit exceeded")
             return False
-        try:
-            message = parse_client_message(frame)
-        except ProtocolError as exc:
-            self.connection.send(exc.to_message())
-            return True
-        await self.dispatch(message)
         return True
 
     async def dispatch(self, message: ClientMessage) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 from dataclasses import replace
 from typing import Any
 
@@ -12,7 +13,7 @@ from aiohttp import WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
 from server.config import Settings
-from server.guard import HostCheck
+from server.guard import SPARE_DESCRIPTORS, HostCheck, fit_descriptor_limit, quiet_accept_errors
 from server.headers import SECURITY_HEADERS
 from tests.server.conftest import MakeClient
 
@@ -167,3 +168,34 @@ async def test_a_malformed_request_gets_a_400_with_the_security_headers_and_no_t
 async def test_the_server_header_names_no_versions(client: TestClient[Any, Any]) -> None:
     for path in ("/", "/api/results", "/no-such-file"):
         assert (await client.get(path)).headers["Server"] == "Offload"
+
+
+def test_the_connection_cap_is_fitted_under_the_open_files_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fake limit of 1000 files that cannot be raised: the cap must leave room under it.
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (1000, 1000))
+    monkeypatch.setattr(resource, "setrlimit", lambda *_: None)
+    assert fit_descriptor_limit(Settings(max_connections=8192)) == 1000 - SPARE_DESCRIPTORS
+    assert fit_descriptor_limit(Settings(max_connections=100)) == 100
+
+
+def test_accept_failures_are_one_log_line_not_a_traceback_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        quiet_accept_errors(loop)
+        with caplog.at_level(logging.DEBUG):
+            for _ in range(50):
+                loop.call_exception_handler(
+                    {
+                        "message": "socket.accept() out of system resource",
+                        "exception": OSError(24, "Too many open files"),
+                    }
+                )
+    finally:
+        loop.close()
+    assert len(caplog.records) == 1
+    assert caplog.records[0].exc_info is None
+    assert "accept() failed" in caplog.text

@@ -35,7 +35,7 @@ def pair(redis_server: RedisServer, tmp_path: Path) -> Iterator[tuple[RunningSer
             port=free_port(),
             data_dir=tmp_path / name / "data",
             log_dir=tmp_path / name / "logs",
-            extra_args=["--redis", redis_server.url, "--lease-seconds", LEASE, *UNLIMITED],
+            extra_args=["--redis", redis_server.url, "--lease", LEASE, *UNLIMITED],
         ).start()
         for name in ("a", "b")
     ]
