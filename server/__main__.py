@@ -135,6 +135,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
             parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)} must be more than 0")
     if not args.storage_budget_mb > 0:
         parser.error(f"--storage-budget-mb {args.storage_budget_mb} must be more than 0")
+    if args.redis is not None and args.replicate:
+        parser.error("--replicate is not supported with --redis yet (each chunk goes to one page)")
     if args.redis is not None and not args.redis.startswith(("redis://", "rediss://", "unix://")):
         parser.error(f"--redis {args.redis} is not a redis://, rediss:// or unix:// URL")
     return Settings(
