@@ -77,6 +77,9 @@ const socket = new SocketClient({
       case ServerType.PEERS:
         panel.showPeers(message.count);
         break;
+      case ServerType.SERVER:
+        panel.showServerStatus(message.ok, message.message);
+        break;
       case ServerType.PEER_RESULT:
         panel.addShared(message.result, false);
         break;

@@ -34,6 +34,15 @@ export class SocketPanel {
     this.logRow("event", [seconds(Date.now()), text]);
   }
 
+  /**
+   * The server's own health (`server` message): e.g. its shared store (Redis) went away.
+   * @param {boolean} ok @param {string} text
+   */
+  showServerStatus(ok, text) {
+    this.elements.state.dataset.server = ok ? "ok" : "degraded";
+    this.logRow("event", [seconds(Date.now()), `server ${ok ? "ok" : "degraded"}: ${text}`]);
+  }
+
   /** @param {FrameInfo} frame */
   logFrame(frame) {
     const direction = frame.direction === "in" ? "↓ in" : "↑ out";

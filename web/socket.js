@@ -222,9 +222,15 @@ export class SocketClient {
         pending?.resolve(msg);
         break;
       }
+      case ServerType.SERVER:
+        // The server's store is back (e.g. Redis): what it refused meanwhile goes again.
+        if (msg.ok) for (const { message } of this.pending.values()) this.send(message);
+        break;
       case ServerType.ERROR: {
         const pending = msg.id ? this.pending.get(msg.id) : undefined;
-        if (pending && msg.id) {
+        // Retryable: the server could not store it yet; it stays pending and is resent after
+        // the next reconnect or `server` ok message.
+        if (pending && msg.id && msg.name !== "storage_unavailable") {
           this.pending.delete(msg.id);
           pending.reject(new Error(`${msg.name}: ${msg.message}`));
         }
