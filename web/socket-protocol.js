@@ -24,6 +24,7 @@ export const ServerType = Object.freeze({
   ERROR: "error",
   PONG: "pong",
   PEERS: "peers",
+  SERVER: "server",
   PEER_RESULT: "peer_result",
   JOB_CHUNK: "job_chunk",
   JOB_PROGRESS: "job_progress",
@@ -124,6 +125,17 @@ export const ServerType = Object.freeze({
  */
 
 /**
+ * The server's own health, sent when it changes (and after `hello` while it is not ok).
+ *
+ * With `--redis`, `ok` is false while Redis is unreachable: the connection stays open, but results
+ * are refused with a retryable `error` (`storage_unavailable`) until it is back.
+ * @typedef {object} ServerStatusMessage
+ * @property {"server"} type
+ * @property {boolean} ok
+ * @property {string} message
+ */
+
+/**
  * Another page's result, broadcast to everyone but its sender.
  * @typedef {object} PeerResultMessage
  * @property {"peer_result"} type
@@ -153,6 +165,7 @@ export const ServerType = Object.freeze({
  * @property {number} chunks_done
  * @property {number} workers
  * @property {boolean} done
+ * @property {boolean} expired
  */
 
 /**
@@ -179,6 +192,12 @@ export const ServerType = Object.freeze({
  * @property {number} rate_per_second
  * @property {number} rate_burst
  * @property {number} heartbeat_seconds
+ * @property {number} address_bytes_per_hour
+ * @property {number} storage_budget_bytes
+ * @property {number} max_connections_per_address
+ * @property {number} lease_seconds
+ * @property {number} jobs_per_address
+ * @property {boolean | null} durable_acks
  */
 
 /**
@@ -217,7 +236,7 @@ export const ServerType = Object.freeze({
 /**
  * Any message the server sends.
  * @typedef {HelloMessage | AckMessage | ErrorMessage | PongMessage | PeersMessage |
- *   PeerResultMessage | JobChunkMessage | JobProgressMessage} ServerMessage
+ *   ServerStatusMessage | PeerResultMessage | JobChunkMessage | JobProgressMessage} ServerMessage
  */
 
 /**
