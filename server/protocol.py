@@ -9,6 +9,7 @@ frame a client sends is parsed by `parse_client_message`, so this file is the wh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Annotated, Any, Literal
@@ -16,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
@@ -96,6 +98,22 @@ class JobStartMessage(Message):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
 
+_MONTE_CARLO_RESULT: TypeAdapter[MonteCarloResult] = TypeAdapter(MonteCarloResult)
+_MONTE_CARLO_FIELDS = frozenset(field.name for field in dataclasses.fields(MonteCarloResult))
+
+
+def _monte_carlo_result(value: object) -> object:
+    # Messages are validated strictly from Python objects (after json.loads and the door checks),
+    # and strict mode takes a stdlib dataclass only as an instance. So a dict is validated here
+    # as the JSON it came from: still strict ("5" and true are not numbers), no unknown fields.
+    if not isinstance(value, dict):
+        return value
+    unknown = sorted(set(value) - _MONTE_CARLO_FIELDS)
+    if unknown:
+        raise ValueError(f"unexpected field(s): {', '.join(map(str, unknown))}")
+    return _MONTE_CARLO_RESULT.validate_json(json.dumps(value), strict=True)
+
+
 def _counts_are_natural(result: MonteCarloResult) -> MonteCarloResult:
     # Whether the counts fit the chunk is the job board's call (an `invalid_chunk` error).
     if result.inside < 0 or result.samples < 1:
@@ -111,7 +129,11 @@ class ChunkResultMessage(Message):
     job_id: Name
     chunk: Annotated[int, Field(ge=0)]
     # The task's own result type (offload.tasks.montecarlo), so the interface is defined once.
-    result: Annotated[MonteCarloResult, AfterValidator(_counts_are_natural)]
+    result: Annotated[
+        MonteCarloResult,
+        BeforeValidator(_monte_carlo_result),
+        AfterValidator(_counts_are_natural),
+    ]
 
 
 ClientMessage = (

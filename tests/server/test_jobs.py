@@ -199,7 +199,7 @@ def test_a_negative_inside_is_implausible() -> None:
     board = JobBoard()
     board.join("a", slots=1)
     chunk = board.start("start", samples=1_000, chunk_samples=1_000, seed=1).assignments[0].message
-    lying = MonteCarloResult.model_construct(inside=-1, samples=1_000, estimate=0.0)
+    lying = MonteCarloResult(inside=-1, samples=1_000, estimate=0.0)
     with pytest.raises(JobRefused, match="-1 inside"):
         board.complete("a", chunk.job_id, chunk.chunk, lying)
 
