@@ -13,6 +13,7 @@ import { ResultView } from "./result-view.js";
 import { RunController } from "./run-controller.js";
 import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
+import { OfflinePanel } from "./offline-panel.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
@@ -51,6 +52,16 @@ show(element("isolation"), isolated ? "ready" : "failed", isolated ? "cross-orig
 element("isolation-note").textContent = isolated
   ? "The page is cross-origin isolated, so Cancel interrupts Python at once through shared memory."
   : "The page is not cross-origin isolated (COOP/COEP headers missing), so Cancel has to restart the worker.";
+
+// --- the service worker: this build cached for offline use ----------------------------------------
+
+const offline = new OfflinePanel({
+  load: element("offline-load"),
+  state: element("offline-state"),
+  cache: element("offline-cache"),
+  log: element("offline-log"),
+  clear: element("offline-clear"),
+});
 
 // --- the server connection ------------------------------------------------------------------------
 
@@ -241,4 +252,5 @@ async function startWorkers() {
   }
 }
 
-startWorkers();
+// Registered once the workers are up (or failed), so precaching does not slow their first boot.
+startWorkers().finally(() => offline.register());
