@@ -148,16 +148,18 @@ async function fetchOrExplain(url) {
 
 // --- activate: only this build's cache remains ---------------------------------------------------
 
+/** Settles when activation is done; pages asking for status meanwhile wait for it. */
+let activation = Promise.resolve();
+
 sw.addEventListener("activate", (event) => {
-  event.waitUntil(
-    (async () => {
-      for (const name of await caches.keys()) {
-        if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
-      }
-      // Control the page that registered us now, not from its next load on.
-      await sw.clients.claim();
-    })(),
-  );
+  activation = (async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
+    }
+    // Control the page that registered us now, not from its next load on.
+    await sw.clients.claim();
+  })();
+  event.waitUntil(activation);
 });
 
 // --- fetch: the cache first, the network for the rest ------------------------------------------------
@@ -199,24 +201,24 @@ async function answer(event, url) {
  * @returns {Promise<Response | null>}
  */
 async function fromCache(url) {
-  const cache = await caches.open(CACHE);
   // The site's files do not depend on the query (`/?socket=direct` is the same page); a folder
   // means its index.html, as the server does.
   const key = url.pathname.endsWith("/") ? new URL("index.html", url).href : url.origin + url.pathname;
-  const cached = await cache.match(key);
+  // caches.match with a name, not caches.open: opening would re-create this build's cache after a
+  // newer worker deleted it, and an old page's requests would keep an empty one alive.
+  const cached = await caches.match(key, { cacheName: CACHE });
   if (cached === undefined) return null;
   const headers = new Headers(cached.headers);
-  for (const [name, value] of await policyHeaders(cache)) headers.set(name, value);
+  for (const [name, value] of await policyHeaders()) headers.set(name, value);
   return new Response(cached.body, { status: cached.status, statusText: cached.statusText, headers });
 }
 
 /**
  * The policy headers the server sent with the page when it was precached.
- * @param {Cache} cache
  * @returns {Promise<Headers>}
  */
-function policyHeaders(cache) {
-  policy ??= cache.match(INDEX).then((page) => {
+function policyHeaders() {
+  policy ??= caches.match(INDEX, { cacheName: CACHE }).then((page) => {
     const headers = new Headers();
     for (const name of POLICY_HEADERS) {
       const value = page?.headers.get(name);
@@ -269,6 +271,9 @@ sw.addEventListener("message", (event) => {
 async function replyStatus(event) {
   const client = /** @type {Client | null} */ (event.source);
   if (client === null) return;
+  // Pages already controlled by this registration switch to us (controllerchange) as activation
+  // starts, before the old caches are gone: answer once they are.
+  await activation;
   const navigation = log.find((entry) => entry.navigation && entry.clientId === client.id) ?? null;
   client.postMessage({ type: "status", hash: BUILD_HASH, cache: await summary(), navigation, log: [...log] });
 }
