@@ -356,7 +356,7 @@ def write_precache_manifest(site: Path) -> str:
     worker = site / SERVICE_WORKER
     source = worker.read_text()
     if len(BUILD_HASH_LINE.findall(source)) != 1:
-        raise BuildError(f"{worker} must have exactly one `const BUILD_HASH = \"...\";` line.")
+        raise BuildError(f'{worker} must have exactly one `const BUILD_HASH = "...";` line.')
     entries = [
         {
             "url": path.relative_to(site).as_posix(),
