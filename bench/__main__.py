@@ -24,7 +24,7 @@ from bench.native import available_tasks
 from bench.plan import make_plan
 from bench.rows import REPORT, Row, not_measured
 from bench.socket import echo_server
-from tests.support import DIST, ROOT, RunningServer, free_port
+from support.server import DIST, ROOT, RunningServer, free_port
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 README = ROOT / "README.md"
@@ -35,7 +35,9 @@ SERVER_ARGS = ["--rate", "1000000", "--burst", "1000000"]
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, ~2-3 minutes")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes (how long: see bench/plan.py)"
+    )
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     parser.add_argument("--chart", type=Path, help="write the chart PNG here")
     parser.add_argument(

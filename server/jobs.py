@@ -13,7 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from itertools import count
 
-from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage, MonteCarloResult
+from offload.tasks.montecarlo import MonteCarloParams, MonteCarloResult
+from server.protocol import JobChunkMessage, JobProgressMessage
 
 MAX_CHUNKS = 100_000
 # Unfinished jobs at once: each holds a queue of up to MAX_CHUNKS, so this bounds memory.
@@ -59,7 +60,9 @@ class Job:
         return JobChunkMessage(
             job_id=self.id,
             chunk=chunk,
-            params=ChunkParams(samples=self.chunk_size(chunk), seed=chunk_seed(self.seed, chunk)),
+            params=MonteCarloParams(
+                samples=self.chunk_size(chunk), seed=chunk_seed(self.seed, chunk)
+            ),
         )
 
     def progress(self, workers: int) -> JobProgressMessage:
@@ -158,10 +161,11 @@ class JobBoard:
         if not 0 <= chunk < job.chunks:
             raise ValueError(f"Job {job_id!r} has chunks 0 to {job.chunks - 1}, not {chunk}.")
         expected = job.chunk_size(chunk)
-        if result.samples != expected or result.inside > result.samples:
+        inside, samples = result["inside"], result["samples"]
+        if samples != expected or inside > samples:
             raise ValueError(
                 f"Chunk {chunk} of {job_id!r} has {expected} samples; the result says "
-                f"{result.inside} inside of {result.samples}."
+                f"{inside} inside of {samples}."
             )
         if chunk in job.finished:
             return JobBoard.Update(duplicate=True)
@@ -173,8 +177,8 @@ class JobBoard:
         elif chunk in job.pending:
             job.pending.remove(chunk)
         job.finished.add(chunk)
-        job.inside += result.inside
-        job.samples_done += result.samples
+        job.inside += inside
+        job.samples_done += samples
         return JobBoard.Update(assignments=self._fill(), progress=[job.progress(len(self.slots))])
 
     def _fill(self) -> list[Assignment]:

@@ -12,7 +12,17 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+)
+
+from offload.tasks.montecarlo import MonteCarloParams, MonteCarloResult
 
 PROTOCOL_VERSION = 1
 
@@ -75,12 +85,10 @@ class JobStartMessage(Message):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
 
-class MonteCarloResult(Message):
-    """What the worker task `montecarlo_pi` returns."""
-
-    inside: Annotated[int, Field(ge=0)]
-    samples: Annotated[int, Field(ge=1)]
-    estimate: float
+def _counts_make_sense(result: MonteCarloResult) -> MonteCarloResult:
+    if result["samples"] < 1 or not 0 <= result["inside"] <= result["samples"]:
+        raise ValueError("inside must be between 0 and samples, and samples at least 1")
+    return result
 
 
 class ChunkResultMessage(Message):
@@ -90,7 +98,8 @@ class ChunkResultMessage(Message):
     id: MessageId
     job_id: Name
     chunk: Annotated[int, Field(ge=0)]
-    result: MonteCarloResult
+    # The task's own result type (offload.tasks.montecarlo), so the interface is defined once.
+    result: Annotated[MonteCarloResult, AfterValidator(_counts_make_sense)]
 
 
 ClientMessage = (
@@ -197,13 +206,6 @@ class PeerResultMessage(Message):
     result: StoredResult
 
 
-class ChunkParams(Message):
-    """Parameters of the worker task `montecarlo_pi`."""
-
-    samples: int
-    seed: int
-
-
 class JobChunkMessage(Message):
     """One piece of a distributed job for this page to compute and answer with `chunk_result`."""
 
@@ -211,7 +213,7 @@ class JobChunkMessage(Message):
     job_id: str
     chunk: int
     task: Literal["montecarlo_pi"] = "montecarlo_pi"
-    params: ChunkParams
+    params: MonteCarloParams
 
 
 class JobProgressMessage(Message):

@@ -4,7 +4,8 @@
 /** @typedef {import("./socket.js").SocketState} SocketState */
 /** @typedef {import("./socket.js").StateDetail} StateDetail */
 /** @typedef {import("./socket.js").FrameInfo} FrameInfo */
-/** @typedef {import("./socket.js").Message} Message */
+/** @typedef {import("./socket-protocol.js").HelloMessage} HelloMessage */
+/** @typedef {import("./socket-protocol.js").StoredResult} StoredResult */
 
 const MAX_LOG_ROWS = 100;
 const MAX_SHARED = 20;
@@ -56,7 +57,7 @@ export class SocketPanel {
     while (this.elements.log.childElementCount > MAX_LOG_ROWS) this.elements.log.lastElementChild?.remove();
   }
 
-  /** @param {any} hello the server's hello message */
+  /** @param {HelloMessage} hello the server's hello message */
   showHello(hello) {
     this.elements.version.textContent = `Offload server ${hello.version} (protocol ${hello.protocol})`;
     this.showPeers(hello.peers);
@@ -82,7 +83,7 @@ export class SocketPanel {
 
   /**
    * A result stored by the server, from this page or another.
-   * @param {{task: string, duration_ms: number, client_id: string, result: unknown}} result
+   * @param {Pick<StoredResult, "task" | "duration_ms" | "client_id" | "result">} result
    * @param {boolean} mine
    */
   addShared(result, mine) {

@@ -182,8 +182,7 @@ export class PythonWorker {
     /** @type {JobState} */
     let job = /** @type {any} */ (null);
     const result = new Promise((resolve, reject) => {
-      job = { id, task, params, options, resolve, reject, stopping: null, settled: false,
-        cleanup: [] };
+      job = { id, task, params, options, resolve, reject, stopping: null, settled: false, cleanup: [] };
     });
     if (this.closed) {
       this.settle(job, this.closedBy ?? new WorkerCrashedError("The worker was terminated."));

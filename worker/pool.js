@@ -110,8 +110,7 @@ export class WorkerPool {
     let job = /** @type {any} */ (null);
     const result = new Promise((resolve, reject) => {
       const deadline = timeout === undefined ? null : performance.now() + timeout;
-      job = { task, params, options: callbacks, deadline, resolve, reject, inner: null,
-        settled: false };
+      job = { task, params, options: callbacks, deadline, resolve, reject, inner: null, settled: false };
     });
     /** @param {Error} error */
     const stop = (error) => {
@@ -175,7 +174,10 @@ export class WorkerPool {
           timeout,
           onProgress: (done) => {
             rowsDone[index] = done;
-            onProgress?.(rowsDone.reduce((a, b) => a + b, 0), h);
+            onProgress?.(
+              rowsDone.reduce((a, b) => a + b, 0),
+              h,
+            );
           },
         },
       );
@@ -210,17 +212,18 @@ export class WorkerPool {
       if (this.queue.length === 0) return;
       if (this.busy.has(worker) || worker.closed) continue;
       const job = /** @type {PoolJob} */ (this.queue.shift());
-      const remaining =
-        job.deadline === null ? undefined : Math.max(0, job.deadline - performance.now());
+      const remaining = job.deadline === null ? undefined : Math.max(0, job.deadline - performance.now());
       job.inner = worker.run(job.task, job.params, { ...job.options, timeout: remaining });
       this.busy.add(worker);
-      job.inner.result.then(
-        (value) => this.settle(job, value),
-        (/** @type {Error} */ error) => this.settle(job, error),
-      ).finally(() => {
-        this.busy.delete(worker);
-        this.dispatch();
-      });
+      job.inner.result
+        .then(
+          (value) => this.settle(job, value),
+          (/** @type {Error} */ error) => this.settle(job, error),
+        )
+        .finally(() => {
+          this.busy.delete(worker);
+          this.dispatch();
+        });
     }
     if (this.queue.length > 0 && this.workers.every((worker) => worker.closed)) {
       const error = new WorkerCrashedError("Every worker of the pool has stopped.");

@@ -57,26 +57,9 @@ export const SIGINT = 2;
  */
 
 /**
- * One declared parameter of a task (offload.params.Param.schema()).
- * @typedef {object} ParamInfo
- * @property {string} name
- * @property {"integer" | "number" | "string" | "range"} kind
- * @property {string} description
- * @property {unknown} default   the suggested value; null when there is none (an optional range)
- * @property {boolean} required
- * @property {number} [minimum]
- * @property {number} [maximum]
- * @property {number} [max_length]
- */
-
-/**
- * A task the worker can run (offload.tasks.Task.schema()).
- * @typedef {object} TaskInfo
- * @property {string} name
- * @property {string} summary
- * @property {"object" | "bytes"} returns  "bytes" results arrive as an ArrayBuffer
- * @property {ParamInfo[]} params
- * @property {Record<string, unknown>} defaults  a complete, valid set of params
+ * A task the worker can run, and its parameters (offload.tasks.Task.schema(); the shape is
+ * defined in py/offload/schema.py and generated into task-schema.js).
+ * @typedef {import("./task-schema.js").TaskSchema} TaskInfo
  */
 
 /**

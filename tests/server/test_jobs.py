@@ -9,17 +9,16 @@ import pytest
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
-from offload.tasks.montecarlo import count_inside
+from offload.tasks.montecarlo import MonteCarloResult, count_inside
 from server.jobs import MAX_CHUNKS, JobBoard, chunk_seed
-from server.protocol import MonteCarloResult
 from tests.server.conftest import receive_type
 
 
 def answer(params: Any) -> MonteCarloResult:
     """What a page's worker would send back for a chunk (the real task, run natively)."""
-    inside = count_inside(params.samples, params.seed)
+    inside = count_inside(params["samples"], params["seed"])
     return MonteCarloResult(
-        inside=inside, samples=params.samples, estimate=4 * inside / params.samples
+        inside=inside, samples=params["samples"], estimate=4 * inside / params["samples"]
     )
 
 
@@ -27,7 +26,7 @@ def test_a_job_is_split_into_chunks_with_the_remainder_last() -> None:
     board = JobBoard()
     board.join("a", slots=16)
     update = board.start("start", samples=10_500, chunk_samples=1_000, seed=7)
-    sizes = [a.message.params.samples for a in update.assignments]
+    sizes = [a.message.params["samples"] for a in update.assignments]
     assert len(sizes) == 11
     assert sizes[-1] == 500
     assert sum(sizes) == 10_500
@@ -69,11 +68,11 @@ def test_a_chunk_is_counted_once_however_often_it_is_answered() -> None:
     chunk = board.start("start", samples=2_000, chunk_samples=1_000, seed=3).assignments[0].message
     result = answer(chunk.params)
     counted = board.complete(chunk.job_id, chunk.chunk, result)
-    assert counted.progress[0].inside == result.inside
+    assert counted.progress[0].inside == result["inside"]
     again = board.complete(chunk.job_id, chunk.chunk, result)
     assert again.duplicate
     assert again.progress == []
-    assert board.jobs[chunk.job_id].inside == result.inside
+    assert board.jobs[chunk.job_id].inside == result["inside"]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from typing import TypedDict
 
 from offload.params import IntParam, reject_unknown_params
 from offload.runtime import SILENT, TaskContext
@@ -21,6 +22,26 @@ SAMPLES = IntParam(
 )
 SEED = IntParam("seed", "seed of the random generator", 1, minimum=0, maximum=2**53 - 1)  # JS-safe
 PARAMS = (SAMPLES, SEED)
+
+
+# The task's interface, defined here once: the server's distributed jobs send these params in
+# `job_chunk` and take this result back in `chunk_result` (server/protocol.py uses these types),
+# and the page's types for both are generated from them (web/socket-protocol.js).
+
+
+class MonteCarloParams(TypedDict):
+    """The params of the task `montecarlo_pi`: throw `samples` points from `random.Random(seed)`."""
+
+    samples: int
+    seed: int
+
+
+class MonteCarloResult(TypedDict):
+    """What `montecarlo_pi` returns: how many of `samples` points fell inside; 4*inside/samples."""
+
+    inside: int
+    samples: int
+    estimate: float
 
 
 def count_inside(samples: int, seed: int, ctx: TaskContext = SILENT) -> int:
@@ -40,7 +61,7 @@ def count_inside(samples: int, seed: int, ctx: TaskContext = SILENT) -> int:
     return inside
 
 
-def run(params: Mapping[str, object], ctx: TaskContext) -> dict[str, object]:
+def run(params: Mapping[str, object], ctx: TaskContext) -> MonteCarloResult:
     """Task adapter: `{samples, seed}` -> `{inside, samples, estimate}`."""
     reject_unknown_params("montecarlo_pi", params, PARAMS)
     samples = SAMPLES.read("montecarlo_pi", params)
