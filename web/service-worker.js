@@ -101,9 +101,7 @@ async function precache() {
   await caches.delete(CACHE); // leftovers of an interrupted earlier attempt
   const cache = await caches.open(CACHE);
   try {
-    await Promise.all(
-      info.precache.map((entry, index) => cache.put(new URL(entry.url, SCOPE).href, responses[index])),
-    );
+    await Promise.all(info.precache.map((entry, index) => cache.put(new URL(entry.url, SCOPE).href, responses[index])));
     await cache.put(BUILD_INFO, infoResponse);
   } catch (error) {
     const name = error instanceof DOMException ? error.name : String(error);
