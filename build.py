@@ -387,7 +387,7 @@ def write_precache_manifest(site: Path) -> str:
         {
             "url": path.relative_to(site).as_posix(),
             "size": path.stat().st_size,
-            "sha256": sha256(path),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
         for path in precache_files(site)
     ]
