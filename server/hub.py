@@ -36,6 +36,8 @@ class Connection:
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        #: How many browser tabs share this connection (see TabsMessage).
+        self.tabs = 1
 
     @property
     def closing(self) -> bool:
@@ -151,7 +153,9 @@ class Hub:
 
     def announce_peers(self) -> None:
         """Send every connection the current number of connected pages."""
-        self.broadcast(PeersMessage(count=len(self.connections)))
+        connections = len(self.connections)
+        tabs = sum(connection.tabs for connection in self.connections.values())
+        self.broadcast(PeersMessage(count=connections, connections=connections, tabs=tabs))
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every connection (shutdown: 1001 Going Away)."""

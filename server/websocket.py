@@ -29,6 +29,7 @@ from server.protocol import (
     PongMessage,
     ProtocolError,
     ResultMessage,
+    TabsMessage,
     parse_client_message,
 )
 from server.ratelimit import TokenBucket
@@ -153,6 +154,9 @@ class Session:
                 self.jobs_send(self.jobs.join(self.client_id, message.slots))
             case JobsLeaveMessage():
                 self.leave_jobs()
+            case TabsMessage():
+                self.connection.tabs = message.count
+                self.hub.announce_peers()
             case JobStartMessage():
                 self.on_job_start(message)
             case ChunkResultMessage():
