@@ -15,6 +15,7 @@ import { RunController } from "./run-controller.js";
 import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
 import { OfflinePanel } from "./offline-panel.js";
+import { connectSharedSocket, socketMode } from "./socket-port.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./socket-protocol.js").ResultMessage} ResultMessage */
@@ -76,21 +77,32 @@ const panel = new SocketPanel({
   handshake: element("handshake-text"),
   log: element("frame-log"),
   shared: element("shared-results"),
+  mode: element("socket-mode"),
+  tabs: element("browser-tabs"),
 });
 
+// One WebSocket for all of this browser's tabs (a SharedWorker owns it), or this tab's own.
+const socketChoice = socketMode();
+panel.showMode(socketChoice.mode, socketChoice.why);
 const socket = new SocketClient({
+  connect:
+    socketChoice.mode === "shared"
+      ? connectSharedSocket({ onTabs: (info) => panel.showTabs(info), onTraffic: (frame) => panel.logTraffic(frame) })
+      : undefined,
   onState: (state, detail) => panel.showState(state, detail),
-  onFrame: (frame) => panel.logFrame(frame),
+  // In shared mode the worker reports every frame of the connection, with the tab it was for.
+  onFrame: socketChoice.mode === "shared" ? undefined : (frame) => panel.logFrame(frame),
   onMessage: (message) => {
     switch (message.type) {
       case ServerType.HELLO:
         panel.showHello(message);
         break;
       case ServerType.PEERS:
-        panel.showPeers(message.count);
+        panel.showPeers(message.connections, message.tabs);
         break;
       case ServerType.PEER_RESULT:
-        panel.addShared(message.result, false);
+        // A sibling tab's result has this connection's client id (the socket worker shows it).
+        panel.addShared(message.result, false, message.result.client_id === socket.clientId);
         break;
       case ServerType.JOB_PROGRESS:
         sharedJob.show(message);
