@@ -41,7 +41,7 @@ def warm_starts(page: Page, reps: int) -> list[float]:
 
 def service_worker_cache(plan: Plan, scratch: Path) -> list[Row]:
     """Warm start from the service worker's cache ÷ from the HTTP cache; the offline reload."""
-    reps = max(3, plan.startup_reps)
+    reps = plan.startup_reps
     server = RunningServer(free_port(), scratch / "data", scratch / "logs").start()
     try:
         with sync_playwright() as playwright:
