@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import pytest
-
 from playwright.sync_api import Browser, Page, WebSocket, expect
 
 from offload.tasks.montecarlo import count_inside
