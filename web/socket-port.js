@@ -56,7 +56,7 @@ export function connectSharedSocket({ onTabs, onTraffic }) {
         events?.onClose(message.code, message.reason);
         break;
       }
-      case "tabs":
+      case "tab_count":
         onTabs(message);
         break;
       case "traffic":
@@ -74,7 +74,7 @@ export function connectSharedSocket({ onTabs, onTraffic }) {
   /** @type {Promise<void>} */
   const introduced = new Promise((resolve) => {
     navigator.locks.request(TAB_LOCK_PREFIX + tab, () => {
-      post({ kind: "hello", tab });
+      post({ kind: "introduce", tab });
       resolve();
       return new Promise(() => {}); // held for the tab's whole life
     });

@@ -6,6 +6,7 @@
 // result to the connection that sent it), and gives back a dead tab's chunks. The WebSocket itself
 // is opened by socket-transport.js, the one module that touches `WebSocket`.
 
+import { ClientType, ServerType } from "./socket-protocol.js";
 import { defaultSocketUrl } from "./socket.js";
 import { connectWebSocket } from "./socket-transport.js";
 import { TAB_LOCK_PREFIX } from "./tab-protocol.js";
@@ -53,7 +54,7 @@ worker.addEventListener("connect", (event) => {
  * @param {TabMessage} message
  */
 function fromTab(port, message) {
-  if (message.kind === "hello") {
+  if (message.kind === "introduce") {
     arrive(port, message.tab);
     return;
   }
@@ -117,8 +118,8 @@ function leave(tab) {
 }
 
 function tabsChanged() {
-  for (const tab of tabs.values()) post(tab, { kind: "tabs", tabs: tabs.size, tab: tab.number });
-  if (open && tabs.size > 0) sendText(null, JSON.stringify({ type: "tabs", count: tabs.size }));
+  for (const tab of tabs.values()) post(tab, { kind: "tab_count", tabs: tabs.size, tab: tab.number });
+  if (open && tabs.size > 0) sendText(null, JSON.stringify({ type: ClientType.TABS, count: tabs.size }));
 }
 
 function ensureConnection() {
@@ -177,15 +178,15 @@ function toServer(tab, text) {
   const frame = parse(text);
   if (typeof frame.id === "string") owners.set(frame.id, tab);
   switch (frame.type) {
-    case "result":
+    case ClientType.RESULT:
       if (typeof frame.id === "string") results.set(frame.id, frame);
       break;
-    case "jobs_join":
+    case ClientType.JOBS_JOIN:
       tab.slots = typeof frame.slots === "number" ? frame.slots : 1;
       rejoin(false);
       traffic("out", text, tab);
       return;
-    case "jobs_leave": {
+    case ClientType.JOBS_LEAVE: {
       const held = [...chunks].some(([, holder]) => holder === tab);
       tab.slots = 0;
       for (const [key, holder] of chunks) if (holder === tab) chunks.delete(key);
@@ -193,7 +194,7 @@ function toServer(tab, text) {
       traffic("out", text, tab);
       return;
     }
-    case "chunk_result":
+    case ClientType.CHUNK_RESULT:
       chunks.delete(`${frame.job_id}:${frame.chunk}`);
       break;
     default:
@@ -212,8 +213,8 @@ function rejoin(requeue) {
     16,
     [...tabs.values()].reduce((sum, tab) => sum + tab.slots, 0),
   );
-  if (requeue || slots === 0) sendText(null, JSON.stringify({ type: "jobs_leave" }));
-  if (slots > 0) sendText(null, JSON.stringify({ type: "jobs_join", slots }));
+  if (requeue || slots === 0) sendText(null, JSON.stringify({ type: ClientType.JOBS_LEAVE }));
+  if (slots > 0) sendText(null, JSON.stringify({ type: ClientType.JOBS_JOIN, slots }));
 }
 
 /**
@@ -232,25 +233,25 @@ function fromServer(text) {
   /** @type {Tab | null} */
   let target = null;
   switch (frame.type) {
-    case "hello":
+    case ServerType.HELLO:
       hello = text;
       clientId = typeof frame.client_id === "string" ? frame.client_id : null;
-      if (tabs.size > 1) sendText(null, JSON.stringify({ type: "tabs", count: tabs.size }));
+      if (tabs.size > 1) sendText(null, JSON.stringify({ type: ClientType.TABS, count: tabs.size }));
       break;
-    case "ack":
-    case "error":
-    case "pong":
+    case ServerType.ACK:
+    case ServerType.ERROR:
+    case ServerType.PONG:
       target = typeof frame.id === "string" ? (owners.get(frame.id) ?? null) : null;
-      if (typeof frame.id === "string" && frame.type !== "pong") {
+      if (typeof frame.id === "string" && frame.type !== ServerType.PONG) {
         owners.delete(frame.id);
         const result = results.get(frame.id);
         results.delete(frame.id);
-        if (result !== undefined && frame.type === "ack" && !frame.duplicate && target !== null) {
+        if (result !== undefined && frame.type === ServerType.ACK && !frame.duplicate && target !== null) {
           showSiblings(target, result);
         }
       }
       break;
-    case "job_chunk":
+    case ServerType.JOB_CHUNK:
       target = volunteerFor();
       if (target !== null) chunks.set(`${frame.job_id}:${frame.chunk}`, target);
       break;
@@ -287,7 +288,7 @@ function volunteerFor() {
 function showSiblings(sender, result) {
   const { type: _type, ...fields } = result;
   const text = JSON.stringify({
-    type: "peer_result",
+    type: ServerType.PEER_RESULT,
     result: { ...fields, client_id: clientId ?? "", received_at: Date.now() / 1000 },
   });
   for (const tab of tabs.values()) if (tab !== sender && tab.wanting) post(tab, { kind: "frame", text });

@@ -12,7 +12,7 @@ export const TAB_LOCK_PREFIX = "offload-tab-";
 export const SOCKET_WORKER_NAME = "offload-socket";
 
 /**
- * @typedef {{kind: "hello", tab: string}} TabHello  `tab`: a random id; its lock is TAB_LOCK_PREFIX + tab
+ * @typedef {{kind: "introduce", tab: string}} TabHello  `tab`: a random id; its lock is TAB_LOCK_PREFIX + tab
  * @typedef {{kind: "open"}} Open  the tab's client wants the connection (a new attempt)
  * @typedef {{kind: "send", text: string}} Send  one text frame for the server
  * @typedef {{kind: "close"}} Close  the tab's client gave up this attempt
@@ -22,7 +22,7 @@ export const SOCKET_WORKER_NAME = "offload-socket";
  * @typedef {{kind: "opened"}} Opened  the shared connection is open for this tab
  * @typedef {{kind: "frame", text: string}} Frame  a server frame meant for this tab
  * @typedef {{kind: "closed", code: number, reason: string}} Closed  the connection closed
- * @typedef {{kind: "tabs", tabs: number, tab: number}} TabsInfo  how many tabs share the
+ * @typedef {{kind: "tab_count", tabs: number, tab: number}} TabsInfo  how many tabs share the
  *   connection, and this tab's number (1, 2, ... in the order tabs arrived)
  * @typedef {{kind: "traffic", direction: "in" | "out", type: string, size: number, time: number,
  *            tab: number | null}} Traffic  one frame on the connection, and the tab it came from or
