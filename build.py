@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -283,6 +284,7 @@ def build() -> None:
             shutil.copy2(NODE_MODULES / source, staging / target)
         build_wheels(staging / "wheels")
         (staging / "build-info.json").write_text(json.dumps(build_info(staging), indent=2) + "\n")
+        write_precache_manifest(staging)
         shutil.rmtree(DIST, ignore_errors=True)
         staging.rename(DIST)
     stamp.write_text(value)
@@ -340,6 +342,67 @@ def build_info(site: Path) -> dict[str, object]:
         "python": lock["info"]["python"],
         "packages": {name: entry["version"] for name, entry in lock["packages"].items()},
     }
+
+
+# --- the service worker's precache --------------------------------------------------------------
+
+#: The service worker; its `const BUILD_HASH = "...";` line is stamped with the build's hash.
+SERVICE_WORKER = "service-worker.js"
+BUILD_HASH_LINE = re.compile(r'^const BUILD_HASH = "[^"\n]*";$', re.MULTILINE)
+#: Never precached: what carries the hash itself, the type-checker's configs and the benchmark
+#: pages (the offline app does not need them; /bench/ still works from the network).
+PRECACHE_EXCLUDED_NAMES = frozenset({SERVICE_WORKER, "build-info.json", "jsconfig.json"})
+PRECACHE_EXCLUDED_DIRS = frozenset({"bench"})
+
+
+def precache_files(site: Path) -> list[Path]:
+    """The files of the built site the service worker stores for offline use, sorted."""
+    return sorted(
+        path
+        for path in site.rglob("*")
+        if path.is_file()
+        and path.name not in PRECACHE_EXCLUDED_NAMES
+        and not path.name.startswith(".")
+        and path.relative_to(site).parts[0] not in PRECACHE_EXCLUDED_DIRS
+    )
+
+
+def write_precache_manifest(site: Path) -> str:
+    """Hash the built site, list what the service worker precaches, and stamp the hash into it.
+
+    `build-info.json` gets `hash` and `precache` (each file's URL relative to the site, size and
+    sha256); `service-worker.js` gets the same hash in its `BUILD_HASH` line, so any change to the
+    site changes the worker's bytes, which is what makes a browser install the new worker (and
+    with it a new cache named after the hash). Callable on any built site (the tests make a copy
+    with one file changed).
+
+    Returns:
+        The hash (16 hex digits).
+    """
+    worker = site / SERVICE_WORKER
+    source = worker.read_text()
+    if len(BUILD_HASH_LINE.findall(source)) != 1:
+        raise BuildError(f'{worker} must have exactly one `const BUILD_HASH = "...";` line.')
+    entries = [
+        {
+            "url": path.relative_to(site).as_posix(),
+            "size": path.stat().st_size,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        }
+        for path in precache_files(site)
+    ]
+    # The worker's own logic counts too (with its hash line blanked, which the hash then fills).
+    digest = hashlib.sha256(BUILD_HASH_LINE.sub("", source).encode())
+    for entry in entries:
+        digest.update(f"{entry['url']}\0{entry['sha256']}\n".encode())
+    build_hash = digest.hexdigest()[:16]
+    info_path = site / "build-info.json"
+    info = json.loads(info_path.read_text())
+    info["hash"] = build_hash
+    info["precache"] = entries
+    info_path.write_text(json.dumps(info, indent=2) + "\n")
+    worker.write_text(BUILD_HASH_LINE.sub(f'const BUILD_HASH = "{build_hash}";', source))
+    return build_hash
 
 
 # --- serve, test, bench ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import chart, measure, report
+from bench import chart, measure, offline, report
 from bench.acks import durable_acks, redis_acks
 from bench.browser import launch
 from bench.native import available_tasks
@@ -162,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
                 runner.step(
                     "socket RTT", "socket RTT", lambda: measure.socket_rtt(browser, echo_url, plan)
                 )
+            runner.step(
+                "service worker cache",
+                "start-up",
+                lambda: offline.service_worker_cache(plan, Path(scratch)),
+            )
             runner.step(
                 "socket fan-out",
                 "socket fan-out",

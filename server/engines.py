@@ -44,6 +44,10 @@ class PageHub(Protocol):
         """Send `message` to every page but `exclude`; returns how many of this process's."""
         ...
 
+    def announce_peers(self) -> None:
+        """Let every page know the peer counts soon (a connection's tab count changed)."""
+        ...
+
     async def close_all(self, code: int, reason: str) -> None:
         """Close this process's connections (shutdown)."""
         ...

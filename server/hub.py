@@ -44,6 +44,8 @@ class Connection:
         self._closing = False
         #: Broadcasts skipped because this page was behind (see `send_text`).
         self.skipped = 0
+        #: How many browser tabs share this connection (see TabsMessage).
+        self.tabs = 1
 
     @property
     def closing(self) -> bool:
@@ -167,7 +169,7 @@ class Hub:
     def __init__(self) -> None:
         self.connections: dict[str, Connection] = {}
         self._peers_timer: asyncio.TimerHandle | None = None
-        self._peers_sent: int | None = None
+        self._peers_sent: tuple[int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.connections)
@@ -206,10 +208,11 @@ class Hub:
 
     def _send_peers(self) -> None:
         self._peers_timer = None
-        count = len(self.connections)
-        if count != self._peers_sent:
-            self._peers_sent = count
-            self.broadcast(PeersMessage(count=count))
+        connections = len(self.connections)
+        tabs = sum(connection.tabs for connection in self.connections.values())
+        if (connections, tabs) != self._peers_sent:
+            self._peers_sent = (connections, tabs)
+            self.broadcast(PeersMessage(count=connections, connections=connections, tabs=tabs))
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every connection (shutdown: 1001 Going Away)."""

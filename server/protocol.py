@@ -88,6 +88,14 @@ class JobsLeaveMessage(Message):
     type: Literal["jobs_leave"] = "jobs_leave"
 
 
+class TabsMessage(Message):
+    """How many browser tabs this connection carries: a shared worker speaking for several tabs
+    sends it whenever its count changes (a connection that never sends it counts as one tab)."""
+
+    type: Literal["tabs"] = "tabs"
+    count: Annotated[int, Field(ge=1, le=1000)]
+
+
 class JobStartMessage(Message):
     """Starts a distributed Monte Carlo pi job of `samples`, split into `chunk_samples` chunks."""
 
@@ -141,6 +149,7 @@ ClientMessage = (
     | PingMessage
     | JobsJoinMessage
     | JobsLeaveMessage
+    | TabsMessage
     | JobStartMessage
     | ChunkResultMessage
 )
@@ -149,6 +158,7 @@ CLIENT_MESSAGES = by_type(
     PingMessage,
     JobsJoinMessage,
     JobsLeaveMessage,
+    TabsMessage,
     JobStartMessage,
     ChunkResultMessage,
 )
@@ -228,10 +238,16 @@ class PongMessage(Message):
 
 
 class PeersMessage(Message):
-    """How many pages are connected now (this one included); sent whenever it changes."""
+    """How many pages are connected now (this one included); sent whenever it changes.
+
+    `count` and `connections` are the open WebSockets; `tabs` the pages behind them (a browser
+    whose tabs share one connection through a shared worker counts once and N times).
+    """
 
     type: Literal["peers"] = "peers"
     count: int
+    connections: int
+    tabs: int
 
 
 class ServerStatusMessage(Message):

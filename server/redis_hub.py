@@ -49,8 +49,10 @@ class RedisHub(Hub):
         super().__init__()
         self.link = link
         self.total = 0
-        self._announced: int | None = None
-        self._published_count: int | None = None
+        #: Browser tabs behind every process's connections (a shared worker carries several).
+        self.total_tabs = 0
+        self._announced: tuple[int, int] | None = None
+        self._published_count: str | None = None
         self._dirty = asyncio.Event()
         self._up = asyncio.Event()
         self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_SIZE)
@@ -179,16 +181,25 @@ class RedisHub(Hub):
             self._dirty.clear()
             if self.link.up:
                 try:
-                    self.total = await self._recount()
+                    self.total, self.total_tabs = await self._recount()
                 except (RedisError, OSError) as exc:
                     self.link.failed(exc)
-            if len(self) != self._announced:
-                self._announced = len(self)
-                self.deliver(encode(PeersMessage(count=len(self))))
+            connections, tabs = len(self), self.tabs()
+            if (connections, tabs) != self._announced:
+                self._announced = (connections, tabs)
+                peers = PeersMessage(count=connections, connections=connections, tabs=tabs)
+                self.deliver(encode(peers))
 
-    async def _recount(self) -> int:
-        """Renew this process's entry and add up every live process's count."""
-        mine = len(self.connections)
+    def tabs(self) -> int:
+        """Tabs behind every process's pages (this process's own while Redis is away)."""
+        if self.link.up:
+            return self.total_tabs
+        return sum(connection.tabs for connection in self.connections.values())
+
+    async def _recount(self) -> tuple[int, int]:
+        """Renew this process's entry ("connections tabs") and add up every live process's."""
+        tabs = sum(connection.tabs for connection in self.connections.values())
+        mine = f"{len(self.connections)} {tabs}"
         client = self.link.client
         async with client.pipeline(transaction=False) as pipe:
             pipe.set(PRESENCE + self.link.process_id, mine, px=PRESENCE_TTL_MS)
@@ -203,4 +214,5 @@ class RedisHub(Hub):
         if mine != self._published_count:
             self._published_count = mine
             await client.publish(CHANNEL, self._envelope(PRESENCE_CHANGED, None, ""))
-        return sum(int(n) for n in counts if n is not None)
+        entries = [str(n.decode() if isinstance(n, bytes) else n).split() for n in counts if n]
+        return sum(int(e[0]) for e in entries), sum(int(e[-1]) for e in entries)

@@ -32,6 +32,7 @@ from server.protocol import (
     PongMessage,
     ProtocolError,
     ResultMessage,
+    TabsMessage,
     parse_client_message,
 )
 from server.ratelimit import TokenBucket
@@ -186,6 +187,9 @@ class Session:
                 await self.jobs.join(self.client_id, message.slots)
             case JobsLeaveMessage():
                 await self.leave_jobs()
+            case TabsMessage():
+                self.connection.tabs = message.count
+                self.hub.announce_peers()
             case JobStartMessage():
                 await self.on_job_start(message)
             case ChunkResultMessage():

@@ -6,6 +6,8 @@
 /** @typedef {import("./socket.js").FrameInfo} FrameInfo */
 /** @typedef {import("./socket-protocol.js").HelloMessage} HelloMessage */
 /** @typedef {import("./socket-protocol.js").StoredResult} StoredResult */
+/** @typedef {import("./tab-protocol.js").TabsInfo} TabsInfo */
+/** @typedef {import("./tab-protocol.js").Traffic} Traffic */
 
 const MAX_LOG_ROWS = 100;
 const MAX_SHARED = 20;
@@ -13,10 +15,51 @@ const MAX_SHARED = 20;
 export class SocketPanel {
   /**
    * @param {{state: HTMLElement, chip: HTMLElement, version: HTMLElement, peers: HTMLElement,
-   *          handshake: HTMLElement, log: HTMLElement, shared: HTMLElement}} elements
+   *          handshake: HTMLElement, log: HTMLElement, shared: HTMLElement, mode: HTMLElement,
+   *          tabs: HTMLElement}} elements
    */
   constructor(elements) {
     this.elements = elements;
+    /** @type {number | null} This tab's number on the shared connection (shared mode only). */
+    this.tab = null;
+  }
+
+  /**
+   * Which socket this tab uses.
+   * @param {"shared" | "direct"} mode
+   * @param {string} why
+   */
+  showMode(mode, why) {
+    this.elements.mode.dataset.mode = mode;
+    this.elements.mode.textContent = `${mode === "shared" ? "shared" : "direct"}: ${why}`;
+    if (mode === "direct") this.elements.tabs.textContent = "this tab has its own connection";
+  }
+
+  /**
+   * How many tabs share the connection (shared mode).
+   * @param {TabsInfo} info
+   */
+  showTabs(info) {
+    this.tab = info.tab;
+    this.elements.tabs.dataset.tabs = String(info.tabs);
+    this.elements.tabs.textContent = `${info.tabs} tab${info.tabs === 1 ? "" : "s"} on 1 connection (this is tab ${info.tab})`;
+  }
+
+  /**
+   * A frame on the shared connection, and the tab it was for (shared mode).
+   * @param {Traffic} frame
+   */
+  logTraffic(frame) {
+    const who =
+      frame.tab === null
+        ? frame.direction === "in"
+          ? "all tabs"
+          : "shared worker"
+        : frame.tab === this.tab
+          ? `tab ${frame.tab} (this)`
+          : `tab ${frame.tab}`;
+    const direction = `${frame.direction === "in" ? "↓" : "↑"} ${who}`;
+    this.logRow(frame.direction, [seconds(frame.time), direction, frame.type, String(frame.size)]);
   }
 
   /** @param {SocketState} state @param {StateDetail} detail */
@@ -85,21 +128,30 @@ export class SocketPanel {
     ].join("\n");
   }
 
-  /** @param {number} count */
-  showPeers(count) {
-    this.elements.peers.textContent = `${count} (this one included)`;
+  /**
+   * @param {number} count  open connections, this one included
+   * @param {number} tabs  the pages behind them (more than `count` when tabs share a connection)
+   */
+  showPeers(count, tabs = count) {
+    this.elements.peers.dataset.connections = String(count);
+    this.elements.peers.dataset.tabs = String(tabs);
+    this.elements.peers.textContent =
+      tabs === count
+        ? `${count} (this one included)`
+        : `${tabs} tabs on ${count} connection${count === 1 ? "" : "s"} (this one included)`;
   }
 
   /**
    * A result stored by the server, from this page or another.
    * @param {Pick<StoredResult, "task" | "duration_ms" | "client_id" | "result">} result
    * @param {boolean} mine
+   * @param {boolean} [sibling]  from another tab of this browser (the same shared connection)
    */
-  addShared(result, mine) {
+  addShared(result, mine, sibling = false) {
     const list = this.elements.shared;
     list.querySelector(".muted")?.remove();
     const item = document.createElement("li");
-    const who = mine ? "this page" : `page ${result.client_id.slice(0, 8)}`;
+    const who = mine ? "this page" : sibling ? "another tab of this browser" : `page ${result.client_id.slice(0, 8)}`;
     item.textContent = `${result.task} in ${(result.duration_ms / 1000).toFixed(2)} s by ${who}: ${summarize(result.result)}`;
     list.prepend(item);
     while (list.childElementCount > MAX_SHARED) list.lastElementChild?.remove();

@@ -13,6 +13,7 @@ export const ClientType = Object.freeze({
   PING: "ping",
   JOBS_JOIN: "jobs_join",
   JOBS_LEAVE: "jobs_leave",
+  TABS: "tabs",
   JOB_START: "job_start",
   CHUNK_RESULT: "chunk_result",
 });
@@ -59,6 +60,14 @@ export const ServerType = Object.freeze({
  * Opts out again; chunks this connection still holds go back in the queue.
  * @typedef {object} JobsLeaveMessage
  * @property {"jobs_leave"} type
+ */
+
+/**
+ * How many browser tabs this connection carries: a shared worker speaking for several tabs sends it
+ * whenever its count changes (a connection that never sends it counts as one tab).
+ * @typedef {object} TabsMessage
+ * @property {"tabs"} type
+ * @property {number} count  1 to 1_000
  */
 
 /**
@@ -119,9 +128,14 @@ export const ServerType = Object.freeze({
 
 /**
  * How many pages are connected now (this one included); sent whenever it changes.
+ *
+ * `count` and `connections` are the open WebSockets; `tabs` the pages behind them (a browser whose
+ * tabs share one connection through a shared worker counts once and N times).
  * @typedef {object} PeersMessage
  * @property {"peers"} type
  * @property {number} count
+ * @property {number} connections
+ * @property {number} tabs
  */
 
 /**
@@ -229,8 +243,8 @@ export const ServerType = Object.freeze({
 
 /**
  * Any message a page sends.
- * @typedef {ResultMessage | PingMessage | JobsJoinMessage | JobsLeaveMessage | JobStartMessage |
- *   ChunkResultMessage} ClientMessage
+ * @typedef {ResultMessage | PingMessage | JobsJoinMessage | JobsLeaveMessage | TabsMessage |
+ *   JobStartMessage | ChunkResultMessage} ClientMessage
  */
 
 /**

@@ -1,0 +1,199 @@
+// The offline panel: registers the service worker (web/service-worker.js) and shows what it does —
+// whether this load came from the network or its cache, the cache's version and size, a live list
+// of the requests it answered — with a button that clears the cache and unregisters it.
+
+import { CACHE_PREFIX, CHANNEL } from "./offline-protocol.js";
+
+/** @typedef {import("./offline-protocol.js").InterceptedEntry} InterceptedEntry */
+/** @typedef {import("./offline-protocol.js").WorkerMessage} WorkerMessage */
+/** @typedef {import("./offline-protocol.js").StatusReply} StatusReply */
+/**
+ * @typedef {{load: HTMLElement, state: HTMLElement, cache: HTMLElement, log: HTMLElement,
+ *            clear: HTMLButtonElement}} OfflineElements
+ */
+
+const MAX_LOG_ROWS = 100;
+const SERVICE_WORKER_URL = new URL("./service-worker.js", import.meta.url);
+
+export class OfflinePanel {
+  /** @param {OfflineElements} elements */
+  constructor(elements) {
+    this.elements = elements;
+    /** @type {string | null} The build whose cache serves this page, once known. */
+    this.hash = null;
+    /** @type {Set<string>} Entries shown, by time and seq (a status reply repeats broadcasts). */
+    this.seen = new Set();
+    this.supported = "serviceWorker" in navigator && globalThis.isSecureContext;
+    if (!this.supported) {
+      this.showLoad("network", "from the network (this browser offers no service worker here)");
+      this.showState("unsupported", "not available: needs a secure context and service worker support");
+      return;
+    }
+    const container = navigator.serviceWorker;
+    // Listening before registering: an install that fails says why only once, on this channel.
+    new BroadcastChannel(CHANNEL).onmessage = (event) => this.receive(event.data);
+    container.addEventListener("message", (event) => this.receive(event.data));
+    container.addEventListener("controllerchange", () => this.askStatus());
+    elements.clear.addEventListener("click", () => this.clear());
+    if (container.controller === null) {
+      this.showLoad("network", "from the network (no service worker controlled this load)");
+      this.showState("none", "not installed yet");
+    } else {
+      this.showLoad("unknown", "through the service worker…");
+      this.askStatus();
+    }
+  }
+
+  /**
+   * Register the service worker (or check it for a new version). Called once the page's own
+   * workers are up, so precaching 14 MB does not compete with their first boot.
+   */
+  async register() {
+    if (!this.supported) return;
+    try {
+      const registration = await navigator.serviceWorker.register(SERVICE_WORKER_URL, {
+        type: "module",
+        scope: "./",
+        updateViaCache: "none", // always compare the worker's bytes with the server's
+      });
+      this.elements.clear.disabled = false;
+      const installing = registration.installing;
+      if (installing !== null) this.watchInstall(installing);
+      registration.addEventListener("updatefound", () => {
+        if (registration.installing !== null) this.watchInstall(registration.installing);
+      });
+    } catch (error) {
+      // E.g. blocked by the browser's settings, or the script failed to load: the page keeps
+      // working from the network, and says so.
+      this.showState("failed", `could not register: ${/** @type {Error} */ (error).message}`);
+    }
+  }
+
+  /** @param {ServiceWorker} worker */
+  watchInstall(worker) {
+    this.showState("installing", "installing: downloading and checking every file of this build…");
+    worker.addEventListener("statechange", () => {
+      // A failed install is "redundant"; its precache_failed announcement usually says why first.
+      if (worker.state === "redundant" && this.elements.state.dataset.state === "installing") {
+        this.showState("failed", "the install failed; this page keeps working from the network");
+      }
+    });
+  }
+
+  /** Ask the controlling worker how this page was loaded and what its cache holds. */
+  askStatus() {
+    navigator.serviceWorker.controller?.postMessage({ type: "status" });
+  }
+
+  /** @param {WorkerMessage} message */
+  receive(message) {
+    switch (message.type) {
+      case "status":
+        this.showStatus(message);
+        break;
+      case "intercepted":
+        this.addEntry(message.entry);
+        break;
+      case "precached":
+        this.showState(
+          "installing",
+          `stored ${message.files} files (${megabytes(message.bytes)}) of build ${message.hash}; activating…`,
+        );
+        break;
+      case "precache_failed":
+        this.showState(
+          "failed",
+          `could not store build ${message.hash} for offline use: ${message.reason}. ` +
+            "This page keeps working from the network.",
+        );
+        break;
+      default:
+        throw new Error(`Unsupported message from the service worker: ${JSON.stringify(message)}`);
+    }
+  }
+
+  /** @param {StatusReply} status */
+  showStatus(status) {
+    if (this.hash !== null && this.hash !== status.hash) {
+      this.showState("updated", `build ${status.hash} took over from ${this.hash}: reload to use it`);
+    } else if (status.cache === null) {
+      this.showState("failed", `build ${status.hash} is active but its cache is gone; loads use the network`);
+    } else {
+      this.showState("ready", "ready: this page works offline");
+    }
+    this.hash ??= status.hash;
+    this.elements.cache.textContent =
+      status.cache === null
+        ? `build ${status.hash}: empty`
+        : `build ${status.hash}: ${status.cache.files} files, ${megabytes(status.cache.bytes)}`;
+    const navigation = status.navigation;
+    if (navigation !== null) {
+      this.showLoad(
+        navigation.source,
+        navigation.source === "cache"
+          ? `from the service worker's cache (build ${status.hash}), in ${navigation.ms.toFixed(0)} ms`
+          : "from the network, through the service worker",
+      );
+    } else if (this.elements.load.dataset.source === "unknown") {
+      this.showLoad("worker", "through the service worker (which no longer remembers how)");
+    }
+    for (const entry of status.log) this.addEntry(entry);
+  }
+
+  /** @param {InterceptedEntry} entry */
+  addEntry(entry) {
+    const key = `${entry.time}:${entry.seq}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const row = document.createElement("tr");
+    row.dataset.source = entry.source;
+    const from = { cache: "cache", network: "network", failed: "failed (offline?)" }[entry.source];
+    const cells = [clock(entry.time), entry.url, from, `${entry.ms.toFixed(1)} ms`];
+    for (const text of cells) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    this.elements.log.prepend(row);
+    while (this.elements.log.childElementCount > MAX_LOG_ROWS) this.elements.log.lastElementChild?.remove();
+  }
+
+  /** Unregister the worker and delete its caches: the next load comes from the network. */
+  async clear() {
+    this.elements.clear.disabled = true;
+    for (const registration of await navigator.serviceWorker.getRegistrations()) await registration.unregister();
+    let cleared = 0;
+    for (const name of await caches.keys()) {
+      if (name.startsWith(CACHE_PREFIX) && (await caches.delete(name))) cleared += 1;
+    }
+    this.elements.cache.textContent = "empty";
+    this.showState(
+      "cleared",
+      `unregistered, ${cleared} cache${cleared === 1 ? "" : "s"} deleted: the next load comes from the network ` +
+        "(and installs the worker again)",
+    );
+  }
+
+  /** @param {string} state @param {string} text */
+  showState(state, text) {
+    this.elements.state.dataset.state = state;
+    this.elements.state.textContent = text;
+  }
+
+  /** @param {string} source @param {string} text */
+  showLoad(source, text) {
+    this.elements.load.dataset.source = source;
+    this.elements.load.textContent = text;
+  }
+}
+
+/** @param {number} bytes */
+function megabytes(bytes) {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** @param {number} epochMs */
+function clock(epochMs) {
+  const time = new Date(epochMs);
+  return `${time.toLocaleTimeString([], { hour12: false })}.${String(time.getMilliseconds()).padStart(3, "0")}`;
+}

@@ -1,0 +1,44 @@
+// What the page and the service worker say to each other, defined once, and the names both use.
+// Imported by web/service-worker.js and web/offline-panel.js; touches no global of either scope.
+//
+// Page -> service worker (`controller.postMessage`):  StatusRequest
+// Service worker -> that page (`client.postMessage`):  StatusReply
+// Service worker -> every page (BroadcastChannel CHANNEL): Intercepted, Precached, PrecacheFailed
+
+/** Every cache this site makes starts with this; the rest of the name is the build's hash. */
+export const CACHE_PREFIX = "offload-";
+/** The BroadcastChannel the service worker announces on. */
+export const CHANNEL = "offload-service-worker";
+
+/**
+ * The cache a build's files live in.
+ * @param {string} buildHash
+ * @returns {string}
+ */
+export function cacheName(buildHash) {
+  return `${CACHE_PREFIX}${buildHash}`;
+}
+
+/**
+ * Where the service worker got a response from: its cache, the network (a file it does not
+ * precache, e.g. /api/, which it never caches), or nowhere (the network failed).
+ * @typedef {"cache" | "network" | "failed"} Source
+ */
+
+/**
+ * One request the service worker answered; `seq` counts up within one run of the worker.
+ * @typedef {{seq: number, url: string, source: Source, status: number, ms: number, time: number,
+ *            navigation: boolean, clientId: string}} InterceptedEntry
+ */
+
+/**
+ * @typedef {{type: "status"}} StatusRequest
+ * @typedef {{files: number, bytes: number}} CacheSummary
+ * @typedef {{type: "status", hash: string, cache: CacheSummary | null,
+ *            navigation: InterceptedEntry | null, log: InterceptedEntry[]}} StatusReply
+ *   `navigation` is how the asking page itself was loaded, when the worker still remembers it.
+ * @typedef {{type: "intercepted", entry: InterceptedEntry}} Intercepted
+ * @typedef {{type: "precached", hash: string, files: number, bytes: number}} Precached
+ * @typedef {{type: "precache_failed", hash: string, reason: string}} PrecacheFailed
+ * @typedef {StatusReply | Intercepted | Precached | PrecacheFailed} WorkerMessage
+ */

@@ -1,0 +1,307 @@
+// The service worker: precaches the built site (page, worker scripts, the Pyodide runtime, the
+// wheels and their lockfile) under a cache named after the build's hash, and answers the site's
+// requests from that cache, so a reload with the server down still boots Python. It carries the
+// isolation headers on what it serves (else the page would lose crossOriginIsolated offline and
+// with it Cancel), never caches /api/ (live data) and never sees /ws (WebSockets bypass it).
+// What it says to pages is defined in offline-protocol.js.
+
+import { CACHE_PREFIX, CHANNEL, cacheName } from "./offline-protocol.js";
+
+/** @typedef {import("./offline-protocol.js").InterceptedEntry} InterceptedEntry */
+/** @typedef {import("./offline-protocol.js").Source} Source */
+/** @typedef {import("./offline-protocol.js").WorkerMessage} WorkerMessage */
+/** @typedef {{url: string, size: number, sha256: string}} ManifestEntry */
+/** @typedef {{hash: string, precache: ManifestEntry[]}} BuildInfo */
+
+// Stamped by build.py (write_precache_manifest) with the hash of the built site: a new build
+// changes this line, the browser sees new bytes and installs the new worker with a new cache.
+const BUILD_HASH = "unbuilt";
+
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+const CACHE = cacheName(BUILD_HASH);
+const SCOPE = new URL(sw.registration.scope);
+const BUILD_INFO = new URL("build-info.json", SCOPE).href;
+const INDEX = new URL("index.html", SCOPE).href;
+// Live data and the socket: always the network. (A WebSocket never reaches a service worker, but
+// saying so here keeps the rule in one place should /ws ever be fetched.)
+const NEVER_CACHED = [new URL("api/", SCOPE).pathname, new URL("ws", SCOPE).pathname];
+// What makes the page cross-origin isolated and locked down. Every response served from the cache
+// gets the page's own values of these (recorded from the server when precaching, so
+// server/headers.py stays their one definition): a worker script or the wasm served without them
+// would break COEP, and the page would lose crossOriginIsolated offline.
+const POLICY_HEADERS = [
+  "Cross-Origin-Opener-Policy",
+  "Cross-Origin-Embedder-Policy",
+  "Cross-Origin-Resource-Policy",
+  "Content-Security-Policy",
+  "X-Content-Type-Options",
+];
+const MAX_LOG = 200;
+
+const channel = new BroadcastChannel(CHANNEL);
+/** @type {InterceptedEntry[]} Recent answers, oldest first (lost when the browser stops us). */
+const log = [];
+let sequence = 0;
+/** @type {Promise<Headers> | null} */
+let policy = null;
+
+/** @param {WorkerMessage} message */
+function announce(message) {
+  channel.postMessage(message);
+}
+
+// --- install: everything or nothing ---------------------------------------------------------------
+
+/** A precache failure a person can act on; its message is shown on the page. */
+class PrecacheError extends Error {
+  name = "PrecacheError";
+}
+
+sw.addEventListener("install", (event) => {
+  event.waitUntil(
+    precache().then(
+      // Take over at once: a reload, which keeps the old page until the new one loads, would
+      // otherwise never let a waiting worker activate. Pages still showing the old build are told
+      // (controllerchange) and asked to reload.
+      () => sw.skipWaiting(),
+      async (/** @type {unknown} */ error) => {
+        // Nothing half-stored survives: the cache is only used once activated, and a failed
+        // install never activates; deleting it also returns the space at once.
+        await caches.delete(CACHE);
+        const reason = error instanceof PrecacheError ? error.message : `${String(error)}`;
+        announce({ type: "precache_failed", hash: BUILD_HASH, reason });
+        throw error; // the install fails: the browser discards this worker, pages use the network
+      },
+    ),
+  );
+});
+
+/** Fetch and verify every file of the build, then store them all under this build's cache. */
+async function precache() {
+  const infoResponse = await fetchOrExplain(BUILD_INFO);
+  /** @type {BuildInfo} */
+  const info = await infoResponse.clone().json();
+  if (info.hash !== BUILD_HASH) {
+    throw new PrecacheError(
+      `the server now has build ${info.hash}, this service worker is for build ${BUILD_HASH}; ` +
+        "reload the page to install the new one",
+    );
+  }
+  const bytes = info.precache.reduce((sum, entry) => sum + entry.size, 0);
+  const { quota, usage } = await navigator.storage.estimate();
+  if (quota !== undefined && usage !== undefined && quota - usage < bytes) {
+    throw new PrecacheError(
+      `the browser allows this site ${megabytes(quota - usage)} more storage, the runtime needs ` +
+        `${megabytes(bytes)}`,
+    );
+  }
+  // Download and check everything before storing anything: a missing or changed file stops the
+  // install before a single entry is written.
+  const responses = await Promise.all(info.precache.map(fetchVerified));
+  await caches.delete(CACHE); // leftovers of an interrupted earlier attempt
+  const cache = await caches.open(CACHE);
+  try {
+    await Promise.all(info.precache.map((entry, index) => cache.put(new URL(entry.url, SCOPE).href, responses[index])));
+    await cache.put(BUILD_INFO, infoResponse);
+  } catch (error) {
+    const name = error instanceof DOMException ? error.name : String(error);
+    throw new PrecacheError(`the browser refused to store ${megabytes(bytes)} (${name})`);
+  }
+  announce({ type: "precached", hash: BUILD_HASH, files: info.precache.length, bytes });
+}
+
+/**
+ * One file of the manifest, checked against its size and sha256.
+ * @param {ManifestEntry} entry
+ * @returns {Promise<Response>}
+ */
+async function fetchVerified(entry) {
+  const response = await fetchOrExplain(new URL(entry.url, SCOPE).href);
+  const body = await response.arrayBuffer();
+  const digest = hex(await crypto.subtle.digest("SHA-256", body));
+  if (body.byteLength !== entry.size || digest !== entry.sha256) {
+    throw new PrecacheError(
+      `${entry.url} on the server is not the one of build ${BUILD_HASH} ` +
+        "(the site was rebuilt meanwhile); reload the page",
+    );
+  }
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/**
+ * GET `url`, revalidating any HTTP-cached copy; a missing file or a dead server is a PrecacheError.
+ * @param {string} url
+ */
+async function fetchOrExplain(url) {
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch(url, { cache: "no-cache" });
+  } catch (error) {
+    throw new PrecacheError(`could not reach the server for ${relative(url)} (${String(error)})`);
+  }
+  if (!response.ok) throw new PrecacheError(`${relative(url)} answered HTTP ${response.status}`);
+  return response;
+}
+
+// --- activate: only this build's cache remains ---------------------------------------------------
+
+/** Settles when activation is done; pages asking for status meanwhile wait for it. */
+let activation = Promise.resolve();
+
+sw.addEventListener("activate", (event) => {
+  activation = (async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
+    }
+    // Control the page that registered us now, not from its next load on.
+    await sw.clients.claim();
+  })();
+  event.waitUntil(activation);
+});
+
+// --- fetch: the cache first, the network for the rest ------------------------------------------------
+
+sw.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== SCOPE.origin) return; // the browser's default
+  event.respondWith(answer(event, url));
+});
+
+/**
+ * @param {FetchEvent} event
+ * @param {URL} url
+ * @returns {Promise<Response>}
+ */
+async function answer(event, url) {
+  const started = performance.now();
+  const neverCached = NEVER_CACHED.some((prefix) => url.pathname.startsWith(prefix));
+  const cached = neverCached ? null : await fromCache(url);
+  /** @type {Source} */
+  let source = "cache";
+  let response = cached;
+  if (response === null) {
+    try {
+      response = await fetch(event.request);
+      source = "network";
+    } catch (error) {
+      record(event, url, "failed", 0, performance.now() - started);
+      throw error; // the page sees the same network error it would without us
+    }
+  }
+  record(event, url, source, response.status, performance.now() - started);
+  return response;
+}
+
+/**
+ * This build's copy of `url`, re-wrapped with the page's policy headers; null when not cached.
+ * @param {URL} url
+ * @returns {Promise<Response | null>}
+ */
+async function fromCache(url) {
+  // The site's files do not depend on the query (`/?socket=direct` is the same page); a folder
+  // means its index.html, as the server does.
+  const key = url.pathname.endsWith("/") ? new URL("index.html", url).href : url.origin + url.pathname;
+  // caches.match with a name, not caches.open: opening would re-create this build's cache after a
+  // newer worker deleted it, and an old page's requests would keep an empty one alive.
+  const cached = await caches.match(key, { cacheName: CACHE });
+  if (cached === undefined) return null;
+  const headers = new Headers(cached.headers);
+  for (const [name, value] of await policyHeaders()) headers.set(name, value);
+  return new Response(cached.body, { status: cached.status, statusText: cached.statusText, headers });
+}
+
+/**
+ * The policy headers the server sent with the page when it was precached.
+ * @returns {Promise<Headers>}
+ */
+function policyHeaders() {
+  policy ??= caches.match(INDEX, { cacheName: CACHE }).then((page) => {
+    const headers = new Headers();
+    for (const name of POLICY_HEADERS) {
+      const value = page?.headers.get(name);
+      if (value) headers.set(name, value);
+    }
+    return headers;
+  });
+  return policy;
+}
+
+/**
+ * @param {FetchEvent} event
+ * @param {URL} url
+ * @param {Source} source
+ * @param {number} status
+ * @param {number} ms
+ */
+function record(event, url, source, status, ms) {
+  const navigation = event.request.mode === "navigate";
+  /** @type {InterceptedEntry} */
+  const entry = {
+    seq: ++sequence,
+    url: url.pathname + url.search,
+    source,
+    status,
+    ms: Math.round(ms * 10) / 10,
+    time: Date.now(),
+    navigation,
+    clientId: navigation ? event.resultingClientId : event.clientId,
+  };
+  log.push(entry);
+  if (log.length > MAX_LOG) log.shift();
+  announce({ type: "intercepted", entry });
+}
+
+// --- messages from pages ----------------------------------------------------------------------------
+
+sw.addEventListener("message", (event) => {
+  const type = event.data?.type;
+  switch (type) {
+    case "status":
+      event.waitUntil(replyStatus(event));
+      break;
+    default:
+      throw new Error(`Unsupported message type ${JSON.stringify(type)} from a page`);
+  }
+});
+
+/** @param {ExtendableMessageEvent} event */
+async function replyStatus(event) {
+  const client = /** @type {Client | null} */ (event.source);
+  if (client === null) return;
+  // Pages already controlled by this registration switch to us (controllerchange) as activation
+  // starts, before the old caches are gone: answer once they are.
+  await activation;
+  const navigation = log.find((entry) => entry.navigation && entry.clientId === client.id) ?? null;
+  client.postMessage({ type: "status", hash: BUILD_HASH, cache: await summary(), navigation, log: [...log] });
+}
+
+/** How many of this build's files the cache holds and their size; null when it has none. */
+async function summary() {
+  if (!(await caches.has(CACHE))) return null;
+  const cache = await caches.open(CACHE);
+  const info = await cache.match(BUILD_INFO);
+  if (info === undefined) return null;
+  /** @type {BuildInfo} */
+  const manifest = await info.json();
+  const stored = new Set((await cache.keys()).map((request) => request.url));
+  const present = manifest.precache.filter((entry) => stored.has(new URL(entry.url, SCOPE).href));
+  return { files: present.length, bytes: present.reduce((sum, entry) => sum + entry.size, 0) };
+}
+
+// --- small helpers --------------------------------------------------------------------------------
+
+/** @param {ArrayBuffer} buffer */
+function hex(buffer) {
+  return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** @param {number} bytes */
+function megabytes(bytes) {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** @param {string} url */
+function relative(url) {
+  return url.startsWith(SCOPE.href) ? url.slice(SCOPE.href.length) || "/" : url;
+}

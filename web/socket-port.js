@@ -1,0 +1,97 @@
+// The page's side of the shared socket: a transport (socket-transport.js's shape) over this tab's
+// MessagePort to web/socket-worker.js, which owns the browser's one WebSocket. The tab holds a
+// Web Lock for as long as it lives, which is how the worker learns that a tab closed or crashed.
+
+import { SOCKET_WORKER_NAME, TAB_LOCK_PREFIX } from "./tab-protocol.js";
+
+/** @typedef {import("./socket-transport.js").Connect} Connect */
+/** @typedef {import("./socket-transport.js").TransportEvents} TransportEvents */
+/** @typedef {import("./tab-protocol.js").TabMessage} TabMessage */
+/** @typedef {import("./tab-protocol.js").WorkerMessage} WorkerMessage */
+/** @typedef {import("./tab-protocol.js").TabsInfo} TabsInfo */
+/** @typedef {import("./tab-protocol.js").Traffic} Traffic */
+
+/**
+ * Which socket this tab uses: the shared one, unless the browser has no SharedWorker or the page
+ * was opened with `?socket=direct`.
+ * @returns {{mode: "shared" | "direct", why: string}}
+ */
+export function socketMode() {
+  if (new URLSearchParams(globalThis.location.search).get("socket") === "direct") {
+    return { mode: "direct", why: "asked for with ?socket=direct" };
+  }
+  if (typeof SharedWorker === "undefined") return { mode: "direct", why: "this browser has no SharedWorker" };
+  if (!("locks" in navigator)) return { mode: "direct", why: "this browser has no Web Locks" };
+  return { mode: "shared", why: "one WebSocket for every tab, owned by a SharedWorker" };
+}
+
+/**
+ * Start (or reach) the shared socket worker; returns the transport to give SocketClient.
+ * @param {{onTabs: (info: TabsInfo) => void, onTraffic: (traffic: Traffic) => void}} listeners
+ * @returns {Connect}
+ */
+export function connectSharedSocket({ onTabs, onTraffic }) {
+  const worker = new SharedWorker(new URL("./socket-worker.js", import.meta.url), {
+    type: "module",
+    name: SOCKET_WORKER_NAME,
+  });
+  const port = worker.port;
+  /** @type {TransportEvents | null} the socket client's current attempt */
+  let current = null;
+  /** @param {TabMessage} message */
+  const post = (message) => port.postMessage(message);
+
+  port.onmessage = (event) => {
+    const message = /** @type {WorkerMessage} */ (event.data);
+    switch (message.kind) {
+      case "opened":
+        current?.onOpen();
+        break;
+      case "frame":
+        current?.onMessage(message.text);
+        break;
+      case "closed": {
+        const events = current;
+        current = null;
+        events?.onClose(message.code, message.reason);
+        break;
+      }
+      case "tab_count":
+        onTabs(message);
+        break;
+      case "traffic":
+        onTraffic(message);
+        break;
+      default:
+        throw new Error(`Unsupported message from the socket worker: ${JSON.stringify(message)}`);
+    }
+  };
+
+  // Hold this tab's lock first, then introduce the tab: the worker waits on the lock, and a lock
+  // it could take at once would read as a tab already gone. The lock is released only when the
+  // tab's document goes away (closed, crashed, navigated).
+  const tab = globalThis.crypto.randomUUID();
+  /** @type {Promise<void>} */
+  const introduced = new Promise((resolve) => {
+    navigator.locks.request(TAB_LOCK_PREFIX + tab, () => {
+      post({ kind: "introduce", tab });
+      resolve();
+      return new Promise(() => {}); // held for the tab's whole life
+    });
+  });
+  globalThis.addEventListener("pagehide", () => post({ kind: "bye" }));
+
+  return (_url, events) => {
+    current = events;
+    introduced.then(() => {
+      if (current === events) post({ kind: "open" });
+    });
+    return {
+      send: (text) => post({ kind: "send", text }),
+      close: () => {
+        if (current === events) current = null;
+        post({ kind: "close" });
+      },
+    };
+  };
+}
