@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from offload.params import Param, ParameterError
 from offload.runtime import SILENT, TaskContext
-from offload.tasks import mandelbrot, montecarlo, primes, run_code
+from offload.tasks import csv_summary, jsonl_summary, mandelbrot, montecarlo, primes, run_code
 
 #: What a task returns: a JSON-able dict, or raw bytes (moved to the page as a transferable buffer).
 TaskResult = dict[str, object] | bytes
@@ -71,6 +71,18 @@ TASKS: dict[str, Task] = {
             "run your own Python; what it prints is streamed",
             run_code.PARAMS,
             run_code.run,
+        ),
+        Task(
+            "csv_summary",
+            "summarise a CSV file: column types, counts, ranges, histograms, frequent values",
+            csv_summary.PARAMS,
+            csv_summary.run,
+        ),
+        Task(
+            "jsonl_summary",
+            "summarise a JSON Lines file (one object per line) like csv_summary",
+            jsonl_summary.PARAMS,
+            jsonl_summary.run,
         ),
     )
 }
