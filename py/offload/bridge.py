@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from offload.runtime import OutputSink, TaskContext
 from offload.tasks import describe as describe_tasks
-from offload.tasks import run_task
+from offload.tasks import run_task, run_task_async
 from offload.tasks.run_code import FILENAME as USER_CODE
 
 #: {"ok": True, "value": dict | bytes} or {"ok": False, "name", "message", "traceback"}.
@@ -35,6 +35,24 @@ def run(
     """
     try:
         value = run_task(name, params, TaskContext(on_progress, on_output=on_output))
+    except BaseException as error:
+        return describe(error)
+    return {"ok": True, "value": value}
+
+
+async def run_async(
+    name: str,
+    params: Mapping[str, object],
+    on_progress: Callable[[int, int], None] | None = None,
+    on_output: OutputSink | None = None,
+) -> Outcome:
+    """`run` for the worker, which awaits it: a task may await (run_code's top-level `await`).
+
+    Args:
+        as `run`.
+    """
+    try:
+        value = await run_task_async(name, params, TaskContext(on_progress, on_output=on_output))
     except BaseException as error:
         return describe(error)
     return {"ok": True, "value": value}

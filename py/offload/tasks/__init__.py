@@ -7,7 +7,7 @@ the single entry point the worker calls; `describe` tells a page what it can ask
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from offload.params import Param, ParameterError
@@ -32,6 +32,10 @@ class Task:
     run: Callable[[Mapping[str, object], TaskContext], Mapping[str, object] | bytes]
     #: "bytes" when the task returns raw bytes (an ArrayBuffer in the page), else "object".
     returns: str = "object"
+    #: The same task for a host with an event loop (run_code: top-level `await`), if it differs.
+    run_async: (
+        Callable[[Mapping[str, object], TaskContext], Awaitable[Mapping[str, object]]] | None
+    ) = None
 
     @property
     def defaults(self) -> dict[str, object]:
@@ -71,6 +75,7 @@ TASKS: dict[str, Task] = {
             "run your own Python; what it prints is streamed",
             run_code.PARAMS,
             run_code.run,
+            run_async=run_code.run_async,
         ),
         Task(
             "csv_summary",
@@ -108,3 +113,17 @@ def run_task(name: str, params: Mapping[str, object], ctx: TaskContext = SILENT)
         raise ParameterError(f"{name}: params must be an object, got {type(params).__name__}")
     result = task.run(params, ctx)
     return result if isinstance(result, bytes) else dict(result)
+
+
+async def run_task_async(
+    name: str, params: Mapping[str, object], ctx: TaskContext = SILENT
+) -> TaskResult:
+    """`run_task` for a host with an event loop: a task's `run_async` is awaited when it has one.
+
+    Raises:
+        as `run_task`.
+    """
+    task = TASKS.get(name)
+    if task is None or task.run_async is None or not isinstance(params, Mapping):
+        return run_task(name, params, ctx)
+    return dict(await task.run_async(params, ctx))
