@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from offload.params import ParameterError
+from offload.params import ParameterError, RangeParam
 from offload.tasks import TASKS, UnknownTaskError, describe, run_task
 
 
@@ -59,3 +59,13 @@ def test_every_required_parameter_but_a_file_has_a_default_for_the_form() -> Non
     for task in TASKS.values():
         required = [p for p in task.params if p.required and p.kind != "bytes"]
         assert all(p.default is not None for p in required), task.name
+
+
+def test_every_range_is_bounded_by_an_integer_param_of_its_own_task() -> None:
+    ranges = {}
+    for task in TASKS.values():
+        for param in task.params:
+            if isinstance(param, RangeParam):
+                assert param.bound in task.params, task.name  # the bound is the same task's param
+                ranges[task.name] = (param.name, param.bound.name)
+    assert ranges == {"mandelbrot": ("rows", "height")}  # the one splittable task

@@ -98,6 +98,7 @@ def _summarise(data: memoryview, codec: str, delimiter: str, ctx: TaskContext) -
     rows = blank = 0
     batch: list[list[str]] = []
     last_line = 0  # the line the previous record ended on; the next one starts after it
+    width = -1  # fields per record, once the header is read
 
     def flush() -> None:
         for column, values in zip(columns, zip(*batch, strict=True), strict=True):
@@ -111,7 +112,7 @@ def _summarise(data: memoryview, codec: str, delimiter: str, ctx: TaskContext) -
             # reader carries on from the next line when the loop is entered again.
             for row in reader:
                 start, last_line = last_line + 1, reader.line_num
-                if len(row) == len(columns):
+                if len(row) == width:
                     batch.append(row)
                     rows += 1
                     if len(batch) >= BATCH:
@@ -120,6 +121,7 @@ def _summarise(data: memoryview, codec: str, delimiter: str, ctx: TaskContext) -
                     blank += 1
                 elif not columns:
                     columns = header(row, delimiter)
+                    width = len(columns)
                 else:
                     rows += 1
                     ragged.add(start)

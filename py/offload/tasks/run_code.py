@@ -23,13 +23,10 @@ from types import CodeType
 from offload import interactive
 from offload.interactive import missing_module_hint
 from offload.params import TextParam, reject_unknown_params
-from offload.runtime import OutputStream, TaskContext
+from offload.runtime import USER_CODE, OutputStream, TaskContext
 
 MAX_CODE = 100_000  # characters; a paste of a whole module fits, a runaway generator does not
 MAX_REPR = 10_000  # characters of the result's repr sent back
-
-#: The file name tracebacks show for the person's code (bridge.describe starts tracebacks there).
-FILENAME = "<code>"
 
 CODE = TextParam(
     "code",
@@ -86,16 +83,16 @@ def compiled(code: str, flags: int) -> tuple[CodeType, CodeType | None]:
     """
     # Tracebacks read source lines through linecache; "<code>" is no file, so hand it the text
     # (an entry without mtime survives checkcache, and the next run replaces it).
-    linecache.cache[FILENAME] = (len(code), None, code.splitlines(keepends=True), FILENAME)
-    tree = ast.parse(code, FILENAME, "exec")
+    linecache.cache[USER_CODE] = (len(code), None, code.splitlines(keepends=True), USER_CODE)
+    tree = ast.parse(code, USER_CODE, "exec")
     last: ast.expr | None = None
     if tree.body and isinstance(final := tree.body[-1], ast.Expr):
         tree.body.pop()
         last = final.value
-    body = compile(tree, FILENAME, "exec", flags=flags)
+    body = compile(tree, USER_CODE, "exec", flags=flags)
     if last is None:
         return body, None
-    return body, compile(ast.Expression(last), FILENAME, "eval", flags=flags)
+    return body, compile(ast.Expression(last), USER_CODE, "eval", flags=flags)
 
 
 def new_namespace() -> dict[str, object]:
