@@ -4,11 +4,11 @@
 
 /**
  * A parameter as py/offload/params.py describes it.
- * @typedef {{name: string, kind: "integer" | "number" | "string" | "range", description: string,
- *            default: unknown, required: boolean, minimum?: number, maximum?: number,
- *            max_length?: number}} ParamSchema
- * @typedef {{name: string, summary: string, returns: "bytes" | "object", params: ParamSchema[],
- *            defaults: Record<string, unknown>}} TaskSchema
+ * @typedef {{name: string, kind: "integer" | "number" | "string" | "range" | "bytes",
+ *            description: string, default: unknown, required: boolean, minimum?: number,
+ *            maximum?: number, max_length?: number, max_bytes?: number}} ParamSchema
+ * @typedef {{name: string, summary: string, returns: "bytes" | "object", awaits?: boolean,
+ *            params: ParamSchema[], defaults: Record<string, unknown>}} TaskSchema
  */
 
 // Parameters a person does not set by hand: `rows` is how the pool splits an image into bands.
@@ -28,9 +28,11 @@ export class TaskForm {
     this.summary = summary;
     this.error = error;
     this.onChange = onChange;
-    this.tasks = new Map(tasks.map((task) => [task.name, task]));
-    for (const task of tasks) select.append(new Option(label(task.name), task.name));
-    select.value = this.tasks.has(FIRST_TASK) ? FIRST_TASK : tasks[0].name;
+    // A task that reads a file (a "bytes" param) is run from the data panel, not from this form.
+    const formTasks = tasks.filter((task) => !task.params.some((param) => param.kind === "bytes"));
+    this.tasks = new Map(formTasks.map((task) => [task.name, task]));
+    for (const task of formTasks) select.append(new Option(label(task.name), task.name));
+    select.value = this.tasks.has(FIRST_TASK) ? FIRST_TASK : formTasks[0].name;
     select.addEventListener("change", () => this.render());
     this.render();
   }

@@ -19,20 +19,37 @@ export const Reply = Object.freeze({
   CANCELLED: "cancelled",
   CRASHED: "crashed",
   BOOT_FAILED: "boot_failed",
+  INPUT: "input",
 });
 
 /** The value the page stores in the interrupt buffer to cancel: SIGINT, i.e. KeyboardInterrupt. */
 export const SIGINT = 2;
 
 /**
+ * The input buffer: an Int32Array over a SharedArrayBuffer through which the page answers
+ * `input()` while the worker waits in Atomics.wait. Int32 slot STATE is WAITING while the worker
+ * waits, then ANSWERED (LENGTH bytes of UTF-8 follow, from byte ANSWER_OFFSET) or NO_ANSWER (end of
+ * input); the page stores STATE last and notifies it.
+ */
+export const InputSlot = Object.freeze({ STATE: 0, LENGTH: 1 });
+export const InputState = Object.freeze({ WAITING: 0, ANSWERED: 1, NO_ANSWER: 2 });
+export const ANSWER_OFFSET = 8;
+/** Bytes of an answer the buffer holds (a longer one is cut at a character boundary). */
+export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
+
+/**
  * Sent once, first (the worker queues it while it boots): the shared interrupt buffer, an
- * Int32Array over a SharedArrayBuffer of 4 bytes, when the page is cross-origin isolated.
- * @typedef {{type: "init", interruptBuffer: Int32Array | null}} InitRequest
+ * Int32Array over a SharedArrayBuffer of 4 bytes, and the input buffer (INPUT_BUFFER_BYTES), when
+ * the page is cross-origin isolated; both null when it is not (then input() says why it cannot
+ * ask, and cancel restarts the worker).
+ * @typedef {{type: "init", interruptBuffer: Int32Array | null,
+ *            inputBuffer: Int32Array | null}} InitRequest
  */
 
 /**
- * Run the Python task `task` with `params` (plain JSON values). The page sends one run at a time
- * and the next only after this one's final reply (result, error, cancelled or crashed).
+ * Run the Python task `task` with `params` (plain JSON values, and ArrayBuffers for "bytes"
+ * params: transferred with the message, not copied). The page sends one run at a time and the
+ * next only after this one's final reply (result, error, cancelled or crashed).
  * @typedef {{type: "run", id: number, task: string, params: Record<string, unknown>}} RunRequest
  */
 
@@ -63,7 +80,8 @@ export const SIGINT = 2;
  * splittable dimension, which WorkerPool.runSplit divides into parts.
  * @typedef {object} ParamInfo
  * @property {string} name
- * @property {"integer" | "number" | "string" | "range"} kind
+ * @property {"integer" | "number" | "string" | "range" | "bytes"} kind  "bytes": an ArrayBuffer
+ *   (a file's contents), at most `max_bytes` long
  * @property {string} description
  * @property {unknown} default   the suggested value; null when there is none (an optional range)
  * @property {boolean} required
@@ -71,6 +89,7 @@ export const SIGINT = 2;
  * @property {number} [maximum]
  * @property {number} [max_length]
  * @property {string} [bound]  for a range: the integer param whose value is the range's end
+ * @property {number} [max_bytes]  for bytes: the size cap
  */
 
 /**
@@ -80,6 +99,8 @@ export const SIGINT = 2;
  * @property {string} summary
  * @property {"object" | "bytes"} returns  "bytes" results arrive as an ArrayBuffer (and the
  *   parts of a split run concatenate, in order, to the bytes of the whole)
+ * @property {boolean} [awaits]  the worker runs it through bridge.run_async: it may `await` (run_code,
+ *   whose code also gets the wheelhouse packages it imports installed first)
  * @property {ParamInfo[]} params
  * @property {Record<string, unknown>} defaults  a complete, valid set of params
  */
@@ -121,6 +142,12 @@ export const SIGINT = 2;
  */
 
 /**
+ * The running code called input(): the worker now waits, in Atomics.wait, for the page to answer
+ * through the input buffer (see InputState). Only sent when the page is cross-origin isolated.
+ * @typedef {{type: "input", id: number, prompt: string}} InputReply
+ */
+
+/**
  * The run stopped with KeyboardInterrupt: the page's cancel (or timeout) reached Python.
  * @typedef {{type: "cancelled", id: number}} CancelledReply
  */
@@ -133,5 +160,5 @@ export const SIGINT = 2;
 
 /**
  * @typedef {ReadyReply | ProgressReply | StdoutReply | ResultReply | ErrorReply | CancelledReply
- *           | CrashedReply | BootFailedReply} WorkerReply
+ *           | CrashedReply | BootFailedReply | InputReply} WorkerReply
  */

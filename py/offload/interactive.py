@@ -54,7 +54,13 @@ def install(
     """Make these the console of every later run (the worker calls this once, after boot)."""
     global _console  # noqa: PLW0603 - one console per interpreter, set by its host
     packages = None if wheelhouse is None else tuple(sorted(wheelhouse))
-    _console = Console(read_line, sleep, why_not, packages)
+    # callable(): a host's "nothing" may not be None (Pyodide turns a JavaScript null into jsnull).
+    _console = Console(
+        read_line if callable(read_line) else None,
+        sleep if callable(sleep) else None,
+        why_not,
+        packages,
+    )
 
 
 def current() -> Console:
@@ -86,7 +92,7 @@ def make_input(console: Console, stdout: io.TextIOBase) -> Callable[..., str]:
         if console.read_line is None:
             raise EOFError(console.why_not)
         answer = console.read_line(text)
-        if answer is None:
+        if not isinstance(answer, str):
             raise EOFError("no answer was given (end of input)")
         line = answer.split("\n", 1)[0].removesuffix("\r")
         stdout.write(f"{text}{line}\n")
@@ -109,7 +115,7 @@ class InputStream(io.TextIOBase):
         if self._console.read_line is None:
             return ""  # end of file, like a closed stdin
         answer = self._console.read_line("")
-        return "" if answer is None else answer.split("\n", 1)[0] + "\n"
+        return answer.split("\n", 1)[0] + "\n" if isinstance(answer, str) else ""
 
     def read(self, size: int | None = -1, /) -> str:
         return self.readline()

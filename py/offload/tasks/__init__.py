@@ -48,6 +48,8 @@ class Task:
             "name": self.name,
             "summary": self.summary,
             "returns": self.returns,
+            # The worker runs such a task through bridge.run_async (top-level `await` works).
+            "awaits": self.run_async is not None,
             "params": [param.schema() for param in self.params],
             "defaults": self.defaults,
         }
