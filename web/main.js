@@ -12,6 +12,7 @@ import { ResultView } from "./result-view.js";
 import { RunController } from "./run-controller.js";
 import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
+import { DataPanel } from "./data-panel.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
@@ -150,6 +151,28 @@ function onFinished(record) {
     .catch(() => {});
 }
 
+// --- the person's own data ------------------------------------------------------------------------
+
+new DataPanel(
+  {
+    file: element("data-file"),
+    drop: element("data-drop"),
+    size: element("sample-size"),
+    sample: element("make-sample"),
+    worker: element("data-worker"),
+    main: element("data-main"),
+    cancel: element("data-cancel"),
+    progress: element("data-progress"),
+    status: element("data-status"),
+    summary: element("data-summary"),
+  },
+  {
+    // Looked up at each run: the pool is replaced when its size changes.
+    run: () => (task, params, options) => /** @type {WorkerPool} */ (pool).run(task, params, options),
+    meter,
+  },
+);
+
 // --- Python in the workers ------------------------------------------------------------------------
 
 /** @type {WorkerPool | null} */
@@ -169,7 +192,8 @@ function poolRunner() {
       const current = /** @type {WorkerPool} */ (pool);
       const schema = schemas.get(task);
       if (!schema || !splitRange(schema)) {
-        const job = current.run(task, params, { onProgress: hooks.onProgress, onStdout: hooks.onStdout });
+        const { onProgress, onStdout, onInput } = hooks;
+        const job = current.run(task, params, { onProgress, onStdout, onInput });
         return { result: job.result, cancel: job.cancel };
       }
       return current.runSplit(task, params, {

@@ -20,7 +20,7 @@ ReadLine = Callable[[str], "str | None"]
 #: Waits this many seconds (non-negative, finite); may raise KeyboardInterrupt when cancelled.
 Sleep = Callable[[float], None]
 
-NOBODY_TO_ASK = "input() has nobody to ask here: run the code in the page to be asked"
+NOBODY_TO_ASK = "input() has nobody to ask here: only code run in a worker can wait for an answer"
 
 
 @dataclass(frozen=True)
