@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import chart, measure, report
+from bench import chart, data, measure, report
 from bench.browser import launch
 from bench.native import available_tasks
 from bench.plan import make_plan
@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                     lambda: measure.responsiveness(page, plan),
                 )
                 runner.step("transfer", "transfer", lambda: measure.transfer(page, plan))
+                runner.step("your data", "CSV parse", lambda: data.csv_parse(page, plan))
+                runner.step("input bytes", "input bytes", lambda: data.input_transfer(page, plan))
+                runner.step("cancel", "cancel latency", lambda: data.cancel_sleep(page, plan))
                 runner.step("pool", "pool", lambda: measure.pool(page, plan))
                 runner.step(
                     "end to end",

@@ -4,6 +4,7 @@
 
 import { FrameMeter, afterNextPaint, clickToPaint } from "./meter.js";
 import { BareWorker, mainThreadPython, offloadClient, taskCall } from "./python.js";
+import { dataBench } from "./data-bench.js";
 
 /** @typedef {import("../../worker/client.js").PythonWorker} PythonWorker */
 /** @typedef {typeof import("../../web/socket.js")} SocketModule */
@@ -320,5 +321,5 @@ const bench = {
   },
 };
 
-/** @type {any} */ (globalThis).offloadBench = bench;
+/** @type {any} */ (globalThis).offloadBench = { ...bench, ...dataBench };
 document.body.dataset.ready = "true";

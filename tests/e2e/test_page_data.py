@@ -4,7 +4,7 @@ worker (and on the main thread, frozen meanwhile), and run_code's input() shows 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.support import PageProblems, RunningServer, open_page
 
@@ -47,7 +47,7 @@ def test_a_dropped_file_with_a_broken_quote_gets_a_clear_message(
     open_page(page, server)
     page.set_input_files(
         "#data-file",
-        files=[{"name": "broken.csv", "mimeType": "text/csv", "buffer": b'a,b\n1,"open\n'}],
+        files=[FilePayload(name="broken.csv", mimeType="text/csv", buffer=b'a,b\n1,"open\n')],
     )
     summarise(page, "Summarise in worker")
     expect(page.locator("#data-status")).to_contain_text("unclosed quote")
