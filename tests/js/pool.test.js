@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
-import { WorkerPool, splitRange } from "../../worker/client.js";
+import { TimeoutError, WorkerPool, splitRange } from "../../worker/client.js";
 import { TASKS, fakeWorkers, rejection, until } from "./fake-worker.js";
 
 /** @typedef {import("./fake-worker.js").FakeOptions} FakeOptions */
@@ -133,8 +133,9 @@ test("an aborted signal cancels a split run; a timeout rejects it with TimeoutEr
     onProgress: () => controller.abort(),
   });
   assert.equal((await rejection(aborted.result)).name, "CancelledError");
-  const late = pool.runSplit("rows", { height: 400 }, { timeout: 30 });
-  assert.equal((await rejection(late.result)).name, "TimeoutError");
+  const late = await rejection(pool.runSplit("rows", { height: 400 }, { timeout: 30 }).result);
+  assert.ok(late instanceof TimeoutError);
+  assert.equal(late.timeout, 30, "the whole run's timeout, not what was left for a part");
 });
 
 test("a failing part rejects the run and the other parts are cancelled", async () => {
