@@ -227,6 +227,52 @@ def setup_package() -> None:
     stamp.write_text(value)
 
 
+WHEELHOUSE = CACHE / "wheelhouse"
+
+
+def setup_wheelhouse() -> None:
+    """Download the `wheelhouse` group's pinned pure-Python wheels (with dependencies) from PyPI.
+
+    pip resolves the dependencies, so a wheel that needs a package the group does not pin is
+    caught here, with the fix in the message, instead of failing in the browser.
+    """
+    pinned = dependency_groups().get("wheelhouse", [])
+    stamp = WHEELHOUSE / ".offload-pins"
+    if is_current(stamp, "\n".join(pinned)):
+        return
+    shutil.rmtree(WHEELHOUSE, ignore_errors=True)
+    WHEELHOUSE.mkdir(parents=True)
+    if not pinned:
+        stamp.write_text("")
+        return
+    info = json.loads((PYODIDE_NPM / "pyodide-lock.json").read_text())["info"]
+    with step(f"Downloading the wheelhouse ({', '.join(pinned)}) from PyPI"):
+        run(
+            [
+                *(VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "download", "-q"),
+                *("--only-binary=:all:", "--python-version", info["python"]),
+                *("--implementation", "py", "--abi", "none", "--platform", "any"),
+                *("-d", WHEELHOUSE, *pinned),
+            ]
+        )
+    names = {requirement.split("==")[0].lower().replace("_", "-") for requirement in pinned}
+    for wheel in WHEELHOUSE.glob("*.whl"):
+        name = wheel.name.split("-")[0].lower().replace("_", "-")
+        if name not in names:
+            raise BuildError(
+                f"The wheelhouse needs {wheel.name}, a dependency that is not pinned: add "
+                f'"{name}==<version>" to the wheelhouse group in pyproject.toml and build again.'
+            )
+    stamp.write_text("\n".join(pinned))
+
+
+def copy_wheelhouse(folder: Path) -> None:
+    """Put the wheelhouse's wheels into the site's wheel folder (the lockfile then lists them)."""
+    setup_wheelhouse()
+    for wheel in WHEELHOUSE.glob("*.whl"):
+        shutil.copy2(wheel, folder / wheel.name)
+
+
 #: Serving needs no test tools, so a first `serve` on a fresh clone installs only these.
 SERVE_GROUPS = ("server", "build")
 ALL_GROUPS = ("server", "build", "test")
@@ -237,6 +283,7 @@ def setup(groups: Sequence[str] = ALL_GROUPS) -> None:
     setup_package()
     setup_node()
     setup_pyodide_wheels()
+    setup_wheelhouse()
 
 
 # --- build ----------------------------------------------------------------------------------------
@@ -311,6 +358,7 @@ def build_wheels(folder: Path) -> None:
     shutil.copy2(wheel, folder / wheel.name)
     for cached in (CACHE / "pyodide-wheels").glob("*.whl"):
         shutil.copy2(cached, folder / cached.name)
+    copy_wheelhouse(folder)
     full_lock = folder / "pyodide-lock.full.json"
     run(
         [

@@ -18,11 +18,11 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import chart, measure, offline, report
+from bench import chart, data, measure, offline, report
 from bench.acks import durable_acks, redis_acks
 from bench.browser import launch
 from bench.native import available_tasks
-from bench.plan import make_plan
+from bench.plan import Plan, make_plan
 from bench.rows import REPORT, Row, not_measured
 from bench.scaleout import scaleout
 from bench.server_limits import server_limits
@@ -134,58 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: could not start the server: {error}", file=sys.stderr)
             return 1
         try:
-            with echo_server() as echo_url, launch(server.url) as browser:
-                browser_version = browser.version
-                page = browser.page()
-                print("--> booting the shared worker and main-thread Pyodide", flush=True)
-                page.call("prepare")
-                runner.step(
-                    "Python speed and our overhead",
-                    "Python speed",
-                    lambda: measure.python_speed(page, plan, tasks),
-                )
-                runner.step(
-                    "frame gap and input delay",
-                    "frame gap",
-                    lambda: measure.responsiveness(page, plan),
-                )
-                runner.step("transfer", "transfer", lambda: measure.transfer(page, plan))
-                runner.step("pool", "pool", lambda: measure.pool(page, plan))
-                runner.step(
-                    "end to end",
-                    "end to end",
-                    lambda: measure.end_to_end(page, server.ws_url, plan),
-                )
-                page.close()
-                runner.step("start-up", "start-up", lambda: measure.startup(browser, plan))
-                runner.step("memory", "memory", lambda: measure.memory(browser))
-                runner.step(
-                    "socket RTT", "socket RTT", lambda: measure.socket_rtt(browser, echo_url, plan)
-                )
-            runner.step(
-                "service worker cache",
-                "start-up",
-                lambda: offline.service_worker_cache(plan, Path(scratch)),
-            )
-            runner.step(
-                "socket fan-out",
-                "socket fan-out",
-                lambda: measure.socket_fanout(server.ws_url, plan),
-            )
-            runner.step(
-                "durable acks",
-                "durable acks",
-                lambda: [
-                    *durable_acks((1, 10, 100), 1.0 if plan.quick else 3.0),
-                    *redis_acks(100, 1.0 if plan.quick else 3.0),
-                ],
-            )
-            runner.step(
-                "scale-out over Redis",
-                "scale-out",
-                lambda: scaleout(*((100, 100, 30) if plan.quick else (300, 200, 50))),
-            )
-            runner.step("server limits", "connections", lambda: server_limits(plan.quick))
+            browser_version = browser_rows(runner, server, plan, tasks)
+            server_rows(runner, server, plan, Path(scratch))
         except Exception as error:
             traceback.print_exc()
             print(f"error: the benchmark could not run: {error}", file=sys.stderr)
@@ -205,6 +155,67 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_outputs(options, runner.rows, facts, seconds, caveat)
     return 0
+
+
+def browser_rows(runner: Runner, server: RunningServer, plan: Plan, tasks: set[str]) -> str:
+    """The rows measured in the benchmark page (one browser); returns the browser's version."""
+    with echo_server() as echo_url, launch(server.url) as browser:
+        page = browser.page()
+        print("--> booting the shared worker and main-thread Pyodide", flush=True)
+        page.call("prepare")
+        runner.step(
+            "Python speed and our overhead",
+            "Python speed",
+            lambda: measure.python_speed(page, plan, tasks),
+        )
+        runner.step(
+            "frame gap and input delay",
+            "frame gap",
+            lambda: measure.responsiveness(page, plan),
+        )
+        runner.step("transfer", "transfer", lambda: measure.transfer(page, plan))
+        runner.step("your data", "CSV parse", lambda: data.csv_parse(page, plan))
+        runner.step("input bytes", "input bytes", lambda: data.input_transfer(page, plan))
+        runner.step("cancel", "cancel latency", lambda: data.cancel_sleep(page, plan))
+        runner.step("pool", "pool", lambda: measure.pool(page, plan))
+        runner.step(
+            "end to end",
+            "end to end",
+            lambda: measure.end_to_end(page, server.ws_url, plan),
+        )
+        page.close()
+        runner.step("start-up", "start-up", lambda: measure.startup(browser, plan))
+        runner.step("memory", "memory", lambda: measure.memory(browser))
+        runner.step("socket RTT", "socket RTT", lambda: measure.socket_rtt(browser, echo_url, plan))
+        return browser.version
+
+
+def server_rows(runner: Runner, server: RunningServer, plan: Plan, scratch: Path) -> None:
+    """The rows that need no benchmark page: caches, sockets, acks, scale-out, limits."""
+    runner.step(
+        "service worker cache",
+        "start-up",
+        lambda: offline.service_worker_cache(plan, scratch),
+    )
+    runner.step(
+        "socket fan-out",
+        "socket fan-out",
+        lambda: measure.socket_fanout(server.ws_url, plan),
+    )
+    runner.step(
+        "durable acks",
+        "durable acks",
+        lambda: [
+            *durable_acks((1, 10, 100), 1.0 if plan.quick else 3.0),
+            *redis_acks(100, 1.0 if plan.quick else 3.0),
+        ],
+    )
+    runner.step(
+        "scale-out over Redis",
+        "scale-out",
+        lambda: scaleout(*((100, 100, 30) if plan.quick else (300, 200, 50))),
+    )
+    runner.step("server limits", "connections", lambda: server_limits(plan.quick))
 
 
 def write_outputs(

@@ -20,7 +20,7 @@ from server.protocol import ResultMessage, StoredResult
 from server.redis_link import RedisLink
 from server.redis_store import RedisStore
 from server.store import MAX_BATCH, Store
-from tests.redis_support import RedisServer, redis_binary
+from support.redis import RedisServer, redis_binary
 
 
 class AckingStore(Protocol):

@@ -34,6 +34,11 @@ class Plan:
     fanout: dict[int, int] = field(default_factory=dict)
     e2e_chunks: int = 100
     e2e_chunk_samples: int = 20_000
+    #: Rows of the generated CSV parsed natively and in the worker (~90 bytes a row).
+    csv_rows: int = 150_000
+    csv_reps: int = 1
+    input_bytes: int = 64 * 1024 * 1024
+    cancel_reps: int = 5
 
 
 def make_plan(quick: bool) -> Plan:
@@ -60,4 +65,6 @@ def make_plan(quick: bool) -> Plan:
         rtt_count=300 if quick else 1000,
         fanout={1: 300, 100: 50, 1000: 10} if quick else {1: 1000, 100: 200, 1000: 30},
         e2e_chunks=30 if quick else 100,
+        csv_rows=20_000 if quick else 150_000,  # ~3 MB quick, ~22 MB full
+        cancel_reps=3 if quick else 5,
     )

@@ -67,4 +67,6 @@ def test_tasks_lists_every_task_schema() -> None:
         "mandelbrot",
         "montecarlo_pi",
         "run_code",
+        "csv_summary",
+        "jsonl_summary",
     ]

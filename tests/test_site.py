@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import tomllib
 import zipfile
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 
 
@@ -21,8 +23,23 @@ def test_the_lockfile_lists_exactly_the_wheels_served_beside_it(site: Path) -> N
     assert lock["info"]["python"].startswith("3.14")
     served = {path.name for path in (site / "wheels").glob("*.whl")}
     assert {entry["file_name"] for entry in lock["packages"].values()} == served
-    assert set(lock["packages"]) == {"offload", "micropip"}
+    assert set(lock["packages"]) == {"offload", "micropip", *wheelhouse_versions()}
     assert lock["packages"]["offload"]["depends"] == []
+
+
+def test_the_wheelhouse_is_served_at_its_pinned_versions_with_dependencies(site: Path) -> None:
+    lock = json.loads((site / "wheels" / "pyodide-lock.json").read_text())
+    pinned = wheelhouse_versions()
+    assert "sympy" in pinned
+    assert {name: lock["packages"][name]["version"] for name in pinned} == pinned
+    assert lock["packages"]["sympy"]["depends"] == ["mpmath"]
+    assert "sympy" in lock["packages"]["sympy"]["imports"]
+
+
+def wheelhouse_versions() -> dict[str, str]:
+    """The `wheelhouse` dependency group of pyproject.toml as {name: version}."""
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    return dict(requirement.split("==") for requirement in groups["wheelhouse"])
 
 
 def test_the_offload_wheel_is_pure_python_with_no_dependencies(site: Path) -> None:

@@ -15,6 +15,7 @@ import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
 import { OfflinePanel } from "./offline-panel.js";
 import { connectSharedSocket, socketMode } from "./socket-port.js";
+import { DataPanel } from "./data-panel.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./socket-protocol.js").ResultMessage} ResultMessage */
@@ -181,6 +182,28 @@ function onFinished(record) {
     .catch(() => {});
 }
 
+// --- the person's own data ------------------------------------------------------------------------
+
+new DataPanel(
+  {
+    file: element("data-file"),
+    drop: element("data-drop"),
+    size: element("sample-size"),
+    sample: element("make-sample"),
+    worker: element("data-worker"),
+    main: element("data-main"),
+    cancel: element("data-cancel"),
+    progress: element("data-progress"),
+    status: element("data-status"),
+    summary: element("data-summary"),
+  },
+  {
+    // Looked up at each run: the pool is replaced when its size changes.
+    run: () => (task, params, options) => /** @type {WorkerPool} */ (pool).run(task, params, options),
+    meter,
+  },
+);
+
 // --- Python in the workers ------------------------------------------------------------------------
 
 /** @type {WorkerPool | null} */
@@ -200,7 +223,8 @@ function poolRunner() {
       const current = /** @type {WorkerPool} */ (pool);
       const schema = schemas.get(task);
       if (!schema || !splitRange(schema)) {
-        const job = current.run(task, params, { onProgress: hooks.onProgress, onStdout: hooks.onStdout });
+        const { onProgress, onStdout, onInput } = hooks;
+        const job = current.run(task, params, { onProgress, onStdout, onInput });
         return { result: job.result, cancel: job.cancel };
       }
       return current.runSplit(task, params, {

@@ -41,6 +41,8 @@ export class ResultView {
     this.context = /** @type {CanvasRenderingContext2D} */ (image.getContext("2d"));
     /** @type {HTMLPreElement | null} */
     this.output = null;
+    /** @type {HTMLFormElement | null} an input() prompt waiting for an answer */
+    this.pendingInput = null;
   }
 
   /** @param {string} text */
@@ -88,8 +90,51 @@ export class ResultView {
     this.output.textContent += text;
   }
 
+  /**
+   * Show the code's input() prompt with a text field under the output; resolves with what the
+   * person typed (Enter or "Send"). The field goes away with the answer or with the run's end.
+   * @param {string} prompt
+   * @returns {Promise<string>}
+   */
+  askInput(prompt) {
+    this.appendOutput(""); // the prompt belongs under what was printed so far
+    const form = document.createElement("form");
+    form.className = "input-prompt";
+    const label = document.createElement("label");
+    label.textContent = prompt || "input()";
+    const field = document.createElement("input");
+    field.type = "text";
+    field.name = "answer";
+    field.autocomplete = "off";
+    field.setAttribute("aria-label", `Answer to input(): ${prompt}`);
+    const send = document.createElement("button");
+    send.type = "submit";
+    send.textContent = "Send";
+    label.append(field);
+    form.append(label, send);
+    this.result.append(form);
+    this.pendingInput?.remove();
+    this.pendingInput = form;
+    field.focus();
+    return new Promise((resolve) => {
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        form.remove();
+        if (this.pendingInput === form) this.pendingInput = null;
+        resolve(field.value);
+      });
+    });
+  }
+
+  /** Remove a prompt nobody answered (the run ended or was cancelled). */
+  dropInput() {
+    this.pendingInput?.remove();
+    this.pendingInput = null;
+  }
+
   /** @param {string} text */
   done(text) {
+    this.dropInput();
     const line = paragraph(text);
     line.className = "ok";
     this.result.querySelector("p.status")?.remove();
@@ -102,6 +147,7 @@ export class ResultView {
    */
   fail(error, advice) {
     // A PythonError's message already reads "Type: message"; other errors get their name in front.
+    this.dropInput();
     const headline = error.type ? error.message : `${error.name}: ${error.message}`;
     const line = paragraph(`${headline}${advice ? ` — ${advice}` : ""}`);
     line.className = "bad";

@@ -21,6 +21,7 @@ import { describeValue } from "./result-view.js";
  * @property {(done: number, total: number) => void} onProgress
  * @property {(text: string) => void} onStdout
  * @property {(startRow: number, rgba: ArrayBuffer) => void} onBand
+ * @property {(prompt: string) => Promise<string>} onInput  the code called input(prompt)
  */
 
 /**
@@ -101,6 +102,7 @@ export class RunController {
       onProgress: (/** @type {number} */ done, /** @type {number} */ total) => this.showProgress(done, total),
       onStdout: (/** @type {string} */ text) => view.appendOutput(text),
       onBand: (/** @type {number} */ row, /** @type {ArrayBuffer} */ rgba) => view.drawBand(row, rgba),
+      onInput: (/** @type {string} */ prompt) => view.askInput(prompt),
     };
     if (where === "main") {
       view.status("Loading Python on the main thread (the first time only)…");

@@ -24,9 +24,11 @@ export class TaskForm {
     this.summary = summary;
     this.error = error;
     this.onChange = onChange;
-    this.tasks = new Map(tasks.map((task) => [task.name, task]));
-    for (const task of tasks) select.append(new Option(label(task.name), task.name));
-    select.value = this.tasks.has(FIRST_TASK) ? FIRST_TASK : tasks[0].name;
+    // A task that reads a file (a "bytes" param) is run from the data panel, not from this form.
+    const formTasks = tasks.filter((task) => !task.params.some((param) => param.kind === "bytes"));
+    this.tasks = new Map(formTasks.map((task) => [task.name, task]));
+    for (const task of formTasks) select.append(new Option(label(task.name), task.name));
+    select.value = this.tasks.has(FIRST_TASK) ? FIRST_TASK : formTasks[0].name;
     select.addEventListener("change", () => this.render());
     this.render();
   }

@@ -19,20 +19,37 @@ export const Reply = Object.freeze({
   CANCELLED: "cancelled",
   CRASHED: "crashed",
   BOOT_FAILED: "boot_failed",
+  INPUT: "input",
 });
 
 /** The value the page stores in the interrupt buffer to cancel: SIGINT, i.e. KeyboardInterrupt. */
 export const SIGINT = 2;
 
 /**
+ * The input buffer: an Int32Array over a SharedArrayBuffer through which the page answers
+ * `input()` while the worker waits in Atomics.wait. Int32 slot STATE is WAITING while the worker
+ * waits, then ANSWERED (LENGTH bytes of UTF-8 follow, from byte ANSWER_OFFSET) or NO_ANSWER (end of
+ * input); the page stores STATE last and notifies it.
+ */
+export const InputSlot = Object.freeze({ STATE: 0, LENGTH: 1 });
+export const InputState = Object.freeze({ WAITING: 0, ANSWERED: 1, NO_ANSWER: 2 });
+export const ANSWER_OFFSET = 8;
+/** Bytes of an answer the buffer holds (a longer one is cut at a character boundary). */
+export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
+
+/**
  * Sent once, first (the worker queues it while it boots): the shared interrupt buffer, an
- * Int32Array over a SharedArrayBuffer of 4 bytes, when the page is cross-origin isolated.
- * @typedef {{type: "init", interruptBuffer: Int32Array | null}} InitRequest
+ * Int32Array over a SharedArrayBuffer of 4 bytes, and the input buffer (INPUT_BUFFER_BYTES), when
+ * the page is cross-origin isolated; both null when it is not (then input() says why it cannot
+ * ask, and cancel restarts the worker).
+ * @typedef {{type: "init", interruptBuffer: Int32Array | null,
+ *            inputBuffer: Int32Array | null}} InitRequest
  */
 
 /**
- * Run the Python task `task` with `params` (plain JSON values). The page sends one run at a time
- * and the next only after this one's final reply (result, error, cancelled or crashed).
+ * Run the Python task `task` with `params` (plain JSON values, and ArrayBuffers for "bytes"
+ * params: transferred with the message, not copied). The page sends one run at a time and the
+ * next only after this one's final reply (result, error, cancelled or crashed).
  * @typedef {{type: "run", id: number, task: string, params: Record<string, unknown>}} RunRequest
  */
 
@@ -68,6 +85,8 @@ export const SIGINT = 2;
 /**
  * A task the worker can run (offload.tasks.Task.schema()). "bytes" results arrive as an
  * ArrayBuffer (and the parts of a split run concatenate, in order, to the bytes of the whole).
+ * A task with `awaits` runs through bridge.run_async: it may `await` (run_code, whose code also
+ * gets the wheelhouse packages it imports installed first).
  * @typedef {import("./task-schema.js").TaskSchema} TaskInfo
  */
 
@@ -108,6 +127,12 @@ export const SIGINT = 2;
  */
 
 /**
+ * The running code called input(): the worker now waits, in Atomics.wait, for the page to answer
+ * through the input buffer (see InputState). Only sent when the page is cross-origin isolated.
+ * @typedef {{type: "input", id: number, prompt: string}} InputReply
+ */
+
+/**
  * The run stopped with KeyboardInterrupt: the page's cancel (or timeout) reached Python.
  * @typedef {{type: "cancelled", id: number}} CancelledReply
  */
@@ -120,5 +145,5 @@ export const SIGINT = 2;
 
 /**
  * @typedef {ReadyReply | ProgressReply | StdoutReply | ResultReply | ErrorReply | CancelledReply
- *           | CrashedReply | BootFailedReply} WorkerReply
+ *           | CrashedReply | BootFailedReply | InputReply} WorkerReply
  */

@@ -18,7 +18,7 @@
 
 import { moduleWorker } from "./endpoint.js";
 import { CancelledError, PythonError, RequestError, TimeoutError, WorkerCrashedError } from "./errors.js";
-import { Reply, Request, SIGINT } from "./protocol.js";
+import { ANSWER_OFFSET, INPUT_BUFFER_BYTES, InputSlot, InputState, Reply, Request, SIGINT } from "./protocol.js";
 
 /** @typedef {import("./endpoint.js").Endpoint} Endpoint */
 /** @typedef {import("./endpoint.js").EndpointFactory} EndpointFactory */
@@ -38,6 +38,9 @@ export const DEFAULT_GRACE_MS = 500;
  *   text, as printed (several lines at a time when the task prints fast)
  * @property {number} [timeout]  milliseconds from `run()`; then the job rejects with TimeoutError
  * @property {AbortSignal} [signal]  aborting it is the same as `job.cancel()`
+ * @property {(prompt: string) => string | null | Promise<string | null>} [onInput]  answers the
+ *   code's input(prompt) (the worker waits meanwhile); null, a rejection or no onInput at all is
+ *   end of input (EOFError). Needs a cross-origin isolated page.
  */
 
 /**
@@ -98,11 +101,11 @@ export class PythonWorker {
     this.info = null;
     /** How many times the worker was replaced (after a crash or an ignored cancel). */
     this.restarts = 0;
+    const shared = globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function";
     /** @type {Int32Array | null} shared with the worker; null when not cross-origin isolated */
-    this.interruptBuffer =
-      interrupts && globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function"
-        ? new Int32Array(new SharedArrayBuffer(4))
-        : null;
+    this.interruptBuffer = interrupts && shared ? new Int32Array(new SharedArrayBuffer(4)) : null;
+    /** @type {Int32Array | null} where input() answers go (protocol.js InputSlot); null likewise */
+    this.inputBuffer = shared ? new Int32Array(new SharedArrayBuffer(INPUT_BUFFER_BYTES)) : null;
     /** @type {JobState[]} jobs waiting for the worker, in order */
     this.queue = [];
     /** @type {JobState | null} the job the worker is running */
@@ -200,7 +203,11 @@ export class PythonWorker {
     });
     // Posted before the worker listens: worker.js queues messages until Pyodide is ready.
     /** @type {import("./protocol.js").InitRequest} */
-    const init = { type: Request.INIT, interruptBuffer: this.interruptBuffer };
+    const init = {
+      type: Request.INIT,
+      interruptBuffer: this.interruptBuffer,
+      inputBuffer: this.inputBuffer,
+    };
     endpoint.postMessage(init, []);
     return endpoint;
   }
@@ -226,7 +233,7 @@ export class PythonWorker {
     /** @type {RunRequest} */
     const request = { type: Request.RUN, id: job.id, task: job.task, params: job.params };
     try {
-      this.endpoint.postMessage(request, []);
+      this.endpoint.postMessage(request, transferables(job.params));
     } catch (error) {
       // The request never left this thread (issue #11): the worker is idle and knows nothing of
       // the job, so only this job fails and the next one goes to the same worker.
@@ -251,7 +258,10 @@ export class PythonWorker {
     } else if (job === this.current) {
       if (this.interruptBuffer) {
         Atomics.store(this.interruptBuffer, 0, SIGINT);
-        // Python polls the buffer every few bytecodes, but not inside a blocking call.
+        // Wake a time.sleep or input() waiting in Atomics.wait, so it sees the interrupt now.
+        Atomics.notify(this.interruptBuffer, 0);
+        if (this.inputBuffer) Atomics.notify(this.inputBuffer, InputSlot.STATE);
+        // Python polls the buffer every few bytecodes, but not inside a blocking C call.
         this.graceTimer = setTimeout(() => this.escalate(job), this.graceMs);
       } else {
         this.escalate(job);
@@ -329,6 +339,33 @@ export class PythonWorker {
     this.pump();
   }
 
+  /**
+   * Ask the job's onInput for the answer to `prompt` and hand it to the waiting worker.
+   * @param {JobState} job
+   * @param {string} prompt
+   */
+  answer(job, prompt) {
+    const onInput = job.options.onInput;
+    const asked = (async () => (onInput ? onInput(prompt) : null))();
+    /** @param {string | null | undefined} answer */
+    const reply = (answer) => {
+      const buffer = this.inputBuffer;
+      // A cancelled or replaced job's worker no longer waits for this answer.
+      if (!buffer || job !== this.current || job.stopping) return;
+      if (answer === null || answer === undefined) {
+        Atomics.store(buffer, InputSlot.STATE, InputState.NO_ANSWER);
+      } else {
+        const room = new Uint8Array(buffer.byteLength - ANSWER_OFFSET);
+        const { written } = new TextEncoder().encodeInto(String(answer), room);
+        new Uint8Array(buffer.buffer, ANSWER_OFFSET).set(room.subarray(0, written));
+        Atomics.store(buffer, InputSlot.LENGTH, written);
+        Atomics.store(buffer, InputSlot.STATE, InputState.ANSWERED);
+      }
+      Atomics.notify(buffer, InputSlot.STATE);
+    };
+    asked.then(reply, () => reply(null));
+  }
+
   /** @param {WorkerReply} reply */
   handle(reply) {
     switch (reply.type) {
@@ -348,6 +385,10 @@ export class PythonWorker {
         break;
       case Reply.RESULT:
         this.finish(reply.id, reply.value);
+        break;
+      case Reply.INPUT:
+        if (this.current?.id !== reply.id) break;
+        this.answer(this.current, reply.prompt);
         break;
       case Reply.CANCELLED:
         // Without a stop request this was the task's own `raise KeyboardInterrupt`.
@@ -371,6 +412,25 @@ export class PythonWorker {
         throw new Error(`Unsupported worker reply ${JSON.stringify(/** @type {any} */ (reply).type)}`);
     }
   }
+}
+
+/**
+ * The ArrayBuffers among `params` (and those under typed arrays), moved to the worker with the
+ * request instead of copied: a 64 MiB file then costs no copy on the way. The caller's buffers
+ * are detached (empty) afterwards; pass `buffer.slice(0)` to keep one.
+ * @param {Record<string, unknown>} params
+ * @returns {Transferable[]}
+ */
+export function transferables(params) {
+  /** @type {Set<ArrayBuffer>} */
+  const buffers = new Set();
+  for (const value of Object.values(params ?? {})) {
+    if (value instanceof ArrayBuffer) buffers.add(value);
+    else if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) {
+      buffers.add(value.buffer);
+    }
+  }
+  return [...buffers];
 }
 
 /**

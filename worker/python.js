@@ -2,6 +2,8 @@
 // same wherever Python runs: in the worker (worker.js) and, for the demonstration of what not to
 // do, on the page's main thread (web/main-thread-python.js). Uses nothing of either global scope.
 
+import { ANSWER_OFFSET, InputSlot, InputState } from "./protocol.js";
+
 /** @typedef {import("pyodide").PyodideAPI} PyodideAPI */
 
 /**
@@ -88,4 +90,152 @@ export function toPlain(proxy) {
     return value;
   };
   return nullify(/** @type {any} */ (proxy).toJs({ dict_converter: Object.fromEntries }));
+}
+
+// --- the console of a person's code: input() and time.sleep over shared memory ----------------
+// Python blocks the worker while it runs, so neither an answer nor a cancel can arrive as a
+// message. Both are waited for with Atomics.wait in short slices, with pyodide.checkInterrupt()
+// between them, as Pyodide's docs show (usage/keyboard-interrupts.md): a cancel raises
+// KeyboardInterrupt in the waiting code and the interpreter lives on.
+
+/** The longest Atomics.wait between two interrupt checks: bounds how late a cancel is seen. */
+export const WAIT_SLICE_MS = 50;
+
+/**
+ * A `time.sleep` that Cancel ends: it waits on the interrupt buffer itself, so the page's
+ * Atomics.notify after storing SIGINT wakes it at once (the slices are a fallback).
+ * @param {PyodideAPI} pyodide
+ * @param {Int32Array} interruptBuffer
+ * @returns {(seconds: number) => void}
+ */
+export function blockingSleep(pyodide, interruptBuffer) {
+  return (seconds) => {
+    const deadline = performance.now() + seconds * 1000;
+    for (let left = seconds * 1000; left > 0; left = deadline - performance.now()) {
+      Atomics.wait(interruptBuffer, 0, 0, Math.min(left, WAIT_SLICE_MS));
+      pyodide.checkInterrupt();
+    }
+  };
+}
+
+/**
+ * An `input()` that asks the page and waits for its answer in the input buffer.
+ * @param {PyodideAPI} pyodide
+ * @param {Int32Array} inputBuffer  see InputSlot / InputState in protocol.js
+ * @param {(prompt: string) => void} ask  tells the page (posts the `input` reply)
+ * @returns {(prompt: string) => string | undefined}  undefined: no answer (end of input); it
+ *   reaches Python as None (a JS null would arrive as pyodide.ffi.jsnull)
+ */
+export function blockingInput(pyodide, inputBuffer, ask) {
+  return (prompt) => {
+    Atomics.store(inputBuffer, InputSlot.STATE, InputState.WAITING);
+    ask(prompt);
+    for (;;) {
+      Atomics.wait(inputBuffer, InputSlot.STATE, InputState.WAITING, WAIT_SLICE_MS);
+      pyodide.checkInterrupt();
+      const state = Atomics.load(inputBuffer, InputSlot.STATE);
+      if (state === InputState.NO_ANSWER) return undefined;
+      if (state === InputState.ANSWERED) {
+        const length = Atomics.load(inputBuffer, InputSlot.LENGTH);
+        // TextDecoder refuses views of shared memory: copy the bytes out first.
+        const bytes = new Uint8Array(inputBuffer.buffer, ANSWER_OFFSET, length).slice();
+        return new TextDecoder().decode(bytes);
+      }
+    }
+  };
+}
+
+/** Why input() cannot ask in a page without cross-origin isolation (shown as its EOFError). */
+export const NOT_ISOLATED =
+  "input() cannot wait for your answer here: the page is not cross-origin isolated (it was " +
+  "served without the Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers), so " +
+  "there is no SharedArrayBuffer for the worker to wait on";
+
+/**
+ * Install the console offload.interactive hands to a person's code: input() and time.sleep over
+ * the shared buffers when there are any, and the wheelhouse's names for a missing module's hint.
+ * @param {Python} python
+ * @param {{interruptBuffer: Int32Array | null, inputBuffer: Int32Array | null,
+ *          ask: (prompt: string) => void}} options
+ */
+export function installConsole({ pyodide }, { interruptBuffer, inputBuffer, ask }) {
+  const interactive = pyodide.pyimport("offload.interactive");
+  // undefined, not null, for "none": Python receives undefined as None, null as jsnull.
+  const readLine = inputBuffer ? blockingInput(pyodide, inputBuffer, ask) : undefined;
+  // Without an interrupt buffer Cancel restarts the worker anyway: Pyodide's own sleep will do.
+  const sleep = interruptBuffer ? blockingSleep(pyodide, interruptBuffer) : undefined;
+  const wheelhouse = Object.keys(pyodide.lockfile.packages).filter((name) => name !== "offload");
+  interactive.install(readLine, sleep, NOT_ISOLATED, wheelhouse);
+  interactive.destroy();
+}
+
+/**
+ * Load the wheelhouse packages `code` imports (with their dependencies) from this site, telling
+ * `onNote` what is being installed; imports of anything else are left for Python to report.
+ * @param {Python} python
+ * @param {string} code
+ * @param {(text: string) => void} onNote
+ */
+export async function installImports({ pyodide }, code, onNote) {
+  const findImports = pyodide.pyimport("pyodide.code").find_imports;
+  /** @type {string[]} */
+  let imports;
+  try {
+    const found = findImports(code);
+    imports = found.toJs();
+    found.destroy();
+  } catch {
+    return; // a syntax error: running the code reports it properly
+  } finally {
+    findImports.destroy();
+  }
+  const { packages } = pyodide.lockfile;
+  /** @type {Map<string, string>} import name -> package name */
+  const byImport = new Map();
+  for (const [name, entry] of Object.entries(packages)) {
+    for (const imported of entry.imports ?? []) byImport.set(imported, name);
+  }
+  /** @type {Set<string>} */
+  const wanted = new Set();
+  /** @param {string} name */
+  const want = (name) => {
+    if (wanted.has(name) || name in pyodide.loadedPackages) return;
+    wanted.add(name);
+    for (const dependency of packages[name]?.depends ?? []) want(dependency);
+  };
+  for (const imported of imports) {
+    const name = byImport.get(imported);
+    if (name) want(name);
+  }
+  if (wanted.size === 0) return;
+  const names = [...wanted];
+  onNote(`installing ${names.map((n) => `${n} ${packages[n].version}`).join(", ")} from this site\n`);
+  /** @type {string[]} */
+  const errors = [];
+  await pyodide.loadPackage(names, {
+    messageCallback: () => {},
+    errorCallback: (message) => errors.push(message),
+  });
+  if (errors.length > 0) onNote(`installing failed: ${errors.join("; ")}\n`);
+}
+
+/**
+ * `runBridge` for tasks that may await (run_code's top-level `await`): offload.bridge.run_async.
+ * @param {Python} python
+ * @param {string} task
+ * @param {Record<string, unknown>} params
+ * @param {(done: number, total: number) => void} onProgress
+ * @param {(stream: "stdout" | "stderr", text: string) => void} onOutput
+ * @returns {Promise<Outcome>}
+ */
+export async function runBridgeAsync({ pyodide, bridge }, task, params, onProgress, onOutput) {
+  const pyParams = pyodide.toPy(params);
+  try {
+    const outcomeProxy = await bridge.run_async(task, pyParams, onProgress, onOutput);
+    const outcome = toPlain(outcomeProxy);
+    outcomeProxy.destroy();
+    return outcome;
+  } finally {
+    pyParams.destroy?.();
+  }
 }

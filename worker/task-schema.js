@@ -9,6 +9,7 @@
  * @property {string} name
  * @property {string} summary
  * @property {"object" | "bytes"} returns
+ * @property {boolean} awaits
  * @property {ParamSchema[]} params
  * @property {Record<string, unknown>} defaults
  */
@@ -17,7 +18,7 @@
  * One declared parameter of a task.
  * @typedef {object} ParamSchema
  * @property {string} name
- * @property {"integer" | "number" | "string" | "range"} kind
+ * @property {"integer" | "number" | "string" | "range" | "bytes"} kind
  * @property {string} description
  * @property {unknown} default
  * @property {boolean} required
@@ -25,6 +26,7 @@
  * @property {number} [maximum]
  * @property {number} [max_length]
  * @property {string} [bound]
+ * @property {number} [max_bytes]
  */
 
 export {};

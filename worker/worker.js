@@ -5,7 +5,7 @@
 // Started by endpoint.js as `new Worker(new URL("./worker.js", import.meta.url), {type: "module"})`.
 
 import { Reply, Request } from "./protocol.js";
-import { loadPython, runBridge, toPlain } from "./python.js";
+import { installConsole, installImports, loadPython, runBridge, runBridgeAsync, toPlain } from "./python.js";
 
 /** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
 /** @typedef {import("./protocol.js").WorkerReply} WorkerReply */
@@ -34,6 +34,7 @@ async function boot() {
   /** @type {import("./protocol.js").TaskInfo[]} */
   const tasks = toPlain(tasksProxy);
   tasksProxy.destroy();
+  awaitingTasks = new Set(tasks.filter((task) => task.awaits).map((task) => task.name));
   const { pyodide } = python;
   post({
     type: Reply.READY,
@@ -51,12 +52,19 @@ async function boot() {
   return python;
 }
 
+/** The id of the run in progress, for the `input` replies its code's input() sends. */
+let runningId = 0;
+/** @type {Set<string>} tasks that may await (their schema says `awaits`) */
+let awaitingTasks = new Set();
+
 /**
- * Run one task and post what came of it.
+ * Run one task and post what came of it. Most tasks run synchronously; one that awaits (run_code)
+ * first gets the wheelhouse packages its code imports, then runs through bridge.run_async.
  * @param {Python} python
  * @param {import("./protocol.js").RunRequest} request
  */
-function runTask(python, { id, task, params }) {
+async function runTask(python, { id, task, params }) {
+  runningId = id;
   /** @param {number} done @param {number} total */
   const onProgress = (done, total) => post({ type: Reply.PROGRESS, id, done, total });
   /** @param {"stdout" | "stderr"} stream @param {string} text */
@@ -64,7 +72,14 @@ function runTask(python, { id, task, params }) {
   /** @type {Outcome} */
   let outcome;
   try {
-    outcome = runBridge(python, task, params, onProgress, onOutput);
+    if (awaitingTasks.has(task)) {
+      if (typeof params.code === "string") {
+        await installImports(python, params.code, (text) => onOutput("stderr", text));
+      }
+      outcome = await runBridgeAsync(python, task, params, onProgress, onOutput);
+    } else {
+      outcome = runBridge(python, task, params, onProgress, onOutput);
+    }
   } catch (error) {
     // Pyodide itself failed (a wasm trap, memory exhausted, a fatal error): this interpreter
     // cannot be trusted again.
@@ -112,11 +127,17 @@ scope.onmessage = async (/** @type {MessageEvent<WorkerRequest>} */ event) => {
   if (!python) return;
   switch (request.type) {
     case Request.INIT:
-      // Without isolation the page sends null and cancel falls back to terminate + restart.
+      // Without isolation the page sends nulls: cancel falls back to terminate + restart, and
+      // input() says why it cannot ask.
       if (request.interruptBuffer) python.pyodide.setInterruptBuffer(request.interruptBuffer);
+      installConsole(python, {
+        interruptBuffer: request.interruptBuffer,
+        inputBuffer: request.inputBuffer,
+        ask: (prompt) => post({ type: Reply.INPUT, id: runningId, prompt }),
+      });
       break;
     case Request.RUN:
-      runTask(python, request);
+      await runTask(python, request);
       break;
     default:
       post({

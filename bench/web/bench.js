@@ -6,6 +6,7 @@
 // Pyodide worker (baseline.js) is the benchmark's own, as the baseline.
 
 import { BareWorker, taskCall } from "./baseline.js";
+import { dataBench } from "./data-bench.js";
 
 /**
  * The URL of one of Offload's modules in the built site, where bench/ sits beside them. They are
@@ -365,5 +366,5 @@ const bench = {
   },
 };
 
-/** @type {any} */ (globalThis).offloadBench = bench;
+/** @type {any} */ (globalThis).offloadBench = { ...bench, ...dataBench };
 document.body.dataset.ready = "true";

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from offload.runtime import USER_CODE, OutputSink, TaskContext
 from offload.schema import TaskSchema
 from offload.tasks import describe as describe_tasks
-from offload.tasks import run_task
+from offload.tasks import run_task, run_task_async
 
 #: {"ok": True, "value": dict | bytes} or {"ok": False, "name", "message", "traceback"}.
 Outcome = dict[str, object]
@@ -35,6 +35,24 @@ def run(
     """
     try:
         value = run_task(name, params, TaskContext(on_progress, on_output=on_output))
+    except BaseException as error:
+        return describe(error)
+    return {"ok": True, "value": value}
+
+
+async def run_async(
+    name: str,
+    params: Mapping[str, object],
+    on_progress: Callable[[int, int], None] | None = None,
+    on_output: OutputSink | None = None,
+) -> Outcome:
+    """`run` for the worker, which awaits it: a task may await (run_code's top-level `await`).
+
+    Args:
+        as `run`.
+    """
+    try:
+        value = await run_task_async(name, params, TaskContext(on_progress, on_output=on_output))
     except BaseException as error:
         return describe(error)
     return {"ok": True, "value": value}

@@ -257,3 +257,53 @@ def reject_unknown_params(
 ) -> None:
     """`reject_unknown` for declared parameters."""
     reject_unknown(task, params, {param.name for param in declared})
+
+
+class BytesParam(Param):
+    """Raw bytes (a file's contents), at most `max_bytes` long; always required.
+
+    The page sends an ArrayBuffer, moved to the worker rather than copied; Pyodide hands it to
+    Python as a memoryview. Natively, bytes or bytearray do as well. A file has no sensible
+    default, so the page fills this parameter from a file picker, not from the task's form.
+    """
+
+    kind = "bytes"
+
+    def __init__(self, name: str, description: str, *, max_bytes: int) -> None:
+        super().__init__(name, description, None, required=True)
+        self.max_bytes = max_bytes
+
+    def read(self, task: str, params: Mapping[str, object]) -> memoryview:
+        """The bytes in `params` as a flat memoryview (no copy).
+
+        Raises:
+            ParameterError: missing, not bytes-like, or over `max_bytes` (the message names the
+                cap).
+        """
+        if self.name not in params:
+            raise ParameterError(f"{task}: missing parameter {self.name!r} (bytes: a file)")
+        value = params[self.name]
+        if not isinstance(value, bytes | bytearray | memoryview):
+            raise ParameterError(
+                f"{task}: {self.name} must be bytes (an ArrayBuffer from the page), "
+                f"got {type(value).__name__}"
+            )
+        view = memoryview(value).cast("B") if isinstance(value, memoryview) else memoryview(value)
+        if view.nbytes > self.max_bytes:
+            raise ParameterError(
+                f"{task}: {self.name} is {mebibytes(view.nbytes)}; {task} reads at most "
+                f"{mebibytes(self.max_bytes)} (its size cap, max_bytes of parameter {self.name!r})"
+            )
+        return view
+
+    def schema(self) -> ParamSchema:
+        return {**super().schema(), "max_bytes": self.max_bytes}
+
+
+def mebibytes(size: int) -> str:
+    """A byte count for a person: "12.3 MiB" (or "512 bytes" below one KiB)."""
+    if size < 1024:
+        return f"{size:_} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / 1024 / 1024:.1f} MiB"

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
-#: What a parameter holds; "range" is a `[start, stop)` pair the page does not set by hand.
-ParamKind = Literal["integer", "number", "string", "range"]
+#: What a parameter holds; "range" is a `[start, stop)` pair the page does not set by hand;
+#: "bytes" is a file's contents (an ArrayBuffer in the page, moved to the worker, not copied).
+ParamKind = Literal["integer", "number", "string", "range", "bytes"]
 #: "bytes" results arrive in the page as an ArrayBuffer; "object" ones as plain JSON values.
 Returns = Literal["object", "bytes"]
 
@@ -30,6 +31,8 @@ class ParamSchema(TypedDict):
     max_length: NotRequired[int]
     #: For a "range": the integer parameter whose value is the range's end (what a pool splits).
     bound: NotRequired[str]
+    #: For "bytes": the size cap.
+    max_bytes: NotRequired[int]
 
 
 class TaskSchema(TypedDict):
@@ -38,5 +41,7 @@ class TaskSchema(TypedDict):
     name: str
     summary: str
     returns: Returns
+    #: The worker runs it through bridge.run_async: it may `await` (run_code's top-level await).
+    awaits: bool
     params: list[ParamSchema]
     defaults: dict[str, object]

@@ -15,7 +15,7 @@ from aiohttp.web_runner import BaseRunner
 from server.app import make_app
 from server.config import Settings
 from server.guard import GuardedRunner
-from tests.redis_support import RedisServer, redis_binary
+from support.redis import RedisServer, redis_binary
 
 INDEX = b"<!doctype html><title>Offload test</title>\n"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, ClientWebSocketResponse, TCPConnector
 
-from tests.redis_support import RedisServer
+from support.redis import RedisServer
 from tests.server.conftest import receive_type
 from tests.server.test_websocket import result_message
 from tests.support import RunningServer, free_port

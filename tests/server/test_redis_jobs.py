@@ -13,7 +13,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 
 from offload.tasks.montecarlo import count_inside
 from server.jobs import chunk_seed
-from tests.redis_support import RedisServer
+from support.redis import RedisServer
 from tests.server.conftest import receive_type
 from tests.server.test_redis import UNLIMITED, page_on
 from tests.support import RunningServer, free_port

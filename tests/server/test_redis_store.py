@@ -14,7 +14,7 @@ import pytest
 from server.engines import StorageError
 from server.redis_link import RedisLink
 from server.redis_store import RedisStore
-from tests.redis_support import RedisServer
+from support.redis import RedisServer
 from tests.server.test_store import ROOT, result
 from tests.support import free_port
 

@@ -7,13 +7,13 @@ the single entry point the worker calls; `describe` tells a page what it can ask
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from offload.params import Param, ParameterError
 from offload.runtime import SILENT, TaskContext
 from offload.schema import Returns, TaskSchema
-from offload.tasks import mandelbrot, montecarlo, primes, run_code
+from offload.tasks import csv_summary, jsonl_summary, mandelbrot, montecarlo, primes, run_code
 
 #: What a task returns: a JSON-able dict, or raw bytes (moved to the page as a transferable buffer).
 TaskResult = dict[str, object] | bytes
@@ -33,6 +33,10 @@ class Task:
     run: Callable[[Mapping[str, object], TaskContext], Mapping[str, object] | bytes]
     #: "bytes" when the task returns raw bytes (an ArrayBuffer in the page), else "object".
     returns: Returns = "object"
+    #: The same task for a host with an event loop (run_code: top-level `await`), if it differs.
+    run_async: (
+        Callable[[Mapping[str, object], TaskContext], Awaitable[Mapping[str, object]]] | None
+    ) = None
 
     @property
     def defaults(self) -> dict[str, object]:
@@ -45,6 +49,8 @@ class Task:
             "name": self.name,
             "summary": self.summary,
             "returns": self.returns,
+            # The worker runs such a task through bridge.run_async (top-level `await` works).
+            "awaits": self.run_async is not None,
             "params": [param.schema() for param in self.params],
             "defaults": self.defaults,
         }
@@ -72,6 +78,19 @@ TASKS: dict[str, Task] = {
             "run your own Python; what it prints is streamed",
             run_code.PARAMS,
             run_code.run,
+            run_async=run_code.run_async,
+        ),
+        Task(
+            "csv_summary",
+            "summarise a CSV file: column types, counts, ranges, histograms, frequent values",
+            csv_summary.PARAMS,
+            csv_summary.run,
+        ),
+        Task(
+            "jsonl_summary",
+            "summarise a JSON Lines file (one object per line) like csv_summary",
+            jsonl_summary.PARAMS,
+            jsonl_summary.run,
         ),
     )
 }
@@ -97,3 +116,17 @@ def run_task(name: str, params: Mapping[str, object], ctx: TaskContext = SILENT)
         raise ParameterError(f"{name}: params must be an object, got {type(params).__name__}")
     result = task.run(params, ctx)
     return result if isinstance(result, bytes) else dict(result)
+
+
+async def run_task_async(
+    name: str, params: Mapping[str, object], ctx: TaskContext = SILENT
+) -> TaskResult:
+    """`run_task` for a host with an event loop: a task's `run_async` is awaited when it has one.
+
+    Raises:
+        as `run_task`.
+    """
+    task = TASKS.get(name)
+    if task is None or task.run_async is None or not isinstance(params, Mapping):
+        return run_task(name, params, ctx)
+    return dict(await task.run_async(params, ctx))

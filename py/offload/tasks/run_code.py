@@ -9,14 +9,19 @@ alike (no need for Pyodide's `setStdout`, and the native tests see exactly what 
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
-import io
+import importlib.util
+import inspect
 import linecache
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from typing import SupportsIndex
+from inspect import CO_COROUTINE
+from types import CodeType
 
+from offload import interactive
+from offload.interactive import missing_module_hint
 from offload.params import TextParam, reject_unknown_params
 from offload.runtime import USER_CODE, OutputStream, TaskContext
 
@@ -36,8 +41,45 @@ def run_source(code: str, ctx: TaskContext) -> str | None:
     """Run `code`; return the repr of its final expression (None when it ends with a statement).
 
     Raises:
-        SyntaxError: the code does not compile (Python's own message, line and caret).
+        SyntaxError: the code does not compile (Python's own message, line and caret); `await`
+            outside a function too (see `run_source_async`).
+        ModuleNotFoundError: an import nobody can load, with a hint on how to add it (browser).
         BaseException: whatever the code raises, unchanged.
+    """
+    body, last = compiled(code, flags=0)
+    namespace = new_namespace()
+    stdout, stderr = ctx.output_stream("stdout"), ctx.output_stream("stderr")
+    with redirected(stdout, stderr), hinted_imports():
+        exec(body, namespace)
+        value = None if last is None else eval(last, namespace)
+    return None if last is None else shown(value)
+
+
+async def run_source_async(code: str, ctx: TaskContext) -> str | None:
+    """`run_source`, where the code may also `await` at top level (e.g. `micropip.install`).
+
+    Raises:
+        as `run_source`.
+    """
+    body, last = compiled(code, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    namespace = new_namespace()
+    stdout, stderr = ctx.output_stream("stdout"), ctx.output_stream("stderr")
+    with redirected(stdout, stderr), hinted_imports():
+        # With the flag, eval() of code that awaits returns a coroutine to await (else None).
+        pending = eval(body, namespace)
+        if inspect.isawaitable(pending):
+            await pending
+        value: object = None if last is None else eval(last, namespace)
+        if inspect.isawaitable(value) and last is not None and last.co_flags & CO_COROUTINE:
+            value = await value  # the final expression awaits (e.g. `await asyncio.sleep(0)`)
+    return None if last is None else shown(value)
+
+
+def compiled(code: str, flags: int) -> tuple[CodeType, CodeType | None]:
+    """The code's statements and, when it ends with an expression, that expression apart.
+
+    Raises:
+        SyntaxError: the code does not compile.
     """
     # Tracebacks read source lines through linecache; "<code>" is no file, so hand it the text
     # (an entry without mtime survives checkcache, and the next run replaces it).
@@ -47,45 +89,68 @@ def run_source(code: str, ctx: TaskContext) -> str | None:
     if tree.body and isinstance(final := tree.body[-1], ast.Expr):
         tree.body.pop()
         last = final.value
-    namespace: dict[str, object] = {"__name__": "__main__", "__builtins__": __builtins__}
-    stdout, stderr = ctx.output_stream("stdout"), ctx.output_stream("stderr")
-    with redirected(stdout, stderr):
-        exec(compile(tree, USER_CODE, "exec"), namespace)
-        if last is None:
-            return None
-        value = eval(compile(ast.Expression(last), USER_CODE, "eval"), namespace)
+    body = compile(tree, USER_CODE, "exec", flags=flags)
+    if last is None:
+        return body, None
+    return body, compile(ast.Expression(last), USER_CODE, "eval", flags=flags)
+
+
+def new_namespace() -> dict[str, object]:
+    return {"__name__": "__main__", "__builtins__": __builtins__}
+
+
+def shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= MAX_REPR else text[:MAX_REPR] + "..."
 
 
 @contextlib.contextmanager
+def hinted_imports() -> Iterator[None]:
+    """Turn a ModuleNotFoundError for a module nobody can load into one that says how to add it."""
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        top = (error.name or "").split(".")[0]
+        hint = missing_module_hint(top, interactive.current()) if top else None
+        if hint is None or importlib.util.find_spec(top) is not None:
+            raise
+        raise ModuleNotFoundError(hint, name=error.name).with_traceback(
+            error.__traceback__
+        ) from None
+
+
+@contextlib.contextmanager
 def redirected(stdout: OutputStream, stderr: OutputStream) -> Iterator[None]:
-    """Swap sys.stdout/stderr/stdin and make `time.sleep` flush pending output first.
+    """Swap sys.stdout/stderr/stdin, `input` and `time.sleep` for the console's, then restore.
 
-    The sleep hook matters in a worker: nothing runs while Python sleeps, so a line printed just
-    before `time.sleep(5)` would otherwise wait in the batch for five seconds.
+    `input()` asks through the installed console (offload.interactive); `time.sleep` flushes
+    pending output first, which matters in a worker: nothing runs while Python sleeps, so a line
+    printed just before `time.sleep(5)` would otherwise wait in the batch for five seconds.
     """
-    sleep = time.sleep
+    console = interactive.current()
 
-    def flushing_sleep(seconds: float | SupportsIndex) -> None:
+    def flush() -> None:
         stdout.flush()
         stderr.flush()
-        sleep(seconds)
 
-    time.sleep = flushing_sleep
-    saved = sys.stdout, sys.stderr, sys.stdin
-    # No one can type into a worker: input() gets end-of-file at once instead of blocking.
-    sys.stdout, sys.stderr, sys.stdin = stdout, stderr, io.StringIO()
+    saved = sys.stdout, sys.stderr, sys.stdin, builtins.input, time.sleep
+    sys.stdout, sys.stderr, sys.stdin = stdout, stderr, interactive.InputStream(console)
+    builtins.input = interactive.make_input(console, stdout)
+    time.sleep = interactive.make_sleep(console, flush)
     try:
         yield
     finally:
-        sys.stdout, sys.stderr, sys.stdin = saved
-        time.sleep = sleep
-        stdout.flush()
-        stderr.flush()
+        sys.stdout, sys.stderr, sys.stdin, builtins.input, time.sleep = saved
+        flush()
 
 
 def run(params: Mapping[str, object], ctx: TaskContext) -> dict[str, object]:
     """Task adapter: `{code}` -> `{result_repr}` (None when the code ends with a statement)."""
     reject_unknown_params("run_code", params, PARAMS)
     return {"result_repr": run_source(CODE.read("run_code", params), ctx)}
+
+
+async def run_async(params: Mapping[str, object], ctx: TaskContext) -> dict[str, object]:
+    """Task adapter for hosts with an event loop: top-level `await` allowed."""
+    reject_unknown_params("run_code", params, PARAMS)
+    return {"result_repr": await run_source_async(CODE.read("run_code", params), ctx)}

@@ -1,0 +1,119 @@
+// The benchmark's data and console measurements (issue 10): a CSV parsed by csv_summary in a
+// worker with the frame meter on, a 64 MiB input moved versus cloned into a worker, and how fast
+// Cancel ends a `time.sleep(30)` (and a busy loop, the baseline) without replacing the worker.
+// bench.js merges these into `offloadBench`.
+
+/** @typedef {import("../../worker/client.js").PythonWorker} PythonWorker */
+
+// The page's own modules, imported by URL from the built site (bench/ sits beside them).
+const client = /** @type {typeof import("../../worker/client.js")} */ (
+  await import(new URL("../worker/client.js", import.meta.url).href)
+);
+const frames = /** @type {typeof import("../../web/frame-meter.js")} */ (
+  await import(new URL("../frame-meter.js", import.meta.url).href)
+);
+// One meter for the life of the page, as on the page; each measurement is one of its runs.
+const meter = new frames.FrameMeter();
+meter.start();
+
+/** @type {PythonWorker | null} a worker of its own, so earlier runs cannot colour these */
+let own = null;
+
+async function dataWorker() {
+  own ??= await client.PythonWorker.start();
+  return own;
+}
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const dataBench = {
+  /**
+   * Parse `text` (as UTF-8 bytes, moved to the worker) with csv_summary `reps` times; the wall
+   * time of each and the longest frame gap on this page meanwhile.
+   * @param {string} text
+   * @param {number} reps
+   */
+  async csvInWorker(text, reps) {
+    const worker = await dataWorker();
+    const encoded = new TextEncoder().encode(text);
+    const times = [];
+    let maxGapMs = 0;
+    /** @type {any} */
+    let summary = null;
+    for (let i = 0; i < reps; i++) {
+      const data = encoded.slice().buffer; // each run moves its buffer away
+      await frames.nextFrame();
+      meter.beginRun("worker");
+      const t0 = performance.now();
+      summary = await worker.run("csv_summary", { data }, { onProgress: () => {} }).result;
+      times.push(performance.now() - t0);
+      maxGapMs = Math.max(maxGapMs, (await meter.endRun()).longestGap);
+    }
+    // The same page idle for a while, for comparison: on a loaded machine frames slip anyway.
+    meter.beginRun("idle");
+    await sleep(Math.min(Math.max(...times), 3000));
+    const idleGapMs = (await meter.endRun()).longestGap;
+    return { times, maxGapMs, idleGapMs, bytes: encoded.byteLength, rows: summary.rows };
+  },
+
+  /**
+   * A `bytes`-long input into a worker and back, moved the way PythonWorker.run moves params
+   * (its `transferables`) versus structured-cloned; interleaved, `reps` of each.
+   * @param {number} bytes
+   * @param {number} reps
+   */
+  async inputTransfer(bytes, reps) {
+    const { transferables } = await import(new URL("../worker/python-worker.js", import.meta.url).href);
+    const worker = new Worker(new URL("./workers/echo-worker.js", import.meta.url), { type: "module" });
+    let buffer = new Uint8Array(bytes).fill(7).buffer;
+    /** @param {boolean} transfer @returns {Promise<number>} */
+    const once = (transfer) =>
+      new Promise((resolve) => {
+        const t0 = performance.now();
+        worker.onmessage = (event) => {
+          buffer = event.data.buffer; // touching data is what deserializes a clone
+          resolve(performance.now() - t0);
+        };
+        const params = { data: buffer };
+        worker.postMessage({ buffer, transfer }, transfer ? transferables(params) : []);
+      });
+    await once(true); // the worker's module has loaded once this returns
+    /** @type {{transfer: number[], clone: number[]}} */
+    const times = { transfer: [], clone: [] };
+    for (let i = 0; i < reps; i++) {
+      times.transfer.push(await once(true));
+      times.clone.push(await once(false));
+    }
+    worker.terminate();
+    return { ...times, bytes: buffer.byteLength };
+  },
+
+  /**
+   * Cancel `code` `afterMs` into its run, `reps` times: from cancel() to the job's rejection, and
+   * how often the worker was replaced meanwhile (an honoured interrupt needs no new worker).
+   * @param {string} code
+   * @param {number} afterMs
+   * @param {number} reps
+   */
+  async cancelLatency(code, afterMs, reps) {
+    const worker = await dataWorker();
+    const restarts = worker.restarts;
+    const times = [];
+    for (let i = 0; i < reps; i++) {
+      const job = worker.run("run_code", { code });
+      await sleep(afterMs);
+      const t0 = performance.now();
+      job.cancel();
+      const name = await job.result.then(
+        () => "finished",
+        (/** @type {Error} */ e) => e.name,
+      );
+      if (name !== "CancelledError") throw new Error(`the job ended with ${name}, not a cancel`);
+      times.push(performance.now() - t0);
+    }
+    // The interpreter is still the same one: a module imported before the cancels is still there.
+    const check = await worker.run("run_code", { code: "import sys\n'time' in sys.modules" }).result;
+    return { times, restarts: worker.restarts - restarts, sameInterpreter: check.result_repr };
+  },
+};
