@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support import free_port
+from support.server import free_port
 
 STARTUP_TIMEOUT = 20.0
 
