@@ -70,7 +70,7 @@ const answers = async (worker, runs) => {
       if (value instanceof ArrayBuffer) value = { sha256: await digest(value) };
       out.push({ ok: true, value });
     } catch (error) {
-      out.push({ ok: false, name: error.name, message: error.message,
+      out.push({ ok: false, name: error.name, type: error.type ?? null, message: error.message,
                  traceback: error.traceback ?? null });
     }
   }
@@ -186,7 +186,7 @@ def test_restored_workers_answer_every_task_exactly_like_a_normal_boot(
     assert [b["madeSnapshot"] for b in got["boots"]] == [False, True, False]
     assert got["restored"] == got["normal"] == got["maker"]
     failures = [answer for answer in got["normal"] if not answer["ok"]]
-    assert [f["name"] for f in failures] == ["ParameterError", "ZeroDivisionError"]
+    assert [f["type"] for f in failures] == ["ParameterError", "ZeroDivisionError"]
     # The tasks' source lines are in the traceback: the restored file system has the wheel's files.
     assert 'n = N.read("primes", params)' in failures[0]["traceback"]
 
