@@ -1,4 +1,4 @@
-"""WorkerPool in a real Chromium: jobs spread over workers, mandelbrot split into row bands."""
+"""WorkerPool in a real Chromium: jobs spread over workers, a declared range split into parts."""
 
 from __future__ import annotations
 
@@ -28,11 +28,10 @@ def test_two_workers_draw_exactly_the_bytes_of_one(client: ClientPage) -> None:
           try {
             const bands = [];
             let lastProgress = null;
-            const buffer = await pool.mandelbrot(arg, {
-              onBand: ({ start, stop, width, pixels }) =>
-                bands.push([start, stop, width, pixels.length]),
+            const buffer = await pool.runSplit("mandelbrot", arg, {
+              onPart: ({ start, stop, value }) => bands.push([start, stop, value.byteLength]),
               onProgress: (done, total) => { lastProgress = [done, total]; },
-            });
+            }).result;
             return { size: pool.size, length: buffer.byteLength, sha256: await digest(buffer),
                      bands: bands.sort((a, b) => a[0] - b[0]), lastProgress };
           } finally {
@@ -49,11 +48,9 @@ def test_two_workers_draw_exactly_the_bytes_of_one(client: ClientPage) -> None:
     assert two["length"] == one["length"] == width * height * 4
     assert two["sha256"] == one["sha256"] == hashlib.sha256(render(width, height, 120)).hexdigest()
     for result in got:
-        rows = [row for start, stop, _, _ in result["bands"] for row in range(start, stop)]
+        rows = [row for start, stop, _ in result["bands"] for row in range(start, stop)]
         assert rows == list(range(height))  # every row exactly once
-        assert all(
-            w == width and n == (stop - start) * width * 4 for start, stop, w, n in result["bands"]
-        )
+        assert all(n == (stop - start) * width * 4 for start, stop, n in result["bands"])
         assert result["lastProgress"] == [height, height]
 
 
@@ -95,14 +92,14 @@ def test_jobs_run_side_by_side_and_a_crashed_worker_is_replaced(client: ClientPa
     assert (got["restarts"], got["size"]) == (1, 2)
 
 
-def test_cancelling_a_mandelbrot_rejects_it_and_stops_every_band(client: ClientPage) -> None:
+def test_cancelling_a_split_mandelbrot_rejects_it_and_stops_every_part(client: ClientPage) -> None:
     got = client.run(
         """
         const pool = await WorkerPool.start({ size: 2 });
         try {
           const controller = new AbortController();
-          const image = pool.mandelbrot({ width: 2000, height: 2000, max_iter: 2000 },
-                                        { signal: controller.signal });
+          const image = pool.runSplit("mandelbrot", { width: 2000, height: 2000, max_iter: 2000 },
+                                      { signal: controller.signal }).result;
           await sleep(300);
           controller.abort();
           const result = await outcome(image);
@@ -121,7 +118,8 @@ def test_a_bad_image_size_rejects_with_the_parameter_error(client: ClientPage) -
         """
         const pool = new WorkerPool({ size: 1 });
         try {
-          return await outcome(pool.mandelbrot({ width: "wide", height: 10, max_iter: 10 }));
+          const params = { width: "wide", height: 10, max_iter: 10 };
+          return await outcome(pool.runSplit("mandelbrot", params).result);
         } finally {
           pool.terminate();
         }
@@ -129,3 +127,23 @@ def test_a_bad_image_size_rejects_with_the_parameter_error(client: ClientPage) -
     )
     assert (got["name"], got["type"]) == ("PythonError", "ParameterError")
     assert "width must be an integer, got 'wide'" in got["message"]
+
+
+def test_a_task_without_a_declared_range_cannot_be_split(client: ClientPage) -> None:
+    got = client.run(
+        """
+        const pool = new WorkerPool({ size: 1 });
+        try {
+          const [primes] = (await pool.ready)[0].tasks.filter((task) => task.name === "primes");
+          const [mandelbrot] = (await pool.ready)[0].tasks.filter((t) => t.name === "mandelbrot");
+          const refused = await outcome(pool.runSplit("primes", { n: 10 }).result);
+          return { refused, primes: splitRange(primes), mandelbrot: splitRange(mandelbrot) };
+        } finally {
+          pool.terminate();
+        }
+        """
+    )
+    assert got["refused"]["name"] == "TypeError"
+    assert "primes declares no range to split over" in got["refused"]["message"]
+    assert got["primes"] is None
+    assert got["mandelbrot"] == {"range": "rows", "bound": "height", "boundDefault": None}
