@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
-from tests.support import WORKER_READY_TIMEOUT_MS, RunningServer
+from tests.support import WORKER_READY_TIMEOUT_MS, RunningServer, open_page, run_in_worker
 
 pytestmark = pytest.mark.e2e
 
@@ -268,3 +268,39 @@ def test_a_snapshot_of_another_build_is_not_used(visit: StartupPage) -> None:
     assert got["boot"]["source"] == "scratch"
     assert "another build" in got["boot"]["note"]
     assert got["primes"] == {"count": 168}
+
+
+def test_the_page_shows_how_each_worker_booted(browser: Browser, server: RunningServer) -> None:
+    context = browser.new_context()
+    try:
+        first = open_page(context.new_page(), server)
+        boots = first.locator("#boots li")
+        expect(boots.first).to_contain_text("from scratch")
+        expect(boots.first).to_contain_text("runtime")
+        # The next visit (same browser, once the snapshot is stored) restores it.
+        StartupPage(first).run("await stored();")
+        second = open_page(context.new_page(), server)
+        expect(second.locator("#boots li[data-source='snapshot']")).not_to_have_count(0)
+        expect(second.locator("#boots")).not_to_contain_text("from scratch")
+        run_in_worker(second, "primes", {"n": "1000"})
+        expect(second.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    finally:
+        context.close()
+
+
+def test_after_a_corrupted_snapshot_the_page_shows_a_note_and_works(
+    browser: Browser, server: RunningServer
+) -> None:
+    context = browser.new_context()
+    try:
+        first = StartupPage(open_page(context.new_page(), server))
+        first.run(
+            "await stored();"
+            "await rewrite(async (bytes) => bytes.fill(0, 1_000_000, 1_100_000));"
+        )
+        page = open_page(context.new_page(), server)
+        expect(page.locator("#boots [data-note]").first).to_contain_text("corrupt")
+        run_in_worker(page, "primes", {"n": "1000"})
+        expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    finally:
+        context.close()
