@@ -224,7 +224,9 @@ def test_a_corrupted_snapshot_falls_back_to_a_normal_boot_with_a_note(visit: Sta
     make_snapshot(visit)
     got = visit.run(
         """
-        await rewrite(async (bytes) => { for (let i = 0; i < 4096; i++) bytes[5_000_000 + i] ^= 0xff; });
+        await rewrite(async (bytes) => {
+          for (let i = 0; i < 4096; i++) bytes[5_000_000 + i] ^= 0xff;
+        });
         const fallback = await boot();
         await stored();
         return { fallback, after: await boot() };
