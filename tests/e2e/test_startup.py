@@ -297,8 +297,7 @@ def test_after_a_corrupted_snapshot_the_page_shows_a_note_and_works(
     try:
         first = StartupPage(open_page(context.new_page(), server))
         first.run(
-            "await stored();"
-            "await rewrite(async (bytes) => bytes.fill(0, 1_000_000, 1_100_000));"
+            "await stored();await rewrite(async (bytes) => bytes.fill(0, 1_000_000, 1_100_000));"
         )
         page = open_page(context.new_page(), server)
         expect(page.locator("#boots [data-note]").first).to_contain_text("corrupt")
