@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import chart, measure, report
+from bench import chart, measure, report, startup
 from bench.browser import launch
 from bench.native import available_tasks
 from bench.plan import make_plan
@@ -153,6 +153,16 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 page.close()
                 runner.step("start-up", "start-up", lambda: measure.startup(browser, plan))
+                runner.step(
+                    "start-up from a snapshot",
+                    "start-up",
+                    lambda: startup.snapshot_startup(browser, plan),
+                )
+                runner.step(
+                    "pool from page load",
+                    "pool",
+                    lambda: startup.pool_from_page_load(browser, plan),
+                )
                 runner.step("memory", "memory", lambda: measure.memory(browser))
                 runner.step(
                     "socket RTT", "socket RTT", lambda: measure.socket_rtt(browser, echo_url, plan)

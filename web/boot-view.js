@@ -2,7 +2,8 @@
 // any note about a snapshot that was not used (worker/snapshot.js). Also when the pool may start:
 // after the first paint, when the main thread is idle, so booting never delays what is drawn.
 
-/** @typedef {import("./worker/protocol.js").ReadyReply} ReadyReply */
+// Types only (erased): resolved from the repository layout, so every jsconfig finds them.
+/** @typedef {import("../worker/protocol.js").ReadyReply} ReadyReply */
 
 /**
  * Run `start` once the page has painted and the main thread is idle (at most `timeoutMs` later).
