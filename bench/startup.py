@@ -20,6 +20,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from bench.browser import BENCH_ARGS, Browser
 from bench.plan import Plan
+from bench.pyscript import pyscript_site
 from bench.rows import REPORT, Row, at_most, median
 from tests.support import CHROMIUM_ARGS, WORKER_READY_TIMEOUT_MS
 
@@ -79,8 +80,15 @@ def phases(timings: dict[str, float]) -> str:
 
 
 def snapshot_startup(browser: Browser, plan: Plan) -> list[Row]:
-    """Worker ready from a snapshot ÷ a bare loadPyodide worker, warm and cold."""
+    """Worker ready from a snapshot ÷ a bare loadPyodide worker and ÷ PyScript, warm and cold."""
+    with pyscript_site() as pyscript_url:
+        return measure_startup(browser, plan, f"{pyscript_url}bench/pyscript.html")
+
+
+def measure_startup(browser: Browser, plan: Plan, pyscript_url: str) -> list[Row]:
     bench_url = browser.url
+    pyscript_cold: list[float] = []
+    pyscript_warm: list[float] = []
     ours_cold: list[float] = []
     ours_warm: list[float] = []
     bare_cold: list[float] = []
@@ -109,6 +117,11 @@ def snapshot_startup(browser: Browser, plan: Plan) -> list[Row]:
             page = visit(context, bench_url)
             bare_cold.append(call(page, "startBareWorker", False)["ms"])
             page.close()
+        with profile(browser) as context:  # PyScript: its own origin, so its own profile
+            for times in (pyscript_cold, pyscript_warm, pyscript_warm):
+                page = visit(context, pyscript_url)
+                times.append(page.evaluate("offloadPyScript.firstOutput()")["ms"])
+                page.close()
     reps = f"median of {len(ours_warm)} warm, {len(ours_cold)} cold"
     return [
         Row(
@@ -121,6 +134,18 @@ def snapshot_startup(browser: Browser, plan: Plan) -> list[Row]:
             "PythonWorker.start() to ready, restored from the snapshot the first visit made, ÷ new "
             "Worker to a bare loadPyodide ready; later visits in one persistent profile (HTTP "
             f"cache warm), interleaved; {reps}. Last: {phases(last['warm']['timings'])}",
+        ),
+        Row(
+            "start-up",
+            "warm: from snapshot ÷ PyScript 0.7.31 worker first output",
+            median(ours_warm),
+            median(pyscript_warm),
+            "ms",
+            at_most(0.5),
+            "ours as above ÷ PyScript's PyWorker on the same Pyodide files, from the call to its "
+            "worker's first answer on the page (its page served without our CSP: it needs "
+            f"unsafe-eval), later visits in its own persistent profile; {reps}. PyScript cold: "
+            f"{median(pyscript_cold):.0f} ms",
         ),
         Row(
             "start-up",
