@@ -25,7 +25,7 @@ LOCKFILE = "/pyodide/pyodide-lock.json"
 
 
 class Handler(SimpleHTTPRequestHandler):
-    """dist/, /pyscript/ and the lockfile, with COOP/COEP/CORP and the site's Cache-Control, and no CSP."""
+    """dist/, /pyscript/ and the lockfile; isolation and Cache-Control headers, no CSP."""
 
     extensions_map = SimpleHTTPRequestHandler.extensions_map | {
         ".js": "text/javascript",
