@@ -265,6 +265,8 @@ export class WorkerPool {
     } catch (error) {
       stopAll.abort(); // the other parts are no longer wanted
       await Promise.allSettled(partJobs);
+      // A part's deadline was what was left of the whole run's: report the whole run's timeout.
+      if (error instanceof TimeoutError && timeout !== undefined) throw new TimeoutError(timeout);
       throw error;
     }
     return combine(schema, finished);

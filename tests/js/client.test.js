@@ -14,7 +14,7 @@ import {
   WorkerCrashedError,
 } from "../../worker/client.js";
 import { Request } from "../../worker/protocol.js";
-import { fakeWorkers } from "./fake-worker.js";
+import { fakeWorkers, rejection, until } from "./fake-worker.js";
 
 /** @typedef {import("./fake-worker.js").FakeOptions} FakeOptions */
 
@@ -38,16 +38,6 @@ function start({ isolated = false, graceMs = 30, fake = {} } = {}) {
     delete global.crossOriginIsolated;
   }
 }
-
-/**
- * The settled outcome of a promise: its value, or the error's name.
- * @param {Promise<unknown>} promise
- */
-const outcome = (promise) =>
-  promise.then(
-    (value) => ({ ok: true, value }),
-    (/** @type {Error} */ error) => ({ ok: false, name: error.name, error }),
-  );
 
 afterEach(() => {
   for (const worker of started.splice(0)) worker.terminate();
@@ -91,11 +81,10 @@ test("progress and printed output reach the job's callbacks", async () => {
 
 test("a Python exception rejects with PythonError and the worker runs the next job", async () => {
   const { worker } = start();
-  const failed = await outcome(worker.run("fail", {}).result);
-  assert.equal(failed.ok, false);
-  assert.ok(failed.error instanceof PythonError);
-  assert.equal(failed.error.type, "ValueError");
-  assert.equal(failed.error.message, "ValueError: bad value");
+  const failed = await rejection(worker.run("fail", {}).result);
+  assert.ok(failed instanceof PythonError);
+  assert.equal(failed.type, "ValueError");
+  assert.equal(failed.message, "ValueError: bad value");
   assert.deepEqual(await worker.run("echo", { x: 1 }).result, { x: 1 });
 });
 
@@ -104,8 +93,7 @@ test("cancelling a queued job rejects it at once and it never reaches the worker
   const running = worker.run("count", { to: 5 });
   const queued = worker.run("echo", { never: true });
   queued.cancel();
-  const cancelled = await outcome(queued.result);
-  assert.equal(cancelled.name, "CancelledError");
+  assert.ok((await rejection(queued.result)) instanceof CancelledError);
   assert.deepEqual(await running.result, { counted: 5 });
   assert.deepEqual(made[0].started, ["count"]);
   assert.equal(worker.restarts, 0);
@@ -114,21 +102,23 @@ test("cancelling a queued job rejects it at once and it never reaches the worker
 test("an aborted signal cancels its job, before or after run", async () => {
   const { worker } = start();
   const early = worker.run("echo", {}, { signal: AbortSignal.abort() });
-  assert.equal((await outcome(early.result)).name, "CancelledError");
+  assert.equal((await rejection(early.result)).name, "CancelledError");
   const controller = new AbortController();
-  const job = worker.run("count", { to: 1000 }, { signal: controller.signal });
-  setTimeout(() => controller.abort(), 5);
-  assert.equal((await outcome(job.result)).name, "CancelledError");
+  let running = false;
+  const job = worker.run("count", { to: 1000 }, { signal: controller.signal, onProgress: () => { running = true; } });
+  await until(() => running);
+  controller.abort();
+  assert.equal((await rejection(job.result)).name, "CancelledError");
 });
 
 test("with an interrupt buffer, cancel stops the running task and the same worker runs on", async () => {
   const { worker, made } = start({ isolated: true });
   assert.equal(worker.cancelMode, "interrupt");
-  const job = worker.run("count", { to: 1000 });
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  let running = false;
+  const job = worker.run("count", { to: 1000 }, { onProgress: () => { running = true; } });
+  await until(() => running);
   job.cancel();
-  const cancelled = await outcome(job.result);
-  assert.ok(cancelled.error instanceof CancelledError);
+  assert.ok((await rejection(job.result)) instanceof CancelledError);
   assert.deepEqual(await worker.run("echo", { after: 1 }).result, { after: 1 });
   assert.equal(worker.restarts, 0);
   assert.equal(made.length, 1);
@@ -138,11 +128,10 @@ test("an interrupt the task ignores escalates after graceMs: the worker is repla
   const { worker, made } = start({ isolated: true, graceMs: 20 });
   const job = worker.run("block", {});
   const next = worker.run("echo", { queued: true });
-  await worker.ready;
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await until(() => made[0].started.includes("block"));
   const asked = performance.now();
   job.cancel();
-  assert.equal((await outcome(job.result)).name, "CancelledError");
+  assert.equal((await rejection(job.result)).name, "CancelledError");
   assert.ok(performance.now() - asked >= 15, "the interrupt was given its grace period first");
   assert.deepEqual(await next.result, { queued: true });
   assert.equal(worker.restarts, 1);
@@ -154,10 +143,11 @@ test("an interrupt the task ignores escalates after graceMs: the worker is repla
 test("without an interrupt buffer, cancel replaces the worker at once", async () => {
   const { worker, made } = start({ isolated: false, graceMs: 10_000 });
   assert.equal(worker.cancelMode, "restart");
-  const job = worker.run("count", { to: 1000 });
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  let running = false;
+  const job = worker.run("count", { to: 1000 }, { onProgress: () => { running = true; } });
+  await until(() => running);
   job.cancel();
-  assert.equal((await outcome(job.result)).name, "CancelledError");
+  assert.equal((await rejection(job.result)).name, "CancelledError");
   assert.equal(worker.restarts, 1);
   assert.ok(made[0].terminated);
   assert.deepEqual(await worker.run("echo", { y: 2 }).result, { y: 2 });
@@ -168,8 +158,7 @@ for (const [how, task] of [["a crashed reply", "crash"], ["the worker's error ev
     const { worker, made } = start();
     const doomed = worker.run(task, {});
     const queued = [worker.run("echo", { i: 1 }), worker.run("echo", { i: 2 })];
-    const crashed = await outcome(doomed.result);
-    assert.ok(crashed.error instanceof WorkerCrashedError);
+    assert.ok((await rejection(doomed.result)) instanceof WorkerCrashedError);
     assert.deepEqual(await Promise.all(queued.map((job) => job.result)), [{ i: 1 }, { i: 2 }]);
     assert.equal(worker.restarts, 1);
     assert.deepEqual(made[1].started, ["echo", "echo"]);
@@ -179,11 +168,11 @@ for (const [how, task] of [["a crashed reply", "crash"], ["the worker's error ev
 test("a failed boot rejects ready and every job, queued or later", async () => {
   const { worker, made } = start({ fake: { bootFails: true } });
   const queued = worker.run("echo", {});
-  const ready = await outcome(worker.ready);
-  assert.ok(ready.error instanceof WorkerCrashedError);
-  assert.match(ready.error.message, /could not start: Error: pyodide\.asm\.wasm: 404/);
-  assert.equal((await outcome(queued.result)).name, "WorkerCrashedError");
-  assert.equal((await outcome(worker.run("echo", {}).result)).name, "WorkerCrashedError");
+  const ready = await rejection(worker.ready);
+  assert.ok(ready instanceof WorkerCrashedError);
+  assert.match(ready.message, /could not start: Error: pyodide\.asm\.wasm: 404/);
+  assert.equal((await rejection(queued.result)).name, "WorkerCrashedError");
+  assert.equal((await rejection(worker.run("echo", {}).result)).name, "WorkerCrashedError");
   assert.equal(made.length, 1, "a boot failure is not retried: it would fail the same way");
 });
 
@@ -191,10 +180,10 @@ test("a param that cannot be cloned rejects that job with RequestError and the n
   const { worker, made } = start();
   const bad = worker.run("echo", { ok: 1, callback: () => {} });
   const next = worker.run("echo", { fine: true });
-  const refused = await outcome(bad.result);
-  assert.ok(refused.error instanceof RequestError);
-  assert.match(refused.error.message, /param "callback" cannot be sent to a worker \(a function/);
-  assert.equal(/** @type {Error} */ (refused.error.cause).name, "DataCloneError");
+  const refused = await rejection(bad.result);
+  assert.ok(refused instanceof RequestError);
+  assert.match(refused.message, /param "callback" cannot be sent to a worker \(a function/);
+  assert.equal(/** @type {Error} */ (refused.cause).name, "DataCloneError");
   assert.deepEqual(await next.result, { fine: true });
   assert.deepEqual(await worker.run("echo", { later: true }).result, { later: true });
   assert.equal(worker.restarts, 0);
@@ -205,9 +194,9 @@ test("a timeout rejects the job with TimeoutError, whether it was running or sti
   const { worker } = start({ isolated: true });
   const running = worker.run("count", { to: 1000 }, { timeout: 15 });
   const queued = worker.run("echo", {}, { timeout: 5 });
-  const [late, waited] = await Promise.all([outcome(running.result), outcome(queued.result)]);
-  assert.ok(late.error instanceof TimeoutError);
-  assert.equal(late.error.timeout, 15);
+  const [late, waited] = await Promise.all([rejection(running.result), rejection(queued.result)]);
+  assert.ok(late instanceof TimeoutError);
+  assert.equal(late.timeout, 15);
   assert.equal(waited.name, "TimeoutError");
   assert.deepEqual(await worker.run("echo", { z: 3 }).result, { z: 3 });
   assert.equal(worker.restarts, 0);
@@ -215,11 +204,12 @@ test("a timeout rejects the job with TimeoutError, whether it was running or sti
 
 test("terminate rejects the running and queued jobs, and later runs", async () => {
   const { worker } = start();
-  const running = worker.run("count", { to: 1000 });
+  let started = false;
+  const running = worker.run("count", { to: 1000 }, { onProgress: () => { started = true; } });
   const queued = worker.run("echo", {});
-  await worker.ready;
+  await until(() => started);
   worker.terminate();
   for (const job of [running, queued, worker.run("echo", {})]) {
-    assert.equal((await outcome(job.result)).name, "WorkerCrashedError");
+    assert.equal((await rejection(job.result)).name, "WorkerCrashedError");
   }
 });

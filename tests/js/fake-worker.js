@@ -40,6 +40,7 @@ class Interrupted extends Error {}
 
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A promise that never settles: a task stuck where nothing polls. @returns {Promise<never>} */
 const never = () => new Promise(() => {});
 
 /**
@@ -314,4 +315,28 @@ export function fakeWorkers(options = {}) {
     return fake;
   };
   return { endpoint, made };
+}
+
+/**
+ * The error `promise` rejects with; a promise that resolves instead fails the test.
+ * @param {Promise<unknown>} promise
+ * @returns {Promise<Error>}
+ */
+export async function rejection(promise) {
+  try {
+    const value = await promise;
+    throw new Error(`expected a rejection, got ${JSON.stringify(value)}`, { cause: "resolved" });
+  } catch (error) {
+    if (error instanceof Error && error.cause === "resolved") throw error;
+    return /** @type {Error} */ (error);
+  }
+}
+
+/**
+ * Resolve once `condition()` holds (polled each millisecond): tests wait on a state, not on a
+ * guess of how long something takes on a busy machine.
+ * @param {() => boolean} condition
+ */
+export async function until(condition) {
+  while (!condition()) await sleep(1);
 }

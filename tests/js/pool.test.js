@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
-import { WorkerPool, splitRange } from "../../worker/client.js";
-import { TASKS, fakeWorkers } from "./fake-worker.js";
+import { TimeoutError, WorkerPool, splitRange } from "../../worker/client.js";
+import { TASKS, fakeWorkers, rejection, until } from "./fake-worker.js";
 
 /** @typedef {import("./fake-worker.js").FakeOptions} FakeOptions */
 
@@ -24,16 +24,6 @@ function startPool(size, fake = {}) {
   pools.push(pool);
   return { pool, made: fakes.made };
 }
-
-/**
- * The settled outcome of a promise: its value, or the error's name.
- * @param {Promise<unknown>} promise
- */
-const outcome = (promise) =>
-  promise.then(
-    (value) => ({ ok: true, value, name: "" }),
-    (/** @type {Error} */ error) => ({ ok: false, value: error, name: error.name }),
-  );
 
 /** @param {ArrayBuffer} buffer */
 const bytes = (buffer) => [...new Uint8Array(buffer)];
@@ -108,26 +98,27 @@ test("a given sub-range is split, the bound's default is used, and parts never o
 
 test("sizes that cannot be split run as one job, whose own check says what is wrong", async () => {
   const { pool, made } = startPool(2);
-  const failed = await outcome(pool.runSplit("rows", { height: "tall" }).result);
+  const failed = await rejection(pool.runSplit("rows", { height: "tall" }).result);
   assert.equal(failed.name, "PythonError");
-  assert.match(failed.value.message, /height must be an integer, got tall/);
+  assert.match(failed.message, /height must be an integer, got tall/);
   assert.equal(made[0].started.length + made[1].started.length, 1);
 });
 
 test("splitting a task without a declared range, or with a bad part count, is refused", async () => {
   const { pool } = startPool(1);
-  const refused = await outcome(pool.runSplit("echo", {}).result);
+  const refused = await rejection(pool.runSplit("echo", {}).result);
   assert.equal(refused.name, "TypeError");
-  assert.match(refused.value.message, /echo declares no range to split over/);
+  assert.match(refused.message, /echo declares no range to split over/);
   assert.throws(() => pool.runSplit("rows", {}, { parts: 0 }), RangeError);
 });
 
 test("cancelling a split run rejects it and cancels every part, running or queued", async () => {
   const { pool, made } = startPool(2, { tickMs: 5 });
-  const job = pool.runSplit("rows", { height: 400 }, { parts: 8 });
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  let running = false;
+  const job = pool.runSplit("rows", { height: 400 }, { parts: 8, onProgress: () => { running = true; } });
+  await until(() => running);
   job.cancel();
-  assert.equal((await outcome(job.result)).name, "CancelledError");
+  assert.equal((await rejection(job.result)).name, "CancelledError");
   const startedParts = made.flatMap((fake) => fake.started).length;
   assert.ok(startedParts < 8, `queued parts were dropped (${startedParts} of 8 started)`);
   assert.deepEqual(await pool.run("echo", { after: true }).result, { after: true });
@@ -137,19 +128,22 @@ test("cancelling a split run rejects it and cancels every part, running or queue
 test("an aborted signal cancels a split run; a timeout rejects it with TimeoutError", async () => {
   const { pool } = startPool(2, { tickMs: 5 });
   const controller = new AbortController();
-  const aborted = pool.runSplit("rows", { height: 400 }, { signal: controller.signal });
-  setTimeout(() => controller.abort(), 20);
-  assert.equal((await outcome(aborted.result)).name, "CancelledError");
-  const late = pool.runSplit("rows", { height: 400 }, { timeout: 30 });
-  assert.equal((await outcome(late.result)).name, "TimeoutError");
+  const aborted = pool.runSplit("rows", { height: 400 }, {
+    signal: controller.signal,
+    onProgress: () => controller.abort(),
+  });
+  assert.equal((await rejection(aborted.result)).name, "CancelledError");
+  const late = await rejection(pool.runSplit("rows", { height: 400 }, { timeout: 30 }).result);
+  assert.ok(late instanceof TimeoutError);
+  assert.equal(late.timeout, 30, "the whole run's timeout, not what was left for a part");
 });
 
 test("a failing part rejects the run and the other parts are cancelled", async () => {
   const { pool, made } = startPool(2, { tickMs: 5 });
   const job = pool.runSplit("rows", { height: 200, failAt: 150 }, { parts: 2 });
-  const failed = await outcome(job.result);
+  const failed = await rejection(job.result);
   assert.equal(failed.name, "PythonError");
-  assert.match(failed.value.message, /ValueError: row 150/);
+  assert.match(failed.message, /ValueError: row 150/);
   // Without an interrupt buffer (Node is not cross-origin isolated) cancel replaces the worker.
   assert.equal(pool.restarts, 1, "the part still running was cancelled");
   assert.ok(made[0].terminated);
@@ -159,11 +153,11 @@ test("a failing part rejects the run and the other parts are cancelled", async (
 test("a worker that crashes is replaced and the pool keeps its size", async () => {
   const { pool } = startPool(2);
   const [crashed, fine] = await Promise.all([
-    outcome(pool.run("crash", {}).result),
-    outcome(pool.run("echo", { n: 1 }).result),
+    rejection(pool.run("crash", {}).result),
+    pool.run("echo", { n: 1 }).result,
   ]);
   assert.equal(crashed.name, "WorkerCrashedError");
-  assert.deepEqual(fine.value, { n: 1 });
+  assert.deepEqual(fine, { n: 1 });
   const after = await Promise.all([1, 2, 3].map((n) => pool.run("echo", { n }).result));
   assert.deepEqual(after, [{ n: 1 }, { n: 2 }, { n: 3 }]);
   assert.equal(pool.restarts, 1);
@@ -173,8 +167,8 @@ test("a worker that crashes is replaced and the pool keeps its size", async () =
 test("when every worker fails to boot, queued jobs and split runs reject", async () => {
   const { pool } = startPool(2, { bootFails: true });
   const [single, split] = await Promise.all([
-    outcome(pool.run("echo", {}).result),
-    outcome(pool.runSplit("rows", { height: 10 }).result),
+    rejection(pool.run("echo", {}).result),
+    rejection(pool.runSplit("rows", { height: 10 }).result),
   ]);
   assert.equal(single.name, "WorkerCrashedError");
   assert.equal(split.name, "WorkerCrashedError");
