@@ -24,11 +24,12 @@ export class SnapshotError extends Error {
 
 // One slot: a new build's snapshot replaces the old one, so nothing accumulates. The URL is only a
 // cache key (nothing is ever fetched from it); it is on this origin because Cache Storage wants one.
+// Made on use, not at import: this module must load where there is no `location` (Node's tests).
 export const CACHE_NAME = "offload-snapshot";
-export const SLOT = new URL("/__offload__/snapshot", globalThis.location.origin).href;
+export const slot = () => new URL("/__offload__/snapshot", globalThis.location.origin).href;
 // What went wrong the last time a snapshot could not be stored (a quota, say), so the next boot
 // can say why it had none.
-const FAILURE_SLOT = new URL("/__offload__/snapshot-failure", globalThis.location.origin).href;
+const failureSlot = () => new URL("/__offload__/snapshot-failure", globalThis.location.origin).href;
 const BUILD_HEADER = "x-offload-build";
 const DIGEST_HEADER = "x-offload-sha256";
 // Only one worker makes the snapshot; the others boot plainly meanwhile.
@@ -76,7 +77,7 @@ export function snapshotKey(pyodideVersion, lockfile) {
  */
 export async function openSnapshot(key) {
   const cache = await caches.open(CACHE_NAME);
-  const response = await cache.match(SLOT);
+  const response = await cache.match(slot());
   if (!response) return null;
   const build = response.headers.get(BUILD_HEADER);
   if (build !== key) {
@@ -110,11 +111,11 @@ export async function storeSnapshot(key, snapshot) {
     }
     const body = /** @type {Uint8Array<ArrayBuffer>} */ (snapshot);
     const headers = { [BUILD_HEADER]: key, [DIGEST_HEADER]: await sha256(body) };
-    await cache.put(SLOT, new Response(body, { headers }));
-    await cache.delete(FAILURE_SLOT);
+    await cache.put(slot(), new Response(body, { headers }));
+    await cache.delete(failureSlot());
   } catch (error) {
-    await cache.delete(SLOT);
-    await cache.put(FAILURE_SLOT, new Response(describe(error))).catch(() => {});
+    await cache.delete(slot());
+    await cache.put(failureSlot(), new Response(describe(error))).catch(() => {});
     throw error;
   }
 }
@@ -122,7 +123,7 @@ export async function storeSnapshot(key, snapshot) {
 /** Forget the stored snapshot (it failed to restore); the next boot from scratch makes another. */
 export async function dropSnapshot() {
   const cache = await caches.open(CACHE_NAME);
-  await cache.delete(SLOT);
+  await cache.delete(slot());
 }
 
 /**
@@ -131,7 +132,7 @@ export async function dropSnapshot() {
  */
 export async function lastStoreFailure() {
   const cache = await caches.open(CACHE_NAME);
-  const response = await cache.match(FAILURE_SLOT);
+  const response = await cache.match(failureSlot());
   return response ? response.text() : null;
 }
 

@@ -33,11 +33,12 @@ HELPERS = """
 const { PythonWorker } = await import("/worker/client.js");
 const snapshot = await import("/worker/snapshot.js");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const slot = async () => (await caches.open(snapshot.CACHE_NAME)).match(snapshot.SLOT);
+const storedEntry = async () =>
+  (await caches.open(snapshot.CACHE_NAME)).match(snapshot.slot());
 /** Wait until the maker stored its snapshot (storing happens after its `ready`). */
 const stored = async () => {
   for (let i = 0; i < 1200; i++) {
-    if (await slot()) return true;
+    if (await storedEntry()) return true;
     await sleep(100);
   }
   return false;
@@ -47,11 +48,11 @@ const digest = async (buffer) => [...new Uint8Array(await crypto.subtle.digest("
 /** Replace the stored snapshot with `change(bytes, headers)`'s result. */
 const rewrite = async (change) => {
   const cache = await caches.open(snapshot.CACHE_NAME);
-  const response = await cache.match(snapshot.SLOT);
+  const response = await cache.match(snapshot.slot());
   const headers = Object.fromEntries(response.headers.entries());
   const bytes = new Uint8Array(await response.arrayBuffer());
   await change(bytes, headers);
-  await cache.put(snapshot.SLOT, new Response(bytes, { headers }));
+  await cache.put(snapshot.slot(), new Response(bytes, { headers }));
 };
 /** A worker's boot: how it booted, its phases, and whether it still runs a task. */
 const boot = async () => {
