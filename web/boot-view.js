@@ -6,16 +6,24 @@
 /** @typedef {import("../worker/protocol.js").ReadyReply} ReadyReply */
 
 /**
- * Run `start` once the page has painted and the main thread is idle (at most `timeoutMs` later).
- * Safari has no requestIdleCallback: there, the next task after the first frame.
+ * Run `start` once, after the page has painted and the main thread is idle, or at the latest
+ * `timeoutMs` after this call (a hidden tab paints no frames). Safari has no requestIdleCallback:
+ * there, the next task after the first frame.
  * @param {() => void} start
  * @param {number} [timeoutMs]
  */
 export function afterFirstPaint(start, timeoutMs = 1000) {
+  let started = false;
+  const once = () => {
+    if (started) return;
+    started = true;
+    start();
+  };
   requestAnimationFrame(() => {
-    if (typeof requestIdleCallback === "function") requestIdleCallback(start, { timeout: timeoutMs });
-    else setTimeout(start, 0);
+    if (typeof requestIdleCallback === "function") requestIdleCallback(once, { timeout: timeoutMs });
+    else setTimeout(once, 0);
   });
+  setTimeout(once, timeoutMs);
 }
 
 /** @param {number} ms */
