@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from support import browser  # standard library only, like this file
+
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
@@ -53,7 +55,6 @@ VENDORED_MODULES = {
     "uplot/dist/uPlot.esm.js": "vendor/uplot.mjs",
     "uplot/dist/uPlot.min.css": "vendor/uplot.min.css",
 }
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 
 
 class BuildError(Exception):
@@ -205,8 +206,24 @@ def setup_pyodide_wheels() -> None:
             )
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def setup_package() -> None:
+    """Install py/ into .venv as an editable package: the server adapts the tasks' own types
+    (e.g. offload.tasks.montecarlo's result), so it imports `offload` wherever it runs."""
+    stamp = VENV / ".offload-editable"
+    value = fingerprint([ROOT / "pyproject.toml"], extra=str(python_version(str(VENV_PYTHON))))
+    if is_current(stamp, value):
+        return
+    with step("Installing the offload package (py/) into .venv, editable"):
+        run(
+            [
+                *(VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "install", "-q"),
+                *("--no-deps", "--no-build-isolation", "--editable", "."),
+            ]
+        )
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
+        for leftover in (ROOT / "py").glob("*.egg-info"):
+            shutil.rmtree(leftover)
+    stamp.write_text(value)
 
 
 #: Serving needs no test tools, so a first `serve` on a fresh clone installs only these.
@@ -216,6 +233,7 @@ ALL_GROUPS = ("server", "build", "test")
 
 def setup(groups: Sequence[str] = ALL_GROUPS) -> None:
     setup_python(groups)
+    setup_package()
     setup_node()
     setup_pyodide_wheels()
 
@@ -235,7 +253,15 @@ def build_inputs() -> list[Path]:
     ]
 
 
+def generate() -> None:
+    """Regenerate what is derived from the Python definitions of the protocols (the page's
+    socket-protocol.js, the worker's task-schema.js, the JSON Schema in docs/); a file is only
+    rewritten when its text changes. tests/server/test_codegen.py fails on a stale copy."""
+    run([VENV_PYTHON, "-m", "server.codegen"], stdout=subprocess.DEVNULL)
+
+
 def build() -> None:
+    generate()
     stamp = DIST / ".offload-build"
     value = fingerprint(build_inputs())
     if is_current(stamp, value):
@@ -339,15 +365,9 @@ def serve(argv: Sequence[str]) -> None:
 
 def find_browser() -> str:
     """Playwright's own Chromium if installed, else the system's; says what to install if none."""
-    playwright_browsers = Path(
-        os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright")
-    )
-    if any(playwright_browsers.glob("chromium-*/chrome-linux*/chrome")):
-        return "playwright"
-    for candidate in CHROMIUM_CANDIDATES:
-        found = shutil.which(candidate)
-        if found:
-            return found
+    found = browser.find_chromium()
+    if found is not None:
+        return found
     raise BuildError(
         "No Chromium found for the browser tests: install Debian's package with "
         "`sudo apt-get install chromium` (or set OFFLOAD_CHROMIUM=/path/to/chromium) and run again."
@@ -366,8 +386,8 @@ def typescript_projects() -> list[Path]:
 def browser_env() -> dict[str, str]:
     """The environment for tests and the benchmark: OFFLOAD_CHROMIUM names the Chromium to drive,
     or is empty for Playwright's own."""
-    browser = os.environ.get("OFFLOAD_CHROMIUM") or find_browser()
-    return {**os.environ, "OFFLOAD_CHROMIUM": "" if browser == "playwright" else browser}
+    chosen = os.environ.get(browser.ENV) or find_browser()
+    return {**os.environ, browser.ENV: "" if chosen == browser.PLAYWRIGHT else chosen}
 
 
 def test(argv: Sequence[str]) -> None:
@@ -376,11 +396,15 @@ def test(argv: Sequence[str]) -> None:
     env = browser_env()
     bin_dir = VENV / "bin"
     tsc = NODE_MODULES / ".bin" / "tsc"
+    biome = NODE_MODULES / ".bin" / "biome"
     pytest = [VENV_PYTHON, "-m", "pytest"]
     checks: list[tuple[str, list[object]]] = [
         ("ruff check", [bin_dir / "ruff", "check", "."]),
         ("ruff format --check", [bin_dir / "ruff", "format", "--check", "."]),
         ("mypy --strict", [bin_dir / "mypy"]),
+        # Biome (pinned in package.json): the JavaScript's formatter and linter, checked together;
+        # `node_modules/.bin/biome check --write .` fixes what it can.
+        ("biome ci: JavaScript format and lint", [biome, "ci", "--colors=off", "."]),
         *(
             (f"tsc --checkJs -p {config.relative_to(ROOT)}", [tsc, "--noEmit", "-p", config])
             for config in typescript_projects()

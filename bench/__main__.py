@@ -19,12 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import chart, measure, report, startup
+from bench.acks import durable_acks, redis_acks
 from bench.browser import launch
 from bench.native import available_tasks
 from bench.plan import make_plan
 from bench.rows import REPORT, Row, not_measured
+from bench.scaleout import scaleout
+from bench.server_limits import server_limits
 from bench.socket import echo_server
-from tests.support import DIST, ROOT, RunningServer, free_port
+from support.server import DIST, ROOT, RunningServer, free_port
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 README = ROOT / "README.md"
@@ -35,7 +38,9 @@ SERVER_ARGS = ["--rate", "1000000", "--burst", "1000000"]
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, ~2-3 minutes")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes (how long: see bench/plan.py)"
+    )
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     parser.add_argument("--chart", type=Path, help="write the chart PNG here")
     parser.add_argument(
@@ -172,6 +177,20 @@ def main(argv: list[str] | None = None) -> int:
                 "socket fan-out",
                 lambda: measure.socket_fanout(server.ws_url, plan),
             )
+            runner.step(
+                "durable acks",
+                "durable acks",
+                lambda: [
+                    *durable_acks((1, 10, 100), 1.0 if plan.quick else 3.0),
+                    *redis_acks(100, 1.0 if plan.quick else 3.0),
+                ],
+            )
+            runner.step(
+                "scale-out over Redis",
+                "scale-out",
+                lambda: scaleout(*((100, 100, 30) if plan.quick else (300, 200, 50))),
+            )
+            runner.step("server limits", "connections", lambda: server_limits(plan.quick))
         except Exception as error:
             traceback.print_exc()
             print(f"error: the benchmark could not run: {error}", file=sys.stderr)

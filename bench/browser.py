@@ -6,14 +6,13 @@ JSON. One browser per run; a fresh context is a fresh profile with an empty cach
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
-from tests.support import CHROMIUM_ARGS, WORKER_READY_TIMEOUT_MS
+from support.browser import CHROMIUM_ARGS, WORKER_READY_TIMEOUT_MS, chromium_executable
 
 # measureUserAgentSpecificMemory otherwise waits for the next garbage collection, up to 20 s.
 BENCH_ARGS = ["--enable-blink-features=ForceEagerMeasureMemory"]
@@ -72,12 +71,9 @@ class Browser:
 @contextmanager
 def launch(site_url: str) -> Iterator[Browser]:
     """Chromium from OFFLOAD_CHROMIUM (empty: Playwright's own), with the tests' flags."""
-    executable = os.environ.get("OFFLOAD_CHROMIUM")
-    if executable is None:
-        executable = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else ""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=executable or None,
+            executable_path=chromium_executable(),
             args=[*CHROMIUM_ARGS, *BENCH_ARGS],
         )
         try:

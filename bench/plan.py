@@ -1,7 +1,9 @@
 """How much the benchmark does: task sizes and repetitions for `--quick` and the full run.
 
-The full run must finish in under 10 minutes and `--quick` in about 2-3 on a busy 2-core machine;
-the sizes below were picked so (native task times noted are on that machine).
+How long a run takes (the one statement of it; README and `--help` point here): the sizes below
+were picked for the full run to finish in under 10 minutes and `--quick` in about 3 on an idle
+2-core machine (native task times noted are on that machine). Under load both take longer: a
+`--quick` run took 586 s at load average 21. Every run prints, and its JSON records, its own time.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from bench.echo import READY_LINE
-from tests.support import ROOT, free_port
+from support.server import ROOT, free_port
 
 CONNECT_BATCH = 50  # concurrent handshakes: a storm of 1000 would time out on 2 cores
 

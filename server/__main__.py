@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -15,6 +17,9 @@ from aiohttp import web
 
 from server.app import make_app
 from server.config import Settings
+from server.engines import StorageError
+from server.guard import GuardedRunner, fit_descriptor_limit, quiet_accept_errors
+from server.state import STORE
 
 USAGE_EXIT = 2
 
@@ -63,6 +68,61 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         "--heartbeat", type=float, default=defaults.heartbeat_seconds, help="ping interval (s)"
     )
     parser.add_argument(
+        "--storage-budget-mb",
+        type=float,
+        default=defaults.storage_budget_bytes / 2**20,
+        metavar="MB",
+        help="stored results may take this much; the oldest go first beyond it (512)",
+    )
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("OFFLOAD_REDIS_URL") or None,
+        metavar="URL",
+        help="share hub, results and jobs with other processes through Redis, e.g. "
+        "redis://127.0.0.1:6379/0 (default: $OFFLOAD_REDIS_URL; without it, one process + SQLite)",
+    )
+    limits = parser.add_argument_group("limits (see docs/security.md)")
+    limits.add_argument(
+        "--header-timeout",
+        type=float,
+        default=defaults.header_timeout_seconds,
+        metavar="S",
+        help="seconds to send request headers (10)",
+    )
+    limits.add_argument(
+        "--max-connections", type=int, default=defaults.max_connections, metavar="N"
+    )
+    limits.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=defaults.max_connections_per_address,
+        metavar="N",
+        help="one NAT may hide a whole classroom (1024)",
+    )
+    limits.add_argument(
+        "--address-mb-per-hour",
+        type=float,
+        default=defaults.address_bytes_per_hour / 2**20,
+        metavar="MB",
+        help="result bytes one address may store per hour (64)",
+    )
+    limits.add_argument(
+        "--lease", type=float, default=defaults.lease_seconds, metavar="S", help="chunk lease (120)"
+    )
+    limits.add_argument(
+        "--jobs-per-address", type=int, default=defaults.jobs_per_address, metavar="N"
+    )
+    limits.add_argument(
+        "--replicate",
+        action="store_true",
+        help="send each chunk to two pages and count it only when both answers agree",
+    )
+    limits.add_argument(
+        "--compress",
+        action="store_true",
+        help="permessage-deflate on /ws (about 7x the memory per connection; off by default)",
+    )
+    parser.add_argument(
         "--no-isolation",
         action="store_true",
         help="leave out COOP/COEP, to see the page without SharedArrayBuffer (Cancel restarts)",
@@ -70,6 +130,15 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a port number (0 to 65535)")
+    for flag in ("header_timeout", "max_connections", "max_connections_per_address", "lease"):
+        if not getattr(args, flag) > 0:
+            parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)} must be more than 0")
+    if not args.storage_budget_mb > 0:
+        parser.error(f"--storage-budget-mb {args.storage_budget_mb} must be more than 0")
+    if args.redis is not None and args.replicate:
+        parser.error("--replicate is not supported with --redis yet (each chunk goes to one page)")
+    if args.redis is not None and not args.redis.startswith(("redis://", "rediss://", "unix://")):
+        parser.error(f"--redis {args.redis} is not a redis://, rediss:// or unix:// URL")
     return Settings(
         dist=args.dist,
         data_dir=args.data_dir,
@@ -81,6 +150,16 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         rate_burst=args.burst,
         heartbeat_seconds=args.heartbeat,
         isolation=not args.no_isolation,
+        storage_budget_bytes=int(args.storage_budget_mb * 2**20),
+        redis_url=args.redis,
+        header_timeout_seconds=args.header_timeout,
+        max_connections=args.max_connections,
+        max_connections_per_address=args.max_connections_per_address,
+        address_bytes_per_hour=int(args.address_mb_per_hour * 2**20),
+        lease_seconds=args.lease,
+        jobs_per_address=args.jobs_per_address,
+        replicas=2 if args.replicate else 1,
+        compression=args.compress,
     )
 
 
@@ -91,8 +170,29 @@ def url_of(host: str, port: int) -> str:
 
 async def serve(settings: Settings) -> None:
     """Run the app until a signal arrives, then shut down cleanly (sockets 1001, store flushed)."""
-    runner = web.AppRunner(make_app(settings), access_log=None, handle_signals=False)
-    await runner.setup()
+    usable = fit_descriptor_limit(settings)
+    if usable < settings.max_connections:
+        print(
+            f"Note: the open-files limit allows {usable} connections, not "
+            f"--max-connections {settings.max_connections}.",
+            file=sys.stderr,
+            flush=True,
+        )
+        settings = replace(settings, max_connections=usable)
+    quiet_accept_errors(asyncio.get_running_loop())
+    app = make_app(settings)
+    runner = GuardedRunner(app, settings, access_log=None, handle_signals=False)
+    try:
+        await runner.setup()
+    except StorageError as exc:
+        await runner.cleanup()
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        await runner.cleanup()
+        raise UsageError(
+            f"Cannot open the data folder {settings.data_dir} ({exc.strerror or exc}): "
+            "pass a writable folder with --data-dir."
+        ) from None
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
         await site.start()
@@ -109,6 +209,8 @@ async def serve(settings: Settings) -> None:
         ) from None
     port = runner.addresses[0][1] if runner.addresses else settings.port
     print(f"Offload is serving {url_of(settings.host, port)}", flush=True)
+    # After the URL line (tools wait for that line first): what an acknowledgement promises.
+    print(f"Durability: {app[STORE].facts.durability}.", flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -3,29 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import WSCloseCode, web
 
 from server.api import results_handler
 from server.config import Settings
+from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
-from server.jobs import JobBoard
+from server.jobs import JobRules
+from server.local_jobs import LocalJobs
+from server.ratelimit import ByteBudgets
+from server.redis_hub import RedisHub
+from server.redis_jobs import RedisJobs
+from server.redis_link import RedisLink
+from server.redis_store import RedisStore
+from server.state import BUDGETS, HUB, JOBS, SETTINGS, STORE
 from server.static import add_static_routes
 from server.store import Store
-from server.websocket import HUB, JOBS, SETTINGS, STORE, websocket_handler
+from server.websocket import run_jobs, websocket_handler
 
 
 def make_app(settings: Settings) -> web.Application:
     """The whole server as one aiohttp app; the store opens on startup and closes on cleanup."""
-    app = web.Application()
+    app = web.Application(
+        middlewares=[host_middleware(HostCheck(settings.host, settings.allow_origins))],
+        handler_args=handler_args(settings),
+    )
     app[SETTINGS] = settings
-    app[HUB] = Hub()
-    app[JOBS] = JobBoard()
+    link = RedisLink(settings.redis_url) if settings.redis_url else None
+    app[HUB] = RedisHub(link) if link is not None else Hub()
+    app[BUDGETS] = ByteBudgets(settings.address_bytes_per_hour)
+    rules = JobRules(
+        lease_seconds=settings.lease_seconds,
+        idle_seconds=settings.job_idle_seconds,
+        keep_seconds=settings.job_keep_seconds,
+        per_owner=settings.jobs_per_address,
+        replicas=settings.replicas,
+    )
+    app[JOBS] = RedisJobs(link, app[HUB], rules) if link is not None else LocalJobs(app[HUB], rules)
     app.on_response_prepare.append(
         add_headers if settings.isolation else add_headers_without_isolation
     )
-    app.cleanup_ctx.append(store_context)
+    app.cleanup_ctx.append(partial(store_context, link=link))
+    app.cleanup_ctx.append(run_jobs)
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/ws", websocket_handler, name="ws")
     app.router.add_get("/api/results", results_handler, name="results")
@@ -33,11 +55,32 @@ def make_app(settings: Settings) -> web.Application:
     return app
 
 
-async def store_context(app: web.Application) -> AsyncIterator[None]:
-    """Open the results store for the app's lifetime; closing it flushes the WAL."""
-    app[STORE] = await Store.open(app[SETTINGS].data_dir)
-    yield
-    await app[STORE].close()
+async def store_context(
+    app: web.Application, *, link: RedisLink | None = None
+) -> AsyncIterator[None]:
+    """Open the results store (and with Redis, the link and the hub's background work) for the
+    app's lifetime; closing the SQLite store flushes the WAL.
+
+    Raises:
+        StorageError: the database is unusable, or Redis does not answer (one sentence).
+    """
+    settings = app[SETTINGS]
+    if link is None:
+        app[STORE] = await Store.open(settings.data_dir, budget_bytes=settings.storage_budget_bytes)
+        yield
+        await app[STORE].close()
+        return
+    await link.start()
+    hub = app[HUB]
+    assert isinstance(hub, RedisHub)
+    app[STORE] = RedisStore(link, settings.storage_budget_bytes)
+    await hub.start()
+    try:
+        yield
+    finally:
+        await app[STORE].close()
+        await hub.stop()
+        await link.close()
 
 
 async def close_sockets(app: web.Application) -> None:

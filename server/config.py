@@ -26,5 +26,31 @@ class Settings:
     rate_per_second: float = 100.0
     rate_burst: int = 200
     results_limit: int = 200
+    #: Seconds a connection may take to send its request headers (and may idle between requests).
+    header_timeout_seconds: float = 10.0
+    #: Open TCP connections at once, in all and from one client address (a classroom behind one
+    #: NAT is one address: the default admits hundreds of pages from it).
+    max_connections: int = 8192
+    max_connections_per_address: int = 1024
+    #: Result bytes one client address may store per hour (a token bucket; a burst of it at once).
+    address_bytes_per_hour: int = 64 * 1024 * 1024
+    #: permessage-deflate on /ws: off by default (see docs/security.md for the measurement).
+    compression: bool = False
+    #: `/api/results` bodies stop growing past this (a page of big results holds fewer).
+    results_body_bytes: int = 1024 * 1024
+    #: A volunteer loses a chunk it has held this long (it goes back to the queue).
+    lease_seconds: float = 120.0
+    #: An unfinished job with no chunk answered for this long expires.
+    job_idle_seconds: float = 600.0
+    #: A finished or expired job is remembered this long (resent starts and late answers).
+    job_keep_seconds: float = 600.0
+    #: Unfinished jobs one client address may have started.
+    jobs_per_address: int = 2
+    #: 2 sends each chunk to two different pages and counts it only when their answers agree.
+    replicas: int = 1
     #: False serves without COOP/COEP: no SharedArrayBuffer, so Cancel must restart the worker.
     isolation: bool = True
+    #: Stored results may take this many bytes; beyond it the oldest are deleted (retention).
+    storage_budget_bytes: int = 512 * 1024 * 1024
+    #: With a Redis URL, hub, presence, results and jobs are shared by every process using it.
+    redis_url: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
@@ -34,6 +34,9 @@ UNISOLATED_HEADERS: Mapping[str, str] = MappingProxyType(
     {name: value for name, value in SECURITY_HEADERS.items() if name not in ISOLATION_HEADERS}
 )
 
+#: The `Server` header: the name only, no versions to look vulnerabilities up by.
+SERVER_NAME = "Offload"
+
 # The vendored Pyodide runtime is versioned by its folder's contents (a new pin means a new
 # build), so a week of caching is safe and spares a second visit 12 MB; ETag/Last-Modified still
 # let a stale copy revalidate.
@@ -55,10 +58,12 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
     returns) and the router's own 404s, so the headers are added here instead.
     """
     response.headers.update(SECURITY_HEADERS)
+    response.headers[hdrs.SERVER] = SERVER_NAME
     response.headers.setdefault("Cache-Control", cache_control(request.path))
 
 
 async def add_headers_without_isolation(request: web.Request, response: web.StreamResponse) -> None:
     """`add_headers` minus COOP/COEP/CORP, for `--no-isolation`: shows how the page degrades."""
     response.headers.update(UNISOLATED_HEADERS)
+    response.headers[hdrs.SERVER] = SERVER_NAME
     response.headers.setdefault("Cache-Control", cache_control(request.path))

@@ -18,6 +18,10 @@ from server.protocol import Message, PeersMessage, encode
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT = 5.0
+#: Peer counts go out at most this often: a storm of connects costs one announcement.
+PEERS_DEBOUNCE_SECONDS = 0.25
+# Frames a page that is behind may miss (encode() writes `type` first, so a prefix names them).
+DROPPABLE = tuple(f'{{"type":"{kind}"' for kind in ("peer_result", "peers"))
 
 
 class Connection:
@@ -32,10 +36,14 @@ class Connection:
     ) -> None:
         self.client_id = client_id
         self.request = request
+        #: The peer's IP address: what per-address limits count by.
+        self.address = request.remote or ""
         self.ws = ws
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        #: Broadcasts skipped because this page was behind (see `send_text`).
+        self.skipped = 0
 
     @property
     def closing(self) -> bool:
@@ -48,12 +56,22 @@ class Connection:
 
     def send(self, message: Message) -> bool:
         """Queue a message; returns False (and starts closing) when the queue is full."""
-        return self.send_text(encode(message))
+        text = encode_or_log(message)
+        return True if text is None else self.send_text(text)
 
     def send_text(self, text: str) -> bool:
-        """Queue an already-encoded frame (a broadcast encodes once for everyone)."""
+        """Queue an already-encoded frame (a broadcast encodes once for everyone).
+
+        Fair back-pressure: once the queue is half full, news a page can do without (other
+        pages' results, peer counts) is skipped for it rather than queued, so a busy neighbour
+        within the rate limit makes a slow page miss news, not lose its connection. Only a page
+        whose queue fills with what it must get (acks, pongs, chunks, progress) is dropped.
+        """
         if self._closing:
             return False
+        if text.startswith(DROPPABLE) and self._queue.qsize() >= self._queue.maxsize // 2:
+            self.skipped += 1
+            return True
         try:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
@@ -93,6 +111,13 @@ class Connection:
             log.info("client %s: closing abruptly (%r)", self.client_id, exc)
             stuck = True
         if stuck and (transport := self.request.transport) is not None:
+            # The close frame sits behind the backlog: give a slow reader the time to reach it
+            # (so it learns the documented 1008, not 1006), then cut the connection regardless.
+            # (Polled: asyncio offers no event for "the transport's buffer drained".)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + CLOSE_TIMEOUT
+            while transport.get_write_buffer_size() and loop.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
             transport.abort()
 
     async def drain_and_stop(self) -> None:
@@ -117,6 +142,21 @@ class Connection:
                 return
 
 
+def encode_or_log(message: Message) -> str | None:
+    """The frame's text, or None (logged) for a message that cannot be encoded.
+
+    The door (`parse_client_message`) refuses what could not be re-encoded, so this is a last
+    line: one bad message must never kill a connection's handler or a broadcast to everyone.
+    """
+    try:
+        return encode(message)
+    except (ValueError, RecursionError) as exc:
+        log.error(
+            "dropping a %s message that cannot be encoded: %s", message.__class__.__name__, exc
+        )
+        return None
+
+
 # Fire-and-forget close tasks, referenced so the event loop does not garbage-collect them.
 _background: set[asyncio.Task[None]] = set()
 
@@ -126,6 +166,8 @@ class Hub:
 
     def __init__(self) -> None:
         self.connections: dict[str, Connection] = {}
+        self._peers_timer: asyncio.TimerHandle | None = None
+        self._peers_sent: int | None = None
 
     def __len__(self) -> int:
         return len(self.connections)
@@ -142,7 +184,9 @@ class Hub:
 
     def broadcast(self, message: Message, exclude: str | None = None) -> int:
         """Queue `message` for everyone but `exclude`; returns how many it was queued for."""
-        text = encode(message)
+        text = encode_or_log(message)
+        if text is None:
+            return 0
         sent = 0
         for client_id, connection in list(self.connections.items()):
             if client_id != exclude and connection.send_text(text):
@@ -150,11 +194,28 @@ class Hub:
         return sent
 
     def announce_peers(self) -> None:
-        """Send every connection the current number of connected pages."""
-        self.broadcast(PeersMessage(count=len(self.connections)))
+        """Tell every connection the number of connected pages, soon (debounced).
+
+        Each connect or disconnect used to notify every page at once: with thousands of pages,
+        churn cost a broadcast per event. Now changes within PEERS_DEBOUNCE_SECONDS coalesce
+        into one `peers` message, and none is sent when the count ends where it was.
+        """
+        if self._peers_timer is None:
+            loop = asyncio.get_running_loop()
+            self._peers_timer = loop.call_later(PEERS_DEBOUNCE_SECONDS, self._send_peers)
+
+    def _send_peers(self) -> None:
+        self._peers_timer = None
+        count = len(self.connections)
+        if count != self._peers_sent:
+            self._peers_sent = count
+            self.broadcast(PeersMessage(count=count))
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every connection (shutdown: 1001 Going Away)."""
+        if self._peers_timer is not None:
+            self._peers_timer.cancel()
+            self._peers_timer = None
         await asyncio.gather(
             *(c.close(code, reason) for c in list(self.connections.values())),
             return_exceptions=True,

@@ -10,11 +10,32 @@ frame a client sends is parsed by `parse_client_message`, so this file is the wh
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+)
+
+# The Monte Carlo task's own params and result (defined once, in its module) are part of this
+# vocabulary: re-exported, so the server's modules find every message type here.
+from offload.tasks.montecarlo import MonteCarloParams
+from offload.tasks.montecarlo import MonteCarloResult as MonteCarloResult  # noqa: PLC0414
+
+#: What `job_chunk` carries: the params of the task `montecarlo_pi`.
+ChunkParams = MonteCarloParams
 
 PROTOCOL_VERSION = 1
+#: Deepest nesting of arrays and objects a client frame may hold (the message itself is level 1).
+#: Real results are a few levels deep; the bound keeps every stored value re-serialisable by
+#: every reader (pydantic's serializer, the browser's JSON.parse) far below their own limits.
+MAX_DEPTH = 32
 
 MessageId = Annotated[str, Field(min_length=1, max_length=128)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -75,12 +96,11 @@ class JobStartMessage(Message):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
 
-class MonteCarloResult(Message):
-    """What the worker task `montecarlo_pi` returns."""
-
-    inside: Annotated[int, Field(ge=0)]
-    samples: Annotated[int, Field(ge=1)]
-    estimate: float
+def _counts_are_natural(result: MonteCarloResult) -> MonteCarloResult:
+    # Whether the counts fit the chunk is the job board's call (an `invalid_chunk` error).
+    if result.inside < 0 or result.samples < 1:
+        raise ValueError("inside must be at least 0 and samples at least 1")
+    return result
 
 
 class ChunkResultMessage(Message):
@@ -90,7 +110,8 @@ class ChunkResultMessage(Message):
     id: MessageId
     job_id: Name
     chunk: Annotated[int, Field(ge=0)]
-    result: MonteCarloResult
+    # The task's own result type (offload.tasks.montecarlo), so the interface is defined once.
+    result: Annotated[MonteCarloResult, AfterValidator(_counts_are_natural)]
 
 
 ClientMessage = (
@@ -133,6 +154,19 @@ class Limits(Message):
     rate_per_second: float
     rate_burst: int
     heartbeat_seconds: float
+    #: Result bytes one client address may store per hour (beyond: `over_budget` errors).
+    address_bytes_per_hour: int
+    #: All stored results together; beyond it the oldest results are deleted first.
+    storage_budget_bytes: int
+    #: Open connections from one client address at most.
+    max_connections_per_address: int
+    #: Seconds a volunteer may hold a chunk before it goes back to the queue.
+    lease_seconds: float
+    #: Unfinished jobs one client address may have started.
+    jobs_per_address: int
+    #: True when an acked result survives a crash of the store's machine (SQLite: always;
+    #: Redis: only with appendfsync always, read from Redis at start).
+    durable_acks: bool | None = None
 
 
 class HelloMessage(Message):
@@ -178,6 +212,18 @@ class PeersMessage(Message):
     count: int
 
 
+class ServerStatusMessage(Message):
+    """The server's own health, sent when it changes (and after `hello` while it is not ok).
+
+    With `--redis`, `ok` is false while Redis is unreachable: the connection stays open, but
+    results are refused with a retryable `error` (`storage_unavailable`) until it is back.
+    """
+
+    type: Literal["server"] = "server"
+    ok: bool
+    message: str
+
+
 class StoredResult(Message):
     """A result as stored, returned by `GET /api/results` and carried by `peer_result`."""
 
@@ -195,13 +241,6 @@ class PeerResultMessage(Message):
 
     type: Literal["peer_result"] = "peer_result"
     result: StoredResult
-
-
-class ChunkParams(Message):
-    """Parameters of the worker task `montecarlo_pi`."""
-
-    samples: int
-    seed: int
 
 
 class JobChunkMessage(Message):
@@ -227,6 +266,8 @@ class JobProgressMessage(Message):
     chunks_done: int
     workers: int
     done: bool
+    #: True when the job ended unfinished: no chunk was answered for the server's idle time.
+    expired: bool = False
 
 
 ServerMessage = (
@@ -235,6 +276,7 @@ ServerMessage = (
     | ErrorMessage
     | PongMessage
     | PeersMessage
+    | ServerStatusMessage
     | PeerResultMessage
     | JobChunkMessage
     | JobProgressMessage
@@ -245,6 +287,7 @@ SERVER_MESSAGES = by_type(
     ErrorMessage,
     PongMessage,
     PeersMessage,
+    ServerStatusMessage,
     PeerResultMessage,
     JobChunkMessage,
     JobProgressMessage,
@@ -283,7 +326,7 @@ def parse_client_message(frame: str | bytes) -> ClientMessage:
             `unknown_type` or `invalid_message` (a schema violation, with the fields at fault).
     """
     try:
-        data: Any = json.loads(frame)
+        data: Any = json.loads(frame, parse_constant=refuse_constant)
     except (ValueError, RecursionError) as exc:
         # RecursionError: `[[[[...]]]]` nested deeper than the interpreter's stack.
         raise ProtocolError("invalid_json", f"The frame is not valid JSON: {exc}.") from None
@@ -291,7 +334,10 @@ def parse_client_message(frame: str | bytes) -> ClientMessage:
         kind = type(data).__name__ if data is not None else "null"
         raise ProtocolError("not_an_object", f"A message must be a JSON object, not {kind}.")
     raw_id = data.get("id")
-    message_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= 128 else None
+    message_id = (
+        raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= 128 and is_text(raw_id) else None
+    )
+    check_servable(data, message_id)
     if "type" not in data:
         raise ProtocolError("missing_type", "The message has no 'type' field.", message_id)
     kind = data["type"]
@@ -304,11 +350,69 @@ def parse_client_message(frame: str | bytes) -> ClientMessage:
             message_id,
         )
     try:
-        return model.model_validate(data)  # type: ignore[return-value]
+        # Strict: "5" and true are not numbers, 1.5 is not an integer (no silent coercion).
+        return model.model_validate(data, strict=True)  # type: ignore[return-value]
     except ValidationError as exc:
         raise ProtocolError(
             "invalid_message", f"Invalid {kind!r} message: {describe(exc)}.", message_id
         ) from None
+
+
+def refuse_constant(name: str) -> Any:
+    """`json.loads` hook: NaN and Infinity are not JSON, and could not be sent back as JSON."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def is_text(value: str) -> bool:
+    """Whether a string is valid Unicode text, i.e. holds no lone surrogate.
+
+    `JSON.stringify("\\ud800")` in a browser and `json.loads` here both accept a lone surrogate
+    escape, but such a string has no UTF-8 form: storing it would make every later read fail.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_servable(data: dict[str, Any], message_id: str | None) -> None:
+    """Refuse what could be stored and acked but not served again.
+
+    Walks the decoded frame without recursion, so the check's own depth is bounded too.
+
+    Raises:
+        ProtocolError: `too_deep` (nested deeper than MAX_DEPTH), `invalid_text` (a lone
+            surrogate in any key or string) or `invalid_json` (a number too big for a double,
+            e.g. 1e400, which Python would read as infinity).
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise ProtocolError(
+                    "too_deep",
+                    f"The message nests arrays and objects more than {MAX_DEPTH} levels deep.",
+                    message_id,
+                )
+            if isinstance(value, dict):
+                for key in value:
+                    if not is_text(key):
+                        raise ProtocolError("invalid_text", LONE_SURROGATE, message_id)
+                stack.extend((item, depth + 1) for item in value.values())
+            else:
+                stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if not is_text(value):
+                raise ProtocolError("invalid_text", LONE_SURROGATE, message_id)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ProtocolError(
+                "invalid_json", "A number is too big to be a finite double.", message_id
+            )
+
+
+LONE_SURROGATE = "A string holds a lone UTF-16 surrogate such as \\ud800, which is not valid text."
 
 
 def describe(exc: ValidationError) -> str:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from server import __version__
-from server.config import Settings
-from server.hub import Connection, Hub
-from server.jobs import JobBoard
+from server.engines import StorageError
+from server.hub import Connection
+from server.jobs import JobRefused
 from server.origin import origin_allowed
 from server.protocol import (
     AckMessage,
@@ -32,14 +35,9 @@ from server.protocol import (
     parse_client_message,
 )
 from server.ratelimit import TokenBucket
-from server.store import Store
+from server.state import BUDGETS, HUB, JOBS, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
-
-SETTINGS = web.AppKey("settings", Settings)
-HUB = web.AppKey("hub", Hub)
-STORE = web.AppKey("store", Store)
-JOBS = web.AppKey("jobs", JobBoard)
 
 
 def handshake_seen(request: web.Request, ws: web.WebSocketResponse) -> Handshake:
@@ -63,6 +61,9 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(
         max_msg_size=settings.max_frame_bytes,
         heartbeat=settings.heartbeat_seconds,
+        # Pings come to the handler, so they count against the rate limit like any frame.
+        autoping=False,
+        compress=settings.compression,
     )
     await ws.prepare(request)
 
@@ -81,6 +82,12 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
                 rate_per_second=settings.rate_per_second,
                 rate_burst=settings.rate_burst,
                 heartbeat_seconds=settings.heartbeat_seconds,
+                address_bytes_per_hour=settings.address_bytes_per_hour,
+                storage_budget_bytes=request.app[STORE].facts.budget_bytes,
+                max_connections_per_address=settings.max_connections_per_address,
+                lease_seconds=settings.lease_seconds,
+                jobs_per_address=settings.jobs_per_address,
+                durable_acks=request.app[STORE].facts.durable,
             ),
         )
     )
@@ -91,13 +98,17 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
             if frame.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 if not await session.receive(frame.data):
                     break
+            elif frame.type == WSMsgType.PING:
+                if not await session.within_rate():
+                    break
+                await ws.pong(frame.data)
             elif frame.type == WSMsgType.ERROR:
                 # aiohttp has already closed with the right code (1009 for an oversized frame).
                 log.info("client %s: %s", client_id, ws.exception())
                 break
     finally:
         hub.remove(connection)
-        session.leave_jobs()
+        await session.leave_jobs()
         await connection.drain_and_stop()
     return ws
 
@@ -110,6 +121,7 @@ class Session:
         self.hub = app[HUB]
         self.store = app[STORE]
         self.jobs = app[JOBS]
+        self.budgets = app[BUDGETS]
         self.connection = connection
         self.bucket = TokenBucket(
             self.settings.rate_per_second, self.settings.rate_burst, time.monotonic()
@@ -121,6 +133,33 @@ class Session:
 
     async def receive(self, frame: str | bytes) -> bool:
         """Handle one frame; returns False when the connection must end."""
+        if not await self.within_rate():
+            return False
+        try:
+            message = parse_client_message(frame)
+        except ProtocolError as exc:
+            self.connection.send(exc.to_message())
+            return True
+        if isinstance(message, ResultMessage) and not self.budgets.take(
+            self.connection.address, len(frame), time.monotonic()
+        ):
+            per_hour = self.settings.address_bytes_per_hour
+            self.connection.send(
+                ErrorMessage(
+                    id=message.id,
+                    name="over_budget",
+                    message=(
+                        f"This address has stored its {per_hour:,} bytes of results for the last "
+                        "hour; send it again later."
+                    ),
+                )
+            )
+            return True
+        await self.dispatch(message)
+        return True
+
+    async def within_rate(self) -> bool:
+        """Take a token for one frame (pings too); over the limit, close with 1008 and say so."""
         if not self.bucket.allow(time.monotonic()):
             self.connection.send(
                 ErrorMessage(
@@ -134,12 +173,6 @@ class Session:
             await self.connection.drain_and_stop()
             await self.connection.close(WSCloseCode.POLICY_VIOLATION, "rate limit exceeded")
             return False
-        try:
-            message = parse_client_message(frame)
-        except ProtocolError as exc:
-            self.connection.send(exc.to_message())
-            return True
-        await self.dispatch(message)
         return True
 
     async def dispatch(self, message: ClientMessage) -> None:
@@ -150,55 +183,73 @@ class Session:
             case PingMessage():
                 self.connection.send(PongMessage(id=message.id))
             case JobsJoinMessage():
-                self.jobs_send(self.jobs.join(self.client_id, message.slots))
+                await self.jobs.join(self.client_id, message.slots)
             case JobsLeaveMessage():
-                self.leave_jobs()
+                await self.leave_jobs()
             case JobStartMessage():
-                self.on_job_start(message)
+                await self.on_job_start(message)
             case ChunkResultMessage():
-                self.on_chunk_result(message)
+                await self.on_chunk_result(message)
             case _:
                 raise AssertionError(f"Unsupported message type {message.type!r}")
 
     async def on_result(self, message: ResultMessage) -> None:
-        stored = await self.store.add(self.client_id, message)
+        try:
+            stored = await self.store.add(self.client_id, message)
+        except StorageError as exc:
+            # Not acked: the page keeps the result and sends it again (after a reconnect, or
+            # when told the server is ok again).
+            self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
+            return
         # Ack only after the row is committed: an acked result survives a crash.
         self.connection.send(AckMessage(id=message.id, duplicate=stored is None))
         if stored is not None:
             self.hub.broadcast(PeerResultMessage(result=stored), exclude=self.client_id)
 
-    def on_job_start(self, message: JobStartMessage) -> None:
+    async def on_job_start(self, message: JobStartMessage) -> None:
         try:
-            update = self.jobs.start(
-                message.id, message.samples, message.chunk_samples, message.seed
+            duplicate = await self.jobs.start(
+                message.id,
+                message.samples,
+                message.chunk_samples,
+                message.seed,
+                owner=self.connection.address,
             )
-        except ValueError as exc:
-            self.connection.send(ErrorMessage(id=message.id, name="invalid_job", message=str(exc)))
+        except (JobRefused, StorageError) as exc:
+            self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
             return
-        self.connection.send(AckMessage(id=message.id, duplicate=update.duplicate))
-        self.jobs_send(update)
+        self.connection.send(AckMessage(id=message.id, duplicate=duplicate))
 
-    def on_chunk_result(self, message: ChunkResultMessage) -> None:
+    async def on_chunk_result(self, message: ChunkResultMessage) -> None:
         try:
-            update = self.jobs.complete(message.job_id, message.chunk, message.result)
-        except ValueError as exc:
-            self.connection.send(
-                ErrorMessage(id=message.id, name="invalid_chunk", message=str(exc))
+            duplicate = await self.jobs.complete(
+                self.client_id,
+                message.job_id,
+                message.chunk,
+                message.result.inside,
+                message.result.samples,
             )
+        except (JobRefused, StorageError) as exc:
+            self.connection.send(ErrorMessage(id=message.id, name=exc.name, message=str(exc)))
             return
-        self.connection.send(AckMessage(id=message.id, duplicate=update.duplicate))
-        self.jobs_send(update)
+        self.connection.send(AckMessage(id=message.id, duplicate=duplicate))
 
-    def leave_jobs(self) -> None:
+    async def leave_jobs(self) -> None:
         """Give back this connection's chunks (they go to other volunteers or the queue)."""
-        self.jobs_send(self.jobs.leave(self.client_id))
+        await self.jobs.leave(self.client_id)
 
-    def jobs_send(self, update: JobBoard.Update) -> None:
-        """Deliver what the job board decided: chunks to their pages, progress to everyone."""
-        for assignment in update.assignments:
-            target = self.hub.connections.get(assignment.client_id)
-            if target is None or not target.send(assignment.message):
-                # Its page is gone or stuck: put the chunk back for someone else.
-                self.jobs_send(self.jobs.leave(assignment.client_id))
-        for progress in update.progress:
-            self.hub.broadcast(progress)
+
+def log_crash(task: asyncio.Task[None]) -> None:
+    """A crash of background work must reach the log when it happens, not at shutdown."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("%s stopped", task.get_name(), exc_info=error)
+
+
+async def run_jobs(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the job engine's background work (leases, reclaiming) for the app's life."""
+    task = asyncio.create_task(app[JOBS].run(), name="jobs")
+    task.add_done_callback(log_crash)
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

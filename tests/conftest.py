@@ -7,7 +7,6 @@ playwright's `page`, launched on Playwright's own Chromium when installed, else 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
 
-from tests.support import (
-    CHROMIUM_ARGS,
-    DIST,
-    PageProblems,
-    RunningServer,
-    ServerFactory,
-    free_port,
-)
+from support.browser import CHROMIUM_ARGS, chromium_executable
+from tests.support import DIST, PageProblems, RunningServer, ServerFactory, free_port
 
 # Playwright's sync API keeps an event loop running on the main thread for the whole session, which
 # breaks every asyncio test that runs after it in the same process. So each test that touches the
@@ -81,11 +74,7 @@ def server(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Use the system Chromium unless Playwright's own is installed (build.py decides)."""
     args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
-    executable = os.environ.get("OFFLOAD_CHROMIUM")
-    if executable is None:
-        executable = next(
-            (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), ""
-        )
+    executable = chromium_executable()
     if executable:
         args["executable_path"] = executable
     return args

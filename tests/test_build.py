@@ -1,7 +1,9 @@
-"""build.py's command line and its skip-when-unchanged fingerprints (no setup is run here)."""
+"""build.py's command line, its fingerprints, and the pins and configs it relies on (no setup)."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,29 @@ def test_every_dependency_is_pinned_exactly() -> None:
     for group, requirements in build.dependency_groups().items():
         for requirement in requirements:
             assert "==" in requirement, f"{requirement} in {group} is not pinned"
+
+
+def test_every_npm_package_is_pinned_exactly() -> None:
+    package = json.loads((build.ROOT / "package.json").read_text())
+    for name, version in {**package["dependencies"], **package["devDependencies"]}.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name}@{version} is not pinned"
+
+
+def test_every_jsconfig_extends_the_one_base_and_repeats_none_of_its_options() -> None:
+    base = json.loads(strip_comments((build.ROOT / "jsconfig.base.json").read_text()))
+    for path in build.typescript_projects():
+        config = json.loads(strip_comments(path.read_text()))
+        assert (path.parent / config["extends"]).resolve() == build.ROOT / "jsconfig.base.json"
+        options = config["compilerOptions"]
+        restated = [k for k, v in base["compilerOptions"].items() if options.get(k, None) == v]
+        assert not restated, f"{path} restates the base's {restated}"
+
+
+def test_the_benchmark_imports_nothing_from_the_tests() -> None:
+    for path in (build.ROOT / "bench").glob("*.py"):
+        assert not re.search(r"^\s*(from|import) tests\b", path.read_text(), re.MULTILINE), path
+
+
+def strip_comments(text: str) -> str:
+    """jsconfig files are JSON with // comments."""
+    return re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE)

@@ -1,22 +1,23 @@
 // The page's side of distributed jobs: volunteer this page's workers for chunks of a job the
 // server splits up (Monte Carlo pi), and start such jobs. It never touches the Worker API (the
-// page passes `runTask`) nor `WebSocket` (it uses the page's SocketClient).
+// page passes `runTask`) nor the socket's transport (it uses the page's SocketClient).
 // Messages: `jobs_join`, `jobs_leave`, `job_start`, `chunk_result` out; `job_chunk`,
-// `job_progress` in (defined in server/protocol.py, documented in docs/socket-protocol.md).
+// `job_progress` in (defined in server/protocol.py, generated into socket-protocol.js; the
+// chunk's params and result are the task's own types, py/offload/tasks/montecarlo.py).
+
+import { ClientType, ServerType } from "./socket-protocol.js";
 
 /**
  * @typedef {import("./socket.js").SocketClient} SocketClient
- * @typedef {import("./socket.js").Message} Message
- * @typedef {{inside: number, samples: number, estimate: number}} ChunkResult
- * @typedef {(task: string, params: {samples: number, seed: number}) => Promise<ChunkResult>} RunTask
- * @typedef {{job_id: string, samples: number, samples_done: number, inside: number,
- *   estimate: number | null, chunks: number, chunks_done: number, workers: number,
- *   done: boolean}} JobProgress
- * @typedef {{job_id: string, chunk: number, task: string,
- *   params: {samples: number, seed: number}}} JobChunk
+ * @typedef {import("./socket-protocol.js").AckMessage} AckMessage
+ * @typedef {import("./socket-protocol.js").MonteCarloResult} ChunkResult
+ * @typedef {import("./socket-protocol.js").JobChunkMessage} JobChunk
+ * @typedef {import("./socket-protocol.js").JobProgressMessage} JobProgress
+ * @typedef {(task: JobChunk["task"], params: JobChunk["params"]) => Promise<ChunkResult>} RunTask
  * @typedef {{
  *   slots?: number,
  *   onChunk?: (chunk: JobChunk, result: ChunkResult) => void,
+ *   onAcked?: (chunk: JobChunk, ack: AckMessage) => void,
  *   onProgress?: (progress: JobProgress) => void,
  *   onError?: (error: Error, chunk: JobChunk) => void,
  * }} JoinOptions
@@ -33,14 +34,15 @@
  *
  * @param {SocketClient} socket the page's connected (or connecting) SocketClient
  * @param {RunTask} runTask runs a worker task, e.g. in the page's worker pool
- * @param {JoinOptions} [options] `slots`: chunks computed at once (e.g. the pool size)
+ * @param {JoinOptions} [options] `slots`: chunks computed at once (e.g. the pool size); `onChunk`
+ *   when a chunk is computed, `onAcked` when the server has counted its answer (or knew it)
  * @returns {Membership}
  */
 export function joinDistributedJob(socket, runTask, options = {}) {
-  const { slots = 1, onChunk, onProgress, onError } = options;
+  const { slots = 1, onChunk, onAcked, onProgress, onError } = options;
   let active = true;
   let computed = 0;
-  const join = () => socket.send({ type: "jobs_join", slots });
+  const join = () => socket.send({ type: ClientType.JOBS_JOIN, slots });
 
   /** @param {JobChunk} chunk */
   async function compute(chunk) {
@@ -49,18 +51,19 @@ export function joinDistributedJob(socket, runTask, options = {}) {
       if (!active) return;
       computed += 1;
       onChunk?.(chunk, result);
-      await socket.sendReliable({
-        type: "chunk_result",
+      const ack = await socket.sendReliable({
+        type: ClientType.CHUNK_RESULT,
         // Deterministic: a resend of the same chunk's answer is recognized as one.
         id: `${chunk.job_id}/${chunk.chunk}`,
         job_id: chunk.job_id,
         chunk: chunk.chunk,
         result: { inside: result.inside, samples: result.samples, estimate: result.estimate },
       });
+      onAcked?.(chunk, ack);
     } catch (error) {
       if (!active) return;
       onError?.(error instanceof Error ? error : new Error(String(error)), chunk);
-      socket.send({ type: "jobs_leave" });
+      socket.send({ type: ClientType.JOBS_LEAVE });
       join();
     }
   }
@@ -68,14 +71,14 @@ export function joinDistributedJob(socket, runTask, options = {}) {
   const unsubscribe = socket.subscribe((msg) => {
     if (!active) return;
     switch (msg.type) {
-      case "hello":
+      case ServerType.HELLO:
         join(); // a new connection starts as a non-volunteer
         break;
-      case "job_chunk":
-        void compute(/** @type {JobChunk} */ (/** @type {unknown} */ (msg)));
+      case ServerType.JOB_CHUNK:
+        void compute(msg);
         break;
-      case "job_progress":
-        onProgress?.(/** @type {JobProgress} */ (/** @type {unknown} */ (msg)));
+      case ServerType.JOB_PROGRESS:
+        onProgress?.(msg);
         break;
       default:
         break; // every other message is the page's business
@@ -87,7 +90,7 @@ export function joinDistributedJob(socket, runTask, options = {}) {
     leave() {
       active = false;
       unsubscribe();
-      socket.send({ type: "jobs_leave" });
+      socket.send({ type: ClientType.JOBS_LEAVE });
     },
     get computed() {
       return computed;
@@ -101,11 +104,11 @@ export function joinDistributedJob(socket, runTask, options = {}) {
  * a second job); watch its `job_progress` messages for the running estimate.
  * @param {SocketClient} socket
  * @param {{samples: number, chunkSamples?: number, seed?: number}} job
- * @returns {Promise<Message>}
+ * @returns {Promise<AckMessage>}
  */
 export function startDistributedJob(socket, { samples, chunkSamples = 1_000_000, seed = 0 }) {
   return socket.sendReliable({
-    type: "job_start",
+    type: ClientType.JOB_START,
     id: globalThis.crypto.randomUUID(),
     samples,
     chunk_samples: chunkSamples,

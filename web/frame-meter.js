@@ -24,11 +24,7 @@ export function nextFrame() {
 }
 
 export class FrameMeter {
-  /**
-   * @param {{onFrame?: (frame: Frame) => void}} [options]
-   */
-  constructor({ onFrame } = {}) {
-    this.onFrame = onFrame;
+  constructor() {
     /** @type {Frame[]} */
     this.frames = [];
     /** @type {RunStats | null} */
@@ -63,7 +59,6 @@ export class FrameMeter {
         this.run.longestGap = Math.max(this.run.longestGap, frame.gap);
       }
       while (this.frames.length && this.frames[0].time < time - HISTORY_MS) this.frames.shift();
-      this.onFrame?.(frame);
     }
     this.lastTime = time;
     requestAnimationFrame(this.tick);

@@ -4,6 +4,7 @@
 import { afterFirstPaint, showBoots } from "./boot-view.js";
 import { WorkerPool, defaultPoolSize, splitRange } from "./worker/client.js";
 import { SocketClient, newId } from "./socket.js";
+import { ClientType, ServerType } from "./socket-protocol.js";
 import { FrameMeter } from "./frame-meter.js";
 import { animate } from "./motion.js";
 import { attachProbe } from "./latency-probe.js";
@@ -15,7 +16,9 @@ import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
-/** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
+/** @typedef {import("./socket-protocol.js").ResultMessage} ResultMessage */
+/** @typedef {import("./socket-protocol.js").StoredResult} StoredResult */
+/** @typedef {import("./socket-protocol.js").JsonValue} JsonValue */
 
 /**
  * @template {HTMLElement} T
@@ -69,17 +72,20 @@ const socket = new SocketClient({
   onFrame: (frame) => panel.logFrame(frame),
   onMessage: (message) => {
     switch (message.type) {
-      case "hello":
+      case ServerType.HELLO:
         panel.showHello(message);
         break;
-      case "peers":
-        panel.showPeers(Number(message.count));
+      case ServerType.PEERS:
+        panel.showPeers(message.count);
         break;
-      case "peer_result":
-        panel.addShared(/** @type {any} */ (message).result, false);
+      case ServerType.SERVER:
+        panel.showServerStatus(message.ok, message.message);
         break;
-      case "job_progress":
-        sharedJob.show(/** @type {any} */ (message));
+      case ServerType.PEER_RESULT:
+        panel.addShared(message.result, false);
+        break;
+      case ServerType.JOB_PROGRESS:
+        sharedJob.show(message);
         break;
       default:
         break; // acks are the socket client's business; other kinds are shown in the frame log
@@ -106,7 +112,7 @@ socket.connect();
 
 fetch("/api/results?limit=10")
   .then((response) => (response.ok ? response.json() : []))
-  .then((/** @type {any[]} */ results) => {
+  .then((/** @type {StoredResult[]} */ results) => {
     for (const result of results.reverse()) panel.addShared(result, result.client_id === socket.clientId);
   })
   .catch(() => {}); // history is a nicety: with the server down the page still computes
@@ -114,6 +120,7 @@ fetch("/api/results?limit=10")
 /**
  * What a result looks like on the wire: images are summarized, the server stores JSON.
  * @param {RunRecord} record
+ * @returns {JsonValue}
  */
 function shareableResult(record) {
   return record.value instanceof ArrayBuffer ? { bytes: record.value.byteLength } : record.value;
@@ -136,11 +143,12 @@ function onFinished(record) {
   row.className = record.where;
   element("runs").prepend(row);
   if (!record.ok) return;
+  /** @type {ResultMessage} */
   const message = {
-    type: "result",
+    type: ClientType.RESULT,
     id: newId(),
     task: record.task,
-    params: record.params,
+    params: /** @type {Record<string, JsonValue>} */ (record.params),
     result: shareableResult(record),
     duration_ms: record.durationMs,
   };
@@ -215,7 +223,9 @@ async function startWorkers() {
         summary: element("task-summary"),
         error: element("form-error"),
         onChange: (task) => {
-          element("pool-size").closest(".field")?.toggleAttribute("hidden", splitRange(task) === null);
+          element("pool-size")
+            .closest(".field")
+            ?.toggleAttribute("hidden", splitRange(task) === null);
         },
       },
       info.tasks,

@@ -108,7 +108,11 @@ export class RunController {
       meter.mark("main");
       await loadMainThreadPython();
     }
-    view.status(where === "main" ? "Running on the main thread — the page is frozen until it ends." : "Running in the worker — the page stays responsive.");
+    view.status(
+      where === "main"
+        ? "Running on the main thread — the page is frozen until it ends."
+        : "Running in the worker — the page stays responsive.",
+    );
     // Let the status paint before a main-thread run takes the thread away.
     await nextFrame();
     meter.beginRun(where);
@@ -127,7 +131,9 @@ export class RunController {
       ok = true;
       const durationMs = performance.now() - started;
       if (value instanceof ArrayBuffer) view.drawBand(0, value);
-      view.done(`${describeValue(task.name, params, value)} — ${(durationMs / 1000).toFixed(2)} s ${where === "main" ? "on the main thread" : "in the worker"}.`);
+      view.done(
+        `${describeValue(task.name, params, value)} — ${(durationMs / 1000).toFixed(2)} s ${where === "main" ? "on the main thread" : "in the worker"}.`,
+      );
       this.showProgress(1, 1);
     } catch (error) {
       const failure = /** @type {Error & {type?: string, traceback?: string}} */ (error);
@@ -141,7 +147,9 @@ export class RunController {
     this.parts.lastGap.textContent = `${stats.longestGap.toFixed(0)} ms (${where === "main" ? "main thread" : "worker"})`;
     this.parts.lastGap.dataset.ms = stats.longestGap.toFixed(1);
     if (where === "main" && this.cancelClickedAt !== null) {
-      view.status(`Cancel was clicked during the run but could only be handled after it ended, ${(performance.now() - this.cancelClickedAt).toFixed(0)} ms later: a busy main thread cannot be interrupted.`);
+      view.status(
+        `Cancel was clicked during the run but could only be handled after it ended, ${(performance.now() - this.cancelClickedAt).toFixed(0)} ms later: a busy main thread cannot be interrupted.`,
+      );
     }
     this.setRunning(false);
     this.parts.onFinished({ task: task.name, params, where, ok, value, durationMs, stats });

@@ -4,7 +4,8 @@
 /** @typedef {import("./socket.js").SocketState} SocketState */
 /** @typedef {import("./socket.js").StateDetail} StateDetail */
 /** @typedef {import("./socket.js").FrameInfo} FrameInfo */
-/** @typedef {import("./socket.js").Message} Message */
+/** @typedef {import("./socket-protocol.js").HelloMessage} HelloMessage */
+/** @typedef {import("./socket-protocol.js").StoredResult} StoredResult */
 
 const MAX_LOG_ROWS = 100;
 const MAX_SHARED = 20;
@@ -33,6 +34,15 @@ export class SocketPanel {
     this.logRow("event", [seconds(Date.now()), text]);
   }
 
+  /**
+   * The server's own health (`server` message): e.g. its shared store (Redis) went away.
+   * @param {boolean} ok @param {string} text
+   */
+  showServerStatus(ok, text) {
+    this.elements.state.dataset.server = ok ? "ok" : "degraded";
+    this.logRow("event", [seconds(Date.now()), `server ${ok ? "ok" : "degraded"}: ${text}`]);
+  }
+
   /** @param {FrameInfo} frame */
   logFrame(frame) {
     const direction = frame.direction === "in" ? "↓ in" : "↑ out";
@@ -56,7 +66,7 @@ export class SocketPanel {
     while (this.elements.log.childElementCount > MAX_LOG_ROWS) this.elements.log.lastElementChild?.remove();
   }
 
-  /** @param {any} hello the server's hello message */
+  /** @param {HelloMessage} hello the server's hello message */
   showHello(hello) {
     this.elements.version.textContent = `Offload server ${hello.version} (protocol ${hello.protocol})`;
     this.showPeers(hello.peers);
@@ -82,7 +92,7 @@ export class SocketPanel {
 
   /**
    * A result stored by the server, from this page or another.
-   * @param {{task: string, duration_ms: number, client_id: string, result: unknown}} result
+   * @param {Pick<StoredResult, "task" | "duration_ms" | "client_id" | "result">} result
    * @param {boolean} mine
    */
   addShared(result, mine) {

@@ -1,24 +1,34 @@
-// The page's WebSocket client: the only module that touches `WebSocket`. It reports its state,
-// reconnects with exponential backoff and jitter, and keeps messages sent with `sendReliable`
-// until the server acks their `id`, resending them after every reconnect.
-// The message vocabulary is defined once, in server/protocol.py (see docs/socket-protocol.md).
+// The page's socket client: the page <-> server protocol's state, over a transport it is given
+// (socket-transport.js: a direct WebSocket by default). It reports its state, reconnects with
+// exponential backoff and jitter, and keeps messages sent with `sendReliable` until the server
+// acks their `id`, resending them after every reconnect. The messages are defined once, in
+// server/protocol.py, and generated into socket-protocol.js (see docs/socket-protocol.md).
+
+import { ServerType } from "./socket-protocol.js";
+import { connectWebSocket } from "./socket-transport.js";
 
 /**
+ * @typedef {import("./socket-protocol.js").ClientMessage} ClientMessage
+ * @typedef {import("./socket-protocol.js").ServerMessage} ServerMessage
+ * @typedef {import("./socket-protocol.js").ReliableMessage} ReliableMessage
+ * @typedef {import("./socket-protocol.js").AckMessage} AckMessage
+ * @typedef {import("./socket-transport.js").Connect} Connect
+ * @typedef {import("./socket-transport.js").Transport} Transport
  * @typedef {"connecting" | "open" | "reconnecting" | "closed"} SocketState
  * @typedef {{code?: number, reason?: string, meaning?: string, attempt?: number,
  *   delayMs?: number}} StateDetail
- * @typedef {{type: string, id?: string | null, [key: string]: unknown}} Message
  * @typedef {{direction: "in" | "out", type: string, size: number, time: number}} FrameInfo
  * @typedef {{
  *   url?: string,
+ *   connect?: Connect,
  *   onState?: (state: SocketState, detail: StateDetail) => void,
- *   onMessage?: (msg: Message) => void,
+ *   onMessage?: (msg: ServerMessage) => void,
  *   onFrame?: (frame: FrameInfo) => void,
  *   minDelayMs?: number,
  *   maxDelayMs?: number,
  * }} SocketClientOptions
- * @typedef {{message: Message, resolve: (ack: Message) => void,
- *   reject: (error: Error) => void}} Pending
+ * @typedef {{message: ReliableMessage, acked: Promise<AckMessage>,
+ *   resolve: (ack: AckMessage) => void, reject: (error: Error) => void}} Pending
  */
 
 /** What each close code means, for people reading the page's socket log. */
@@ -63,15 +73,24 @@ export function newId() {
 
 export class SocketClient {
   /** @param {SocketClientOptions} options */
-  constructor({ url, onState, onMessage, onFrame, minDelayMs = 250, maxDelayMs = 10000 } = {}) {
+  constructor({
+    url,
+    connect = connectWebSocket,
+    onState,
+    onMessage,
+    onFrame,
+    minDelayMs = 250,
+    maxDelayMs = 10000,
+  } = {}) {
     this.url = url ?? defaultSocketUrl();
+    this.connectTransport = connect;
     this.onState = onState ?? (() => {});
     this.onMessage = onMessage ?? (() => {});
     this.onFrame = onFrame;
     this.minDelayMs = minDelayMs;
     this.maxDelayMs = maxDelayMs;
-    /** @type {WebSocket | null} */
-    this.ws = null;
+    /** @type {Transport | null} the current connection attempt */
+    this.transport = null;
     /** @type {SocketState} */
     this._state = "closed";
     /** @type {Map<string, Pending>} Unacknowledged reliable messages, in send order. */
@@ -82,14 +101,14 @@ export class SocketClient {
     this.wanted = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
-    /** @type {Set<(msg: Message) => void>} Extra listeners (see `subscribe`). */
+    /** @type {Set<(msg: ServerMessage) => void>} Extra listeners (see `subscribe`). */
     this.listeners = new Set();
   }
 
   /**
    * Also call `listener` with every server message (after `onMessage`); for modules such as
    * distributed.js that share the page's socket. Returns the function that unsubscribes.
-   * @param {(msg: Message) => void} listener
+   * @param {(msg: ServerMessage) => void} listener
    * @returns {() => void}
    */
   subscribe(listener) {
@@ -111,40 +130,49 @@ export class SocketClient {
 
   /**
    * Send a message now if the socket is open; returns whether it was sent.
-   * @param {Message} msg
+   * @param {ClientMessage} msg
    * @returns {boolean}
    */
   send(msg) {
-    if (this.ws === null || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.transport === null || this._state !== "open") return false;
     const text = JSON.stringify(msg);
-    this.ws.send(text);
+    this.transport.send(text);
     this.onFrame?.({ direction: "out", type: msg.type, size: byteLength(text), time: Date.now() });
     return true;
   }
 
   /**
-   * Send a message that must arrive: resolved with the server's `ack` for `msg.id` (an id is
-   * added when missing), rejected if the server answers its id with an `error` or on `close()`.
-   * Until acked it is resent after each reconnect; the server stores each id once.
-   * @param {Message} msg
-   * @returns {Promise<Message>}
+   * Send a message that must arrive: resolved with the server's `ack` for `msg.id`, rejected if
+   * the server answers its id with an `error` or on `close()`. Until acked it is resent after each
+   * reconnect; the server stores each id once. Sending an id that is still pending again keeps
+   * one copy and returns the same promise.
+   * @param {ReliableMessage} msg
+   * @returns {Promise<AckMessage>}
    */
   sendReliable(msg) {
-    const message = msg.id ? msg : { ...msg, id: newId() };
-    const id = /** @type {string} */ (message.id);
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { message, resolve, reject });
-      this.send(message);
+    const waiting = this.pending.get(msg.id);
+    if (waiting) return waiting.acked;
+    /** @type {(ack: AckMessage) => void} */
+    let resolve = () => {};
+    /** @type {(error: Error) => void} */
+    let reject = () => {};
+    /** @type {Promise<AckMessage>} */
+    const acked = new Promise((yes, no) => {
+      resolve = yes;
+      reject = no;
     });
+    this.pending.set(msg.id, { message: msg, acked, resolve, reject });
+    this.send(msg);
+    return acked;
   }
 
   /** Close for good: no reconnect; pending reliable messages are rejected. */
   close() {
     this.wanted = false;
     clearTimeout(this.timer);
-    const ws = this.ws;
-    this.ws = null;
-    if (ws !== null && ws.readyState <= WebSocket.OPEN) ws.close(1000, "client closed");
+    const transport = this.transport;
+    this.transport = null;
+    transport?.close(1000, "client closed");
     for (const { reject } of this.pending.values()) reject(new Error("socket closed"));
     this.pending.clear();
     this.setState("closed", { code: 1000, reason: "client closed", meaning: closeMeaning(1000) });
@@ -153,19 +181,20 @@ export class SocketClient {
   /** @private */
   open() {
     this.setState("connecting", { attempt: this.attempt });
-    const ws = new WebSocket(this.url);
-    this.ws = ws;
-    ws.onopen = () => {
-      if (this.ws === ws) this.setState("open", {});
-    };
-    ws.onmessage = (event) => {
-      if (this.ws === ws) this.receive(String(event.data));
-    };
-    ws.onclose = (event) => {
-      if (this.ws === ws) this.dropped(event.code, event.reason);
-    };
-    // An error is always followed by close, which is where reconnecting happens.
-    ws.onerror = () => {};
+    /** @type {Transport} */
+    const transport = this.connectTransport(this.url, {
+      // Events of an attempt the client has since given up on (close(), a newer attempt) are ignored.
+      onOpen: () => {
+        if (this.transport === transport) this.setState("open", {});
+      },
+      onMessage: (text) => {
+        if (this.transport === transport) this.receive(text);
+      },
+      onClose: (code, reason) => {
+        if (this.transport === transport) this.dropped(code, reason);
+      },
+    });
+    this.transport = transport;
   }
 
   /**
@@ -173,7 +202,7 @@ export class SocketClient {
    * @param {string} text
    */
   receive(text) {
-    /** @type {Message} */
+    /** @type {ServerMessage} */
     let msg;
     try {
       msg = JSON.parse(text);
@@ -182,27 +211,33 @@ export class SocketClient {
     }
     this.onFrame?.({ direction: "in", type: msg.type, size: byteLength(text), time: Date.now() });
     switch (msg.type) {
-      case "hello":
-        this.clientId = typeof msg.client_id === "string" ? msg.client_id : null;
+      case ServerType.HELLO:
+        this.clientId = msg.client_id;
         this.attempt = 0;
         for (const { message } of this.pending.values()) this.send(message);
         break;
-      case "ack": {
-        const pending = this.pending.get(String(msg.id));
-        this.pending.delete(String(msg.id));
+      case ServerType.ACK: {
+        const pending = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
         pending?.resolve(msg);
         break;
       }
-      case "error": {
+      case ServerType.SERVER:
+        // The server's store is back (e.g. Redis): what it refused meanwhile goes again.
+        if (msg.ok) for (const { message } of this.pending.values()) this.send(message);
+        break;
+      case ServerType.ERROR: {
         const pending = msg.id ? this.pending.get(msg.id) : undefined;
-        if (pending && msg.id) {
+        // Retryable: the server could not store it yet; it stays pending and is resent after
+        // the next reconnect or `server` ok message.
+        if (pending && msg.id && msg.name !== "storage_unavailable") {
           this.pending.delete(msg.id);
           pending.reject(new Error(`${msg.name}: ${msg.message}`));
         }
         break;
       }
       default:
-        break;
+        break; // the rest is the page's business (onMessage and the subscribers)
     }
     this.onMessage(msg);
     for (const listener of this.listeners) listener(msg);
@@ -214,16 +249,13 @@ export class SocketClient {
    * @param {string} reason
    */
   dropped(code, reason) {
-    this.ws = null;
+    this.transport = null;
     if (!this.wanted) {
       this.setState("closed", { code, reason, meaning: closeMeaning(code) });
       return;
     }
     this.attempt += 1;
-    // Full exponential growth, capped, then jittered into [50%, 100%] so a restarted server
-    // is not hit by every page at the same instant.
-    const ceiling = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** (this.attempt - 1));
-    const delayMs = Math.round(ceiling * (0.5 + Math.random() * 0.5));
+    const delayMs = this.backoffMs(this.attempt);
     this.setState("reconnecting", {
       code,
       reason,
@@ -234,6 +266,18 @@ export class SocketClient {
     this.timer = setTimeout(() => {
       if (this.wanted) this.open();
     }, delayMs);
+  }
+
+  /**
+   * How long to wait before reconnect attempt `attempt` (1, 2, ...): full exponential growth from
+   * minDelayMs, capped at maxDelayMs, then jittered into [50%, 100%] so a restarted server is not
+   * hit by every page at the same instant.
+   * @param {number} attempt
+   * @returns {number} milliseconds
+   */
+  backoffMs(attempt) {
+    const ceiling = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** (attempt - 1));
+    return Math.round(ceiling * (0.5 + Math.random() * 0.5));
   }
 
   /**

@@ -3,12 +3,8 @@
 // The browser's constraint validation gives instant messages; Python re-checks every value.
 
 /**
- * A parameter as py/offload/params.py describes it.
- * @typedef {{name: string, kind: "integer" | "number" | "string" | "range", description: string,
- *            default: unknown, required: boolean, minimum?: number, maximum?: number,
- *            max_length?: number}} ParamSchema
- * @typedef {{name: string, summary: string, returns: "bytes" | "object", params: ParamSchema[],
- *            defaults: Record<string, unknown>}} TaskSchema
+ * @typedef {import("./worker/task-schema.js").ParamSchema} ParamSchema
+ * @typedef {import("./worker/task-schema.js").TaskSchema} TaskSchema
  */
 
 // Parameters a person does not set by hand: `rows` is how the pool splits an image into bands.
@@ -79,7 +75,14 @@ export class TaskForm {
 
 /** @param {string} name */
 function label(name) {
-  return { primes: "Count primes", mandelbrot: "Mandelbrot image", montecarlo_pi: "Monte Carlo π", run_code: "Your own Python" }[name] ?? name;
+  return (
+    {
+      primes: "Count primes",
+      mandelbrot: "Mandelbrot image",
+      montecarlo_pi: "Monte Carlo π",
+      run_code: "Your own Python",
+    }[name] ?? name
+  );
 }
 
 /**
@@ -116,7 +119,10 @@ function field(task, param) {
   const hint = document.createElement("p");
   hint.className = "hint";
   hint.id = `${id}-hint`;
-  const range = param.minimum !== undefined ? ` (${param.minimum.toLocaleString("en")} to ${param.maximum?.toLocaleString("en")})` : "";
+  const range =
+    param.minimum !== undefined
+      ? ` (${param.minimum.toLocaleString("en")} to ${param.maximum?.toLocaleString("en")})`
+      : "";
   hint.textContent = `${param.description}${range}`;
   input.setAttribute("aria-describedby", hint.id);
   wrapper.append(labelElement, input, hint);

@@ -7,7 +7,6 @@
 
 /** @typedef {import("./frame-meter.js").Frame} Frame */
 
-
 /** @type {typeof import("uplot")} */
 const uPlot = (await import(new URL("./vendor/uplot.mjs", import.meta.url).href)).default;
 
@@ -54,7 +53,8 @@ export class TimelineChart {
           width: 1.5,
           spanGaps: false,
           points: { show: false },
-          value: (/** @type {unknown} */ _u, /** @type {number | null} */ v) => (v == null ? "—" : `${v.toFixed(0)} ms`),
+          value: (/** @type {unknown} */ _u, /** @type {number | null} */ v) =>
+            v == null ? "—" : `${v.toFixed(0)} ms`,
         })),
       ],
       legend: { live: false },

@@ -136,8 +136,7 @@ export class WorkerPool {
     let job = /** @type {any} */ (null);
     const result = new Promise((resolve, reject) => {
       const deadline = timeout === undefined ? null : performance.now() + timeout;
-      job = { task, params, options: callbacks, deadline, resolve, reject, inner: null,
-        settled: false };
+      job = { task, params, options: callbacks, deadline, resolve, reject, inner: null, settled: false };
     });
     /** @param {Error} error */
     const stop = (error) => {
@@ -250,7 +249,10 @@ export class WorkerPool {
         timeout: remaining,
         onProgress: (partDone, partTotal) => {
           done[index] = partTotal > 0 ? (partDone / partTotal) * (to - from) : 0;
-          onProgress?.(done.reduce((a, b) => a + b, 0), stop - start);
+          onProgress?.(
+            done.reduce((a, b) => a + b, 0),
+            stop - start,
+          );
         },
       });
       const value = await job.result;
@@ -272,24 +274,24 @@ export class WorkerPool {
     return combine(schema, finished);
   }
 
-
   /** Hand queued jobs to idle workers. */
   dispatch() {
     for (const worker of this.workers) {
       if (this.queue.length === 0) return;
       if (this.busy.has(worker) || worker.closed) continue;
       const job = /** @type {PoolJob} */ (this.queue.shift());
-      const remaining =
-        job.deadline === null ? undefined : Math.max(0, job.deadline - performance.now());
+      const remaining = job.deadline === null ? undefined : Math.max(0, job.deadline - performance.now());
       job.inner = worker.run(job.task, job.params, { ...job.options, timeout: remaining });
       this.busy.add(worker);
-      job.inner.result.then(
-        (value) => this.settle(job, value),
-        (/** @type {Error} */ error) => this.settle(job, error),
-      ).finally(() => {
-        this.busy.delete(worker);
-        this.dispatch();
-      });
+      job.inner.result
+        .then(
+          (value) => this.settle(job, value),
+          (/** @type {Error} */ error) => this.settle(job, error),
+        )
+        .finally(() => {
+          this.busy.delete(worker);
+          this.dispatch();
+        });
     }
     if (this.queue.length > 0 && this.workers.every((worker) => worker.closed)) {
       const error = new WorkerCrashedError("Every worker of the pool has stopped.");
@@ -319,8 +321,7 @@ function rangeOf(params, declared) {
   const given = params[declared.range];
   const limit = params[declared.bound] ?? declared.boundDefault;
   const [start, stop] = Array.isArray(given) && given.length === 2 ? given : [0, limit];
-  const valid =
-    Number.isSafeInteger(start) && Number.isSafeInteger(stop) && Number.isSafeInteger(limit);
+  const valid = Number.isSafeInteger(start) && Number.isSafeInteger(stop) && Number.isSafeInteger(limit);
   if (!valid || start < 0 || stop > Number(limit) || start >= stop) return null;
   return [Number(start), Number(stop)];
 }

@@ -64,28 +64,15 @@ export const SIGINT = 2;
 /**
  * One declared parameter of a task (offload.params.Param.schema()). A "range" param is a
  * half-open [start, stop) of integers within [0, value of the param named `bound`): the task's
- * splittable dimension, which WorkerPool.runSplit divides into parts.
- * @typedef {object} ParamInfo
- * @property {string} name
- * @property {"integer" | "number" | "string" | "range"} kind
- * @property {string} description
- * @property {unknown} default   the suggested value; null when there is none (an optional range)
- * @property {boolean} required
- * @property {number} [minimum]
- * @property {number} [maximum]
- * @property {number} [max_length]
- * @property {string} [bound]  for a range: the integer param whose value is the range's end
+ * splittable dimension, which WorkerPool.runSplit divides into parts. The shape is defined in
+ * py/offload/schema.py and generated into task-schema.js.
+ * @typedef {import("./task-schema.js").ParamSchema} ParamInfo
  */
 
 /**
- * A task the worker can run (offload.tasks.Task.schema()).
- * @typedef {object} TaskInfo
- * @property {string} name
- * @property {string} summary
- * @property {"object" | "bytes"} returns  "bytes" results arrive as an ArrayBuffer (and the
- *   parts of a split run concatenate, in order, to the bytes of the whole)
- * @property {ParamInfo[]} params
- * @property {Record<string, unknown>} defaults  a complete, valid set of params
+ * A task the worker can run (offload.tasks.Task.schema()). "bytes" results arrive as an
+ * ArrayBuffer (and the parts of a split run concatenate, in order, to the bytes of the whole).
+ * @typedef {import("./task-schema.js").TaskSchema} TaskInfo
  */
 
 /**

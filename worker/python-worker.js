@@ -17,13 +17,7 @@
 // in the Node tests. This class is the only code that posts to it.
 
 import { moduleWorker } from "./endpoint.js";
-import {
-  CancelledError,
-  PythonError,
-  RequestError,
-  TimeoutError,
-  WorkerCrashedError,
-} from "./errors.js";
+import { CancelledError, PythonError, RequestError, TimeoutError, WorkerCrashedError } from "./errors.js";
 import { Reply, Request, SIGINT } from "./protocol.js";
 
 /** @typedef {import("./endpoint.js").Endpoint} Endpoint */
@@ -154,8 +148,7 @@ export class PythonWorker {
     /** @type {JobState} */
     let job = /** @type {any} */ (null);
     const result = new Promise((resolve, reject) => {
-      job = { id, task, params, options, resolve, reject, stopping: null, settled: false,
-        cleanup: [] };
+      job = { id, task, params, options, resolve, reject, stopping: null, settled: false, cleanup: [] };
     });
     if (this.closed) {
       this.settle(job, this.closedBy ?? new WorkerCrashedError("The worker was terminated."));
@@ -391,8 +384,10 @@ function unsendable(job, error) {
     try {
       structuredClone(value);
     } catch {
-      return `${job.task}: param ${JSON.stringify(name)} cannot be sent to a worker ` +
-        `(${describeValue(value)} cannot be structured-cloned; send plain data). ${reason}`;
+      return (
+        `${job.task}: param ${JSON.stringify(name)} cannot be sent to a worker ` +
+        `(${describeValue(value)} cannot be structured-cloned; send plain data). ${reason}`
+      );
     }
   }
   return `${job.task}: the request could not be sent to the worker. ${reason}`;

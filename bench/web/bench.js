@@ -1,18 +1,37 @@
 // The benchmark page's entry point: measurement functions the Python driver (bench/browser.py)
 // calls with Playwright's `page.evaluate("offloadBench.name(...)")`. Each returns plain numbers;
-// the ratios, goals and the report are computed in Python.
+// the ratios, goals and the report are computed in Python. What it measures is the page's own
+// code: the worker client, the main-thread runner, the frame meter, the click probe, the socket
+// client and the volunteering for distributed jobs, imported from the built site; only the bare
+// Pyodide worker (baseline.js) is the benchmark's own, as the baseline.
 
-import { FrameMeter, afterNextPaint, clickToPaint } from "./meter.js";
-import { BareWorker, mainThreadPython, offloadClient, taskCall } from "./python.js";
+import { BareWorker, taskCall } from "./baseline.js";
+
+/**
+ * The URL of one of Offload's modules in the built site, where bench/ sits beside them. They are
+ * imported by URL at run time; their types come from their paths in the repository.
+ * @param {string} path
+ */
+function site(path) {
+  return new URL(`../${path}`, import.meta.url).href;
+}
+
+const client = /** @type {typeof import("../../worker/client.js")} */ (await import(site("worker/client.js")));
+const frames = /** @type {typeof import("../../web/frame-meter.js")} */ (await import(site("frame-meter.js")));
+const probe = /** @type {typeof import("../../web/latency-probe.js")} */ (await import(site("latency-probe.js")));
+const mainThread = /** @type {typeof import("../../web/main-thread-python.js")} */ (
+  await import(site("main-thread-python.js"))
+);
+const socketClient = /** @type {typeof import("../../web/socket.js")} */ (await import(site("socket.js")));
+const protocol = /** @type {typeof import("../../web/socket-protocol.js")} */ (
+  await import(site("socket-protocol.js"))
+);
+const distributed = /** @type {typeof import("../../web/distributed.js")} */ (await import(site("distributed.js")));
 
 /** @typedef {import("../../worker/client.js").PythonWorker} PythonWorker */
-/** @typedef {typeof import("../../web/socket.js")} SocketModule */
+/** @typedef {import("../../web/socket-protocol.js").MonteCarloResult} MonteCarloResult */
+/** @typedef {import("../../web/latency-probe.js").ClickLatency} ClickLatency */
 /** @typedef {{maxGapMs: number, frames: number, inputDelayMs: number | null, ms: number}} Responsiveness */
-
-/** @returns {Promise<SocketModule>} */
-function socketModule() {
-  return import(new URL("../socket.js", import.meta.url).href);
-}
 
 /** @param {string} id */
 function element(id) {
@@ -36,6 +55,29 @@ function within(promise, ms) {
   return Promise.race([promise, sleep(ms).then(() => null)]);
 }
 
+// The page's frame meter, running for the life of the page as on the page; each run is one of its
+// runs. The page's click probe on #probe: each click reports when it could be painted.
+const meter = new frames.FrameMeter();
+meter.start();
+/** @type {(latency: ClickLatency) => void} */
+let onProbeClick = () => {};
+probe.attachProbe(
+  /** @type {HTMLButtonElement} */ (element("probe")),
+  element("probe-count"),
+  element("probe-report"),
+  (latency) => onProbeClick(latency),
+);
+
+/** The next click on #probe: how long after the input the page could paint (milliseconds). */
+function nextClickDelay() {
+  return new Promise((resolve) => {
+    onProbeClick = (latency) => {
+      onProbeClick = () => {};
+      resolve(latency.paintedAfter);
+    };
+  });
+}
+
 /** @type {PythonWorker | null} the worker most measurements share (booted once) */
 let shared = null;
 /** @type {Promise<Responsiveness> | null} */
@@ -48,14 +90,14 @@ let volunteering = null;
 const started = [];
 
 async function sharedWorker() {
-  shared ??= await (await offloadClient()).PythonWorker.start();
+  shared ??= await client.PythonWorker.start();
   return shared;
 }
 
 const bench = {
   /** Boot the shared worker and main-thread Pyodide up front, so no later figure includes it. */
   async prepare() {
-    await Promise.all([sharedWorker(), mainThreadPython()]);
+    await Promise.all([sharedWorker(), mainThread.loadMainThreadPython()]);
     return { crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
   },
 
@@ -67,27 +109,25 @@ const bench = {
    * @param {Record<string, unknown>} params
    */
   startResponsiveRun(mode, task, params) {
-    const probe = element("probe");
-    probe.textContent = "click me";
-    const delay = clickToPaint(probe);
-    const meter = new FrameMeter();
+    const delay = nextClickDelay();
     responsiveRun = (async () => {
       const worker = await sharedWorker();
-      const pyodide = await mainThreadPython();
-      meter.start();
-      await afterNextPaint();
-      await afterNextPaint();
+      await mainThread.loadMainThreadPython();
+      await frames.nextFrame();
+      await frames.nextFrame();
+      meter.beginRun(mode);
       const t0 = performance.now();
+      // Exactly as the page's Run buttons do (run-controller.js), progress reported both ways.
+      const hooks = { onProgress: () => {}, onStdout: () => {} };
       if (mode === "main") {
-        pyodide.runPython(taskCall(task, params))?.destroy?.();
+        await mainThread.runOnMainThread(task, params, hooks);
       } else {
-        await worker.run(task, params, { onProgress: () => {} }).result;
+        await worker.run(task, params, hooks).result;
       }
       const ms = performance.now() - t0;
-      await afterNextPaint();
-      const frames = meter.stop();
+      const stats = await meter.endRun();
       const inputDelayMs = await within(delay, 5000);
-      return { ...frames, inputDelayMs, ms };
+      return { maxGapMs: stats.longestGap, frames: stats.frames, inputDelayMs, ms };
     })();
   },
 
@@ -139,7 +179,7 @@ const bench = {
   /** Time from `PythonWorker.start()` to ready (the worker is kept until terminateStarted). */
   async startOffloadWorker() {
     const t0 = performance.now();
-    const worker = await (await offloadClient()).PythonWorker.start();
+    const worker = await client.PythonWorker.start();
     const ms = performance.now() - t0;
     started.push(worker);
     return { ms, timings: worker.info?.timings, boot: worker.info?.boot };
@@ -166,13 +206,11 @@ const bench = {
    * @param {Record<string, unknown>} params
    */
   async pool(size, params) {
-    const client = /** @type {any} */ (await offloadClient());
-    if (typeof client.WorkerPool !== "function") return null;
     const t0 = performance.now();
     const pool = new client.WorkerPool({ size });
     await pool.ready;
     const t1 = performance.now();
-    const image = await pool.runSplit("mandelbrot", params).result;
+    const image = /** @type {ArrayBuffer} */ (await pool.runSplit("mandelbrot", params).result);
     const t2 = performance.now();
     pool.terminate();
     return { includedMs: t2 - t0, excludedMs: t2 - t1, bytes: image.byteLength };
@@ -214,7 +252,6 @@ const bench = {
    * @param {number} workers
    */
   async bootForMemory(workers) {
-    const client = await offloadClient();
     for (let i = 0; i < workers; i++) {
       const worker = await client.PythonWorker.start();
       await worker.run("primes", { n: 100_000 }).result;
@@ -232,11 +269,13 @@ const bench = {
    * @param {number} count
    */
   async socketRtt(echoUrl, count) {
-    const { SocketClient } = await socketModule();
-    /** @type {(message: {type: string, id?: string | null}) => void} */
+    const { ClientType, ServerType } = protocol;
+    /** @type {(message: import("../../web/socket-protocol.js").ServerMessage) => void} */
     let onMessage = () => {};
-    const hello = new Promise((resolve) => (onMessage = (message) => message.type === "hello" && resolve(null)));
-    const ours = new SocketClient({ onMessage: (message) => onMessage(message) });
+    const hello = new Promise(
+      (resolve) => (onMessage = (message) => message.type === ServerType.HELLO && resolve(null)),
+    );
+    const ours = new socketClient.SocketClient({ onMessage: (message) => onMessage(message) });
     ours.connect();
     await hello;
     const bare = new WebSocket(echoUrl);
@@ -249,11 +288,11 @@ const bench = {
       const id = `rtt-${i}`;
       let t0 = performance.now();
       await new Promise((resolve) => {
-        onMessage = (message) => message.type === "pong" && message.id === id && resolve(null);
-        ours.send({ type: "ping", id });
+        onMessage = (message) => message.type === ServerType.PONG && message.id === id && resolve(null);
+        ours.send({ type: ClientType.PING, id });
       });
       times.ours.push(performance.now() - t0);
-      const text = JSON.stringify({ type: "ping", id });
+      const text = JSON.stringify({ type: ClientType.PING, id });
       t0 = performance.now();
       await new Promise((resolve) => {
         bare.onmessage = (event) => event.data === text && resolve(null);
@@ -267,46 +306,52 @@ const bench = {
   },
 
   /**
-   * Volunteer for distributed jobs: each `job_chunk` is computed in the shared worker and answered
-   * with `chunk_result`; collects, per chunk, when it came, how long the worker took, and when the
-   * server acked the answer. finishVolunteering resolves after `chunks` chunks.
+   * Volunteer for distributed jobs as the page does (distributed.js, one slot): each `job_chunk`
+   * is computed in the shared worker and answered with `chunk_result`; collects, per chunk, when
+   * it came, how long the worker took, and when the server acked the answer. finishVolunteering
+   * resolves after `chunks` chunks.
    * @param {number} chunks
    */
   async startVolunteering(chunks) {
-    const { SocketClient, newId } = await socketModule();
     const worker = await sharedWorker();
     /** @type {{arrivedMs: number, computeMs: number, ackedMs: number}[]} */
     const records = [];
+    /** @type {{arrivedMs: number, computeMs: number}} the run that finished last */
+    let lastRun = { arrivedMs: 0, computeMs: 0 };
+    /** @type {Map<string, {arrivedMs: number, computeMs: number}>} by chunk, until acked */
+    const runs = new Map();
     /** @type {(value: typeof records) => void} */
     let finish = () => {};
     volunteering = new Promise((resolve) => (finish = resolve));
-    /** @type {Promise<unknown>} */
-    let queue = Promise.resolve();
-    const socket = new SocketClient({
-      onMessage: (message) => {
-        if (message.type === "hello") socket.send({ type: "jobs_join", slots: 1 });
-        if (message.type !== "job_chunk") return;
+    const socket = new socketClient.SocketClient();
+    /** @param {{job_id: string, chunk: number}} chunk */
+    const key = (chunk) => `${chunk.job_id}/${chunk.chunk}`;
+    const membership = distributed.joinDistributedJob(
+      socket,
+      async (task, params) => {
         const arrivedMs = performance.now();
-        const chunk = /** @type {any} */ (message);
-        queue = queue.then(async () => {
-          const t0 = performance.now();
-          const result = await worker.run(chunk.task, chunk.params).result;
-          const computeMs = performance.now() - t0;
-          await socket.sendReliable({
-            type: "chunk_result",
-            id: newId(),
-            job_id: chunk.job_id,
-            chunk: chunk.chunk,
-            result,
-          });
-          records.push({ arrivedMs, computeMs, ackedMs: performance.now() });
+        const result = /** @type {MonteCarloResult} */ (await worker.run(task, params).result);
+        lastRun = { arrivedMs, computeMs: performance.now() - arrivedMs };
+        return result;
+      },
+      {
+        slots: 1,
+        // Called right after that chunk's run: with one slot the server sends the next chunk only
+        // once this one's answer is in, so the last run is this chunk's.
+        onChunk: (chunk) => runs.set(key(chunk), lastRun),
+        onAcked: (chunk) => {
+          const run = runs.get(key(chunk));
+          runs.delete(key(chunk));
+          if (!run) return;
+          records.push({ ...run, ackedMs: performance.now() });
           if (records.length >= chunks) {
+            membership.leave();
             socket.close();
             finish(records);
           }
-        });
+        },
       },
-    });
+    );
     socket.connect();
     await new Promise((resolve) => {
       const check = () => (socket.clientId ? resolve(null) : setTimeout(check, 10));

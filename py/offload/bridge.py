@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Callable, Mapping
 
 from offload.runtime import USER_CODE, OutputSink, TaskContext
+from offload.schema import TaskSchema
 from offload.tasks import describe as describe_tasks
 from offload.tasks import run_task
 
@@ -39,7 +40,7 @@ def run(
     return {"ok": True, "value": value}
 
 
-def tasks() -> list[dict[str, object]]:
+def tasks() -> list[TaskSchema]:
     """The schema of every task (name, summary, params, defaults), for the worker's `ready`."""
     return describe_tasks()
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import ClassVar
+
+from offload.schema import ParamKind, ParamSchema
 
 
 class ParameterError(ValueError):
@@ -110,7 +113,8 @@ class Param:
         required: whether a request must give the parameter.
     """
 
-    kind = "value"
+    #: Set by each subclass: what the page's form shows for it.
+    kind: ClassVar[ParamKind]
 
     def __init__(self, name: str, description: str, default: object, *, required: bool) -> None:
         self.name = name
@@ -118,7 +122,7 @@ class Param:
         self.default = default
         self.required = required
 
-    def schema(self) -> dict[str, object]:
+    def schema(self) -> ParamSchema:
         """The parameter as plain values, for a page to build a form from."""
         return {
             "name": self.name,
@@ -164,28 +168,31 @@ class _BoundedParam[T: (int, float)](Param):
         bounds = {"minimum": self.minimum, "maximum": self.maximum}
         return self.check(task, params, self.name, **bounds, default=self.fallback)
 
-    def schema(self) -> dict[str, object]:
-        return {**super().schema(), "minimum": self.minimum, "maximum": self.maximum}
+    def schema(self) -> ParamSchema:
+        schema = super().schema()
+        schema["minimum"] = self.minimum
+        schema["maximum"] = self.maximum
+        return schema
 
 
 class IntParam(_BoundedParam[int]):
     """An integer within [minimum, maximum] (see `integer`)."""
 
-    kind = "integer"
+    kind: ClassVar[ParamKind] = "integer"
     check = staticmethod(integer)
 
 
 class NumberParam(_BoundedParam[float]):
     """A finite real number within [minimum, maximum] (see `number`)."""
 
-    kind = "number"
+    kind: ClassVar[ParamKind] = "number"
     check = staticmethod(number)
 
 
 class TextParam(Param):
     """A string of at most `max_length` characters (always required)."""
 
-    kind = "string"
+    kind: ClassVar[ParamKind] = "string"
 
     def __init__(self, name: str, description: str, default: str, *, max_length: int) -> None:
         super().__init__(name, description, default, required=True)
@@ -195,8 +202,10 @@ class TextParam(Param):
         """The value in `params`, checked (see `text`)."""
         return text(task, params, self.name, max_length=self.max_length)
 
-    def schema(self) -> dict[str, object]:
-        return {**super().schema(), "max_length": self.max_length}
+    def schema(self) -> ParamSchema:
+        schema = super().schema()
+        schema["max_length"] = self.max_length
+        return schema
 
 
 class RangeParam(Param):
@@ -212,7 +221,7 @@ class RangeParam(Param):
         bound: the integer parameter whose value is the end of the whole range.
     """
 
-    kind = "range"
+    kind: ClassVar[ParamKind] = "range"
 
     def __init__(self, name: str, description: str, *, bound: IntParam) -> None:
         super().__init__(name, description, None, required=False)
@@ -237,8 +246,10 @@ class RangeParam(Param):
         stop = integer(task, pair, second, minimum=start + 1, maximum=limit)
         return start, stop
 
-    def schema(self) -> dict[str, object]:
-        return {**super().schema(), "bound": self.bound.name}
+    def schema(self) -> ParamSchema:
+        schema = super().schema()
+        schema["bound"] = self.bound.name
+        return schema
 
 
 def reject_unknown_params(

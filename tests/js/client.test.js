@@ -60,9 +60,10 @@ test("jobs run before boot wait for it, then run one at a time in the order of r
   assert.deepEqual(values, [{ counted: 3 }, { n: 2 }, { counted: 1 }]);
   assert.deepEqual(made[0].started, ["count", "echo", "count"]);
   // The worker got init first, then each run only after the previous one finished.
-  assert.deepEqual(made[0].received.map((request) => request.type), [
-    Request.INIT, Request.RUN, Request.RUN, Request.RUN,
-  ]);
+  assert.deepEqual(
+    made[0].received.map((request) => request.type),
+    [Request.INIT, Request.RUN, Request.RUN, Request.RUN],
+  );
 });
 
 test("progress and printed output reach the job's callbacks", async () => {
@@ -71,11 +72,20 @@ test("progress and printed output reach the job's callbacks", async () => {
   const progress = [];
   /** @type {string[]} */
   const printed = [];
-  await worker.run("count", { to: 4 }, {
-    onProgress: (done, total) => progress.push([done, total]),
-    onStdout: (text) => printed.push(text),
-  }).result;
-  assert.deepEqual(progress, [[1, 4], [2, 4], [3, 4], [4, 4]]);
+  await worker.run(
+    "count",
+    { to: 4 },
+    {
+      onProgress: (done, total) => progress.push([done, total]),
+      onStdout: (text) => printed.push(text),
+    },
+  ).result;
+  assert.deepEqual(progress, [
+    [1, 4],
+    [2, 4],
+    [3, 4],
+    [4, 4],
+  ]);
   assert.deepEqual(printed, ["counted to 4\n"]);
 });
 
@@ -105,7 +115,16 @@ test("an aborted signal cancels its job, before or after run", async () => {
   assert.equal((await rejection(early.result)).name, "CancelledError");
   const controller = new AbortController();
   let running = false;
-  const job = worker.run("count", { to: 1000 }, { signal: controller.signal, onProgress: () => { running = true; } });
+  const job = worker.run(
+    "count",
+    { to: 1000 },
+    {
+      signal: controller.signal,
+      onProgress: () => {
+        running = true;
+      },
+    },
+  );
   await until(() => running);
   controller.abort();
   assert.equal((await rejection(job.result)).name, "CancelledError");
@@ -115,7 +134,15 @@ test("with an interrupt buffer, cancel stops the running task and the same worke
   const { worker, made } = start({ isolated: true });
   assert.equal(worker.cancelMode, "interrupt");
   let running = false;
-  const job = worker.run("count", { to: 1000 }, { onProgress: () => { running = true; } });
+  const job = worker.run(
+    "count",
+    { to: 1000 },
+    {
+      onProgress: () => {
+        running = true;
+      },
+    },
+  );
   await until(() => running);
   job.cancel();
   assert.ok((await rejection(job.result)) instanceof CancelledError);
@@ -144,7 +171,15 @@ test("without an interrupt buffer, cancel replaces the worker at once", async ()
   const { worker, made } = start({ isolated: false, graceMs: 10_000 });
   assert.equal(worker.cancelMode, "restart");
   let running = false;
-  const job = worker.run("count", { to: 1000 }, { onProgress: () => { running = true; } });
+  const job = worker.run(
+    "count",
+    { to: 1000 },
+    {
+      onProgress: () => {
+        running = true;
+      },
+    },
+  );
   await until(() => running);
   job.cancel();
   assert.equal((await rejection(job.result)).name, "CancelledError");
@@ -153,7 +188,10 @@ test("without an interrupt buffer, cancel replaces the worker at once", async ()
   assert.deepEqual(await worker.run("echo", { y: 2 }).result, { y: 2 });
 });
 
-for (const [how, task] of [["a crashed reply", "crash"], ["the worker's error event", "die"]]) {
+for (const [how, task] of [
+  ["a crashed reply", "crash"],
+  ["the worker's error event", "die"],
+]) {
   test(`after ${how} the running job rejects with WorkerCrashedError and queued jobs run on a new worker`, async () => {
     const { worker, made } = start();
     const doomed = worker.run(task, {});
@@ -205,7 +243,15 @@ test("a timeout rejects the job with TimeoutError, whether it was running or sti
 test("terminate rejects the running and queued jobs, and later runs", async () => {
   const { worker } = start();
   let started = false;
-  const running = worker.run("count", { to: 1000 }, { onProgress: () => { started = true; } });
+  const running = worker.run(
+    "count",
+    { to: 1000 },
+    {
+      onProgress: () => {
+        started = true;
+      },
+    },
+  );
   const queued = worker.run("echo", {});
   await until(() => started);
   worker.terminate();

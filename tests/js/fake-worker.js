@@ -130,7 +130,10 @@ export const TASKS = {
     info: {
       summary: "the sum of the integers [start, stop) of `n`",
       returns: "object",
-      params: [param("n", { minimum: 1, maximum: 1000 }), param("items", { kind: "range", required: false, bound: "n" })],
+      params: [
+        param("n", { minimum: 1, maximum: 1000 }),
+        param("items", { kind: "range", required: false, bound: "n" }),
+      ],
       defaults: { n: 10 },
     },
     run: async ({ n, items }) => {

@@ -49,7 +49,10 @@ test("jobs go to whichever worker is free, side by side", async () => {
   const jobs = [1, 2, 3, 4].map((i) => pool.run("count", { to: 3 + i }));
   const values = await Promise.all(jobs.map((job) => job.result));
   assert.deepEqual(values, [{ counted: 4 }, { counted: 5 }, { counted: 6 }, { counted: 7 }]);
-  assert.ok(made.every((fake) => fake.started.length > 0), "both workers ran jobs");
+  assert.ok(
+    made.every((fake) => fake.started.length > 0),
+    "both workers ran jobs",
+  );
   assert.equal(made[0].started.length + made[1].started.length, 4);
 });
 
@@ -59,11 +62,15 @@ test("a bytes range split in parts covers it exactly once, in order, concatenate
   const parts = [];
   /** @type {[number, number][]} */
   const progress = [];
-  const job = pool.runSplit("rows", { height: 50 }, {
-    parts: 7,
-    onPart: (part) => parts.push(part),
-    onProgress: (done, total) => progress.push([done, total]),
-  });
+  const job = pool.runSplit(
+    "rows",
+    { height: 50 },
+    {
+      parts: 7,
+      onPart: (part) => parts.push(part),
+      onProgress: (done, total) => progress.push([done, total]),
+    },
+  );
   const whole = /** @type {ArrayBuffer} */ (await job.result);
   assert.deepEqual(bytes(whole), upTo(50));
   const covered = parts
@@ -74,9 +81,15 @@ test("a bytes range split in parts covers it exactly once, in order, concatenate
     });
   assert.deepEqual(covered, upTo(50), "every row in exactly one part");
   assert.equal(parts.length, 7);
-  assert.ok(made.every((fake) => fake.started.length > 0), "every worker ran a part");
+  assert.ok(
+    made.every((fake) => fake.started.length > 0),
+    "every worker ran a part",
+  );
   assert.deepEqual(progress.at(-1), [50, 50]);
-  assert.ok(progress.every(([done], i) => i === 0 || done >= progress[i - 1][0]), "progress only grows");
+  assert.ok(
+    progress.every(([done], i) => i === 0 || done >= progress[i - 1][0]),
+    "progress only grows",
+  );
 });
 
 test("an object task's split resolves with the parts' values in range order", async () => {
@@ -84,8 +97,18 @@ test("an object task's split resolves with the parts' values in range order", as
   const values = /** @type {{sum: number, start: number, stop: number}[]} */ (
     await pool.runSplit("sum", { n: 10 }, { parts: 3 }).result
   );
-  assert.deepEqual(values.map(({ start, stop }) => [start, stop]), [[0, 3], [3, 6], [6, 10]]);
-  assert.equal(values.reduce((total, part) => total + part.sum, 0), 45);
+  assert.deepEqual(
+    values.map(({ start, stop }) => [start, stop]),
+    [
+      [0, 3],
+      [3, 6],
+      [6, 10],
+    ],
+  );
+  assert.equal(
+    values.reduce((total, part) => total + part.sum, 0),
+    45,
+  );
 });
 
 test("a given sub-range is split, the bound's default is used, and parts never outnumber units", async () => {
@@ -115,7 +138,16 @@ test("splitting a task without a declared range, or with a bad part count, is re
 test("cancelling a split run rejects it and cancels every part, running or queued", async () => {
   const { pool, made } = startPool(2, { tickMs: 5 });
   let running = false;
-  const job = pool.runSplit("rows", { height: 400 }, { parts: 8, onProgress: () => { running = true; } });
+  const job = pool.runSplit(
+    "rows",
+    { height: 400 },
+    {
+      parts: 8,
+      onProgress: () => {
+        running = true;
+      },
+    },
+  );
   await until(() => running);
   job.cancel();
   assert.equal((await rejection(job.result)).name, "CancelledError");
@@ -128,10 +160,14 @@ test("cancelling a split run rejects it and cancels every part, running or queue
 test("an aborted signal cancels a split run; a timeout rejects it with TimeoutError", async () => {
   const { pool } = startPool(2, { tickMs: 5 });
   const controller = new AbortController();
-  const aborted = pool.runSplit("rows", { height: 400 }, {
-    signal: controller.signal,
-    onProgress: () => controller.abort(),
-  });
+  const aborted = pool.runSplit(
+    "rows",
+    { height: 400 },
+    {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    },
+  );
   assert.equal((await rejection(aborted.result)).name, "CancelledError");
   const late = await rejection(pool.runSplit("rows", { height: 400 }, { timeout: 30 }).result);
   assert.ok(late instanceof TimeoutError);

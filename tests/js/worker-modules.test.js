@@ -16,9 +16,7 @@ const modules = readdirSync(folder).filter((name) => name.endsWith(".js"));
  */
 function importsOf(name) {
   const source = readFileSync(new URL(name, folder), "utf8");
-  return [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+"\.\/([\w-]+\.js)";/gms)].map(
-    (match) => match[1],
-  );
+  return [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+"\.\/([\w-]+\.js)";/gms)].map((match) => match[1]);
 }
 
 test("worker/ modules import one another without a cycle", () => {

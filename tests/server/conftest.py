@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientWebSocketResponse
+from aiohttp import ClientWebSocketResponse, web
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 
 from server.app import make_app
 from server.config import Settings
+from server.guard import GuardedRunner
+from tests.redis_support import RedisServer, redis_binary
 
 INDEX = b"<!doctype html><title>Offload test</title>\n"
 
@@ -38,6 +41,17 @@ def settings(tmp_path: Path, dist: Path) -> Settings:
     return Settings(dist=dist, data_dir=tmp_path / "data")
 
 
+class GuardedTestServer(TestServer):
+    """aiohttp's test server, running the app the way `python -m server` does (GuardedRunner)."""
+
+    def __init__(self, app: web.Application, settings: Settings) -> None:
+        super().__init__(app)
+        self.settings = settings
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return GuardedRunner(self.app, self.settings, **kwargs)
+
+
 MakeClient = Callable[..., Coroutine[Any, Any, TestClient[Any, Any]]]
 
 
@@ -47,7 +61,7 @@ async def make_client() -> AsyncIterator[MakeClient]:
     clients: list[TestClient[Any, Any]] = []
 
     async def make(settings: Settings) -> TestClient[Any, Any]:
-        client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings)))
+        client: TestClient[Any, Any] = TestClient(GuardedTestServer(make_app(settings), settings))
         await client.start_server()
         clients.append(client)
         return client
@@ -95,3 +109,13 @@ async def raw_handshake(client: TestClient[Any, Any]) -> tuple[str, dict[str, st
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return status, headers
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free port (AOF, fsync always) in a temp folder, stopped after."""
+    if redis_binary() is None:
+        pytest.skip("no redis-server installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()

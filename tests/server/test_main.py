@@ -131,3 +131,16 @@ async def test_acked_results_survive_kill_9(dist: Path, tmp_path: Path) -> None:
     ):
         stored = {r["id"] for r in await response.json()}
     assert stored == set(ids)
+
+
+async def test_a_data_dir_that_cannot_be_made_is_one_sentence_and_exit_2(
+    dist: Path, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("in the way")
+    code, stderr = await failure(
+        "--port", "0", "--dist", str(dist), "--data-dir", str(not_a_folder)
+    )
+    assert code == 2
+    assert_one_sentence(stderr)
+    assert str(not_a_folder) in stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.protocol import (
@@ -103,3 +103,98 @@ def test_any_frame_either_parses_or_raises_a_protocol_error(frame: str | bytes) 
     except ProtocolError as error:
         outcome = error.to_message().type
     assert outcome == "error" or outcome in CLIENT_MESSAGES
+
+
+# ---- whatever is accepted can be served again (issue 15, item 1) ---------------------------
+
+
+def nested(lists: int) -> object:
+    """`lists` arrays, one inside the other, around a number."""
+    value: object = 1
+    for _ in range(lists):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("frame", "name"),
+    [
+        ('{"type": "ping", "id": "\\ud800"}', "invalid_text"),
+        (json.dumps({**RESULT, "result": {"text": "\ud800"}}), "invalid_text"),
+        (json.dumps({**RESULT, "params": {"\udfff": 1}}), "invalid_text"),
+        (json.dumps({**RESULT, "task": "a\udc00b"}), "invalid_text"),
+        (json.dumps({**RESULT, "result": nested(254)}), "too_deep"),
+        (json.dumps({**RESULT, "result": float("nan")}), "invalid_json"),
+        (json.dumps({**RESULT, "duration_ms": float("inf")}), "invalid_json"),
+        ('{"type": "ping", "id": -Infinity}', "invalid_json"),
+        (json.dumps(RESULT)[:-1] + ', "x": 1e400}', "invalid_json"),
+    ],
+)
+def test_what_could_not_be_served_again_is_refused_at_the_door(frame: str, name: str) -> None:
+    with pytest.raises(ProtocolError) as error:
+        parse_client_message(frame)
+    assert error.value.name == name
+    # The error itself is always sendable, whatever the frame held.
+    error.value.to_message().model_dump_json().encode("utf-8")
+
+
+def test_a_refused_frame_keeps_its_id_only_when_the_id_is_valid_text() -> None:
+    with pytest.raises(ProtocolError) as clean:
+        parse_client_message(json.dumps({**RESULT, "result": "\ud800"}))
+    assert clean.value.message_id == "r-1"
+    with pytest.raises(ProtocolError) as dirty:
+        parse_client_message(json.dumps({**RESULT, "id": "r-\ud800"}))
+    assert dirty.value.message_id is None
+
+
+def test_nesting_up_to_the_bound_is_accepted() -> None:
+    # The message object is level 1, so its `result` may hold 31 arrays, one in the other.
+    message = parse_client_message(json.dumps({**RESULT, "result": nested(31)}))
+    assert isinstance(message, ResultMessage)
+    with pytest.raises(ProtocolError, match="32 levels"):
+        parse_client_message(json.dumps({**RESULT, "result": nested(32)}))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"type": "job_start", "id": "j", "samples": "5"},
+        {"type": "job_start", "id": "j", "samples": True},
+        {"type": "job_start", "id": "j", "samples": 5.5},
+        {"type": "jobs_join", "slots": "2"},
+        {**RESULT, "duration_ms": "12"},
+        {**RESULT, "duration_ms": False},
+    ],
+)
+def test_numbers_are_strict_strings_and_booleans_are_not_numbers(
+    changes: dict[str, object],
+) -> None:
+    with pytest.raises(ProtocolError) as error:
+        parse_client_message(json.dumps(changes))
+    assert error.value.name == "invalid_message"
+
+
+unicode_anything = st.text(st.characters(categories=["L", "N", "P", "S", "Z", "C"]), max_size=12)
+deep_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | unicode_anything,
+    lambda children: (
+        st.lists(children, max_size=2) | st.dictionaries(unicode_anything, children, max_size=2)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deep_values, unicode_anything)
+def test_any_result_that_parses_can_be_encoded_as_strict_utf8_json(
+    value: object, message_id: str
+) -> None:
+    frame = json.dumps({**RESULT, "id": message_id or "x", "result": value})
+    try:
+        message = parse_client_message(frame)
+    except ProtocolError as error:
+        error.to_message().model_dump_json().encode("utf-8")
+        return
+    assert isinstance(message, ResultMessage)
+    json.dumps(message.result, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    message.model_dump_json().encode("utf-8")

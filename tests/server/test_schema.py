@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from offload.tasks import run_task
 from offload.tasks.montecarlo import count_inside
 from server.jobs import chunk_seed
 from server.protocol import CLIENT_MESSAGES, SERVER_MESSAGES, ProtocolError, parse_client_message
@@ -59,3 +60,12 @@ def chunk_result_inside() -> int:
     result = next(json.loads(t) for d, t in EXAMPLES if '"chunk_result"' in t)
     inside: int = result["result"]["inside"]
     return inside
+
+
+def test_the_doc_s_results_are_what_their_tasks_compute_with_those_params() -> None:
+    shown = [json.loads(text) for _, text in EXAMPLES]
+    results = [m for m in shown if m["type"] == "result"]
+    results += [m["result"] for m in shown if m["type"] == "peer_result"]
+    assert results
+    for message in results:
+        assert run_task(message["task"], message["params"]) == message["result"]

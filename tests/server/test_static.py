@@ -52,7 +52,9 @@ async def test_folders_missing_files_and_escapes_are_not_found(
 async def test_raw_traversal_request_cannot_leave_the_site(client: TestClient[Any, Any]) -> None:
     # aiohttp's client normalizes "..", so send the request line by hand.
     reader, writer = await asyncio.open_connection(client.host, client.port)
-    writer.write(b"GET /../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    writer.write(
+        f"GET /../secret.txt HTTP/1.1\r\nHost: {client.host}\r\nConnection: close\r\n\r\n".encode()
+    )
     reply = await reader.read()
     writer.close()
     assert b"outside the site" not in reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -167,3 +168,90 @@ async def test_an_allow_listed_origin_may_connect(
     with pytest.raises(WSServerHandshakeError) as refused:
         await client.ws_connect("/ws", origin="https://other.example")
     assert refused.value.status == 403
+
+
+async def test_a_lone_surrogate_in_an_id_gets_an_error_and_the_connection_keeps_working(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.ws_connect("/ws") as ws:
+        await receive_type(ws, "hello")
+        await ws.send_str('{"type": "ping", "id": "\\ud800"}')
+        error = await receive_type(ws, "error")
+        assert (error["id"], error["name"]) == (None, "invalid_text")
+        await ws.send_json({"type": "ping", "id": "still-there"})
+        assert (await receive_type(ws, "pong"))["id"] == "still-there"
+
+
+async def test_a_result_that_could_not_be_served_again_is_not_acked_and_breaks_nothing(
+    client: TestClient[Any, Any],
+) -> None:
+    async with client.ws_connect("/ws") as sender, client.ws_connect("/ws") as other:
+        await receive_type(sender, "hello")
+        await receive_type(other, "hello")
+        poison = json.dumps(result_message("poison", result={"text": "\ud800"}))
+        deep = json.dumps(result_message("deep", result=json.loads("[" * 254 + "]" * 254)))
+        for frame, name in ((poison, "invalid_text"), (deep, "too_deep")):
+            await sender.send_str(frame)
+            error = await receive_type(sender, "error")
+            assert (error["id"], error["name"]) == (json.loads(frame)["id"], name)
+        await sender.send_json(result_message("fine"))
+        assert (await receive_type(sender, "ack"))["id"] == "fine"
+        assert (await receive_type(other, "peer_result"))["result"]["id"] == "fine"
+    response = await client.get("/api/results")
+    assert response.status == 200
+    assert [r["id"] for r in await response.json()] == ["fine"]
+
+
+async def test_protocol_level_pings_count_against_the_rate_limit(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await make_client(replace(settings, rate_per_second=0.001, rate_burst=5))
+    async with client.ws_connect("/ws", autoping=False) as ws:
+        await receive_type(ws, "hello")
+        for _ in range(10):
+            await ws.ping(b"flood")
+        while (message := await ws.receive(timeout=30)).type != WSMsgType.CLOSE:
+            pass
+        assert message.data == WSCloseCode.POLICY_VIOLATION
+
+
+async def test_a_protocol_ping_within_the_limit_is_answered(client: TestClient[Any, Any]) -> None:
+    async with client.ws_connect("/ws", autoping=False) as ws:
+        await receive_type(ws, "hello")
+        await ws.ping(b"hi")
+        while (message := await ws.receive(timeout=30)).type != WSMsgType.PONG:
+            pass
+        assert message.data == b"hi"
+
+
+async def test_an_address_over_its_byte_budget_gets_over_budget_and_nothing_is_stored(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await make_client(replace(settings, address_bytes_per_hour=5_000))
+    filler = {"blob": "x" * 2_000}
+    async with client.ws_connect("/ws") as ws:
+        hello = await receive_type(ws, "hello")
+        assert hello["limits"]["address_bytes_per_hour"] == 5_000
+        for n in range(2):
+            await ws.send_json(result_message(f"fits-{n}", result=filler))
+            assert (await receive_type(ws, "ack"))["id"] == f"fits-{n}"
+        await ws.send_json(result_message("too-much", result=filler))
+        refused = await receive_type(ws, "error")
+        assert (refused["id"], refused["name"]) == ("too-much", "over_budget")
+    # A new connection from the same address shares the budget.
+    async with client.ws_connect("/ws") as again:
+        await receive_type(again, "hello")
+        await again.send_json(result_message("still-too-much", result=filler))
+        assert (await receive_type(again, "error"))["name"] == "over_budget"
+    ids = [r["id"] for r in await (await client.get("/api/results")).json()]
+    assert ids == ["fits-1", "fits-0"]
+
+
+@pytest.mark.parametrize("compression", [False, True])
+async def test_permessage_deflate_is_offered_only_when_asked_for(
+    make_client: MakeClient, settings: Settings, compression: bool
+) -> None:
+    client = await make_client(replace(settings, compression=compression))
+    async with client.ws_connect("/ws", compress=15) as ws:
+        await receive_type(ws, "hello")
+        assert bool(ws.compress) is compression

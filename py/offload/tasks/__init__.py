@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from offload.params import Param, ParameterError
 from offload.runtime import SILENT, TaskContext
+from offload.schema import Returns, TaskSchema
 from offload.tasks import mandelbrot, montecarlo, primes, run_code
 
 #: What a task returns: a JSON-able dict, or raw bytes (moved to the page as a transferable buffer).
@@ -31,14 +32,14 @@ class Task:
     params: Sequence[Param]
     run: Callable[[Mapping[str, object], TaskContext], Mapping[str, object] | bytes]
     #: "bytes" when the task returns raw bytes (an ArrayBuffer in the page), else "object".
-    returns: str = "object"
+    returns: Returns = "object"
 
     @property
     def defaults(self) -> dict[str, object]:
         """Suggested values for every parameter that has one: a complete, valid request."""
         return {p.name: p.default for p in self.params if p.default is not None}
 
-    def schema(self) -> dict[str, object]:
+    def schema(self) -> TaskSchema:
         """The task as plain values, for a page to build its form from."""
         return {
             "name": self.name,
@@ -76,7 +77,7 @@ TASKS: dict[str, Task] = {
 }
 
 
-def describe() -> list[dict[str, object]]:
+def describe() -> list[TaskSchema]:
     """Every task's schema, in registry order."""
     return [task.schema() for task in TASKS.values()]
 

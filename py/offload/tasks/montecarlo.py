@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 from offload.params import IntParam, reject_unknown_params
 from offload.runtime import SILENT, TaskContext
@@ -21,6 +22,29 @@ SAMPLES = IntParam(
 )
 SEED = IntParam("seed", "seed of the random generator", 1, minimum=0, maximum=2**53 - 1)  # JS-safe
 PARAMS = (SAMPLES, SEED)
+
+
+# The task's interface, defined here once: the server's distributed jobs send these params in
+# `job_chunk` and take this result back in `chunk_result` (server/protocol.py uses these classes,
+# which pydantic validates as it does its own models), and the page's types for both are generated
+# from them (web/socket-protocol.js).
+
+
+@dataclass(frozen=True)
+class MonteCarloParams:
+    """The params of the task `montecarlo_pi`: throw `samples` points from `random.Random(seed)`."""
+
+    samples: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    """What `montecarlo_pi` returns: how many of `samples` points fell inside; 4*inside/samples."""
+
+    inside: int
+    samples: int
+    estimate: float
 
 
 def count_inside(samples: int, seed: int, ctx: TaskContext = SILENT) -> int:
@@ -41,9 +65,10 @@ def count_inside(samples: int, seed: int, ctx: TaskContext = SILENT) -> int:
 
 
 def run(params: Mapping[str, object], ctx: TaskContext) -> dict[str, object]:
-    """Task adapter: `{samples, seed}` -> `{inside, samples, estimate}`."""
+    """Task adapter: `{samples, seed}` (MonteCarloParams) -> `{inside, samples, estimate}`
+    (MonteCarloResult, as the plain dict the worker hands to JavaScript)."""
     reject_unknown_params("montecarlo_pi", params, PARAMS)
     samples = SAMPLES.read("montecarlo_pi", params)
     seed = SEED.read("montecarlo_pi", params)
     inside = count_inside(samples, seed, ctx)
-    return {"inside": inside, "samples": samples, "estimate": 4 * inside / samples}
+    return asdict(MonteCarloResult(inside=inside, samples=samples, estimate=4 * inside / samples))

@@ -1,14 +1,6 @@
-// The three ways the benchmark runs Python in the page: Offload's PythonWorker (and pool), a
-// bare Pyodide worker (the baseline), and Pyodide on the main thread (the page-freezing baseline).
-// Offload's modules are imported by URL, as the site lays them out in dist/ (bench/ beside worker/).
-
-/** @typedef {typeof import("../../worker/client.js")} ClientModule */
-/** @typedef {import("pyodide").PyodideAPI} PyodideAPI */
-
-/** @returns {Promise<ClientModule>} */
-export function offloadClient() {
-  return import(new URL("../worker/client.js", import.meta.url).href);
-}
+// The benchmark's baseline: a bare Pyodide worker (workers/bare-worker.js) that runs Python source
+// and nothing else, so "Offload's worker ÷ this" is exactly what Offload's worker adds. Everything
+// else the benchmark measures is the page's own code (see bench.js).
 
 /**
  * The Python expression that runs task `task` natively in an interpreter with the wheel loaded.
@@ -69,26 +61,4 @@ export class BareWorker {
   terminate() {
     this.worker.terminate();
   }
-}
-
-/** @type {Promise<PyodideAPI> | null} */
-let mainPyodide = null;
-
-/**
- * Pyodide with the offload wheel on the main thread (loaded once per page).
- * @returns {Promise<PyodideAPI>}
- */
-export function mainThreadPython() {
-  mainPyodide ??= (async () => {
-    /** @type {typeof import("pyodide").loadPyodide} */
-    const loadPyodide = (await import(new URL("../pyodide/pyodide.mjs", import.meta.url).href))
-      .loadPyodide;
-    const pyodide = await loadPyodide({
-      indexURL: new URL("../pyodide/", import.meta.url).href,
-      lockFileURL: new URL("../wheels/pyodide-lock.json", import.meta.url).href,
-    });
-    await pyodide.loadPackage("offload", { messageCallback: () => {} });
-    return pyodide;
-  })();
-  return mainPyodide;
 }

@@ -1,0 +1,42 @@
+"""The task schema: how a task and its parameters are described to a page, as typed dicts.
+
+`offload.params.Param.schema()` and `offload.tasks.Task.schema()` build these; the worker sends
+them to the page in its `ready` reply, and the page builds its form from them. This module is the
+one definition: `python -m server.codegen` turns it into worker/task-schema.js (JSDoc typedefs),
+so the JavaScript never restates the shape. Plain `typing` only: the wheel has no dependencies.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+#: What a parameter holds; "range" is a `[start, stop)` pair the page does not set by hand.
+ParamKind = Literal["integer", "number", "string", "range"]
+#: "bytes" results arrive in the page as an ArrayBuffer; "object" ones as plain JSON values.
+Returns = Literal["object", "bytes"]
+
+
+class ParamSchema(TypedDict):
+    """One declared parameter of a task."""
+
+    name: str
+    kind: ParamKind
+    description: str
+    #: The suggested value; null when there is none (an optional range).
+    default: object
+    required: bool
+    minimum: NotRequired[float]
+    maximum: NotRequired[float]
+    max_length: NotRequired[int]
+    #: For a "range": the integer parameter whose value is the range's end (what a pool splits).
+    bound: NotRequired[str]
+
+
+class TaskSchema(TypedDict):
+    """A task the worker can run, with its parameters and a complete, valid set of values."""
+
+    name: str
+    summary: str
+    returns: Returns
+    params: list[ParamSchema]
+    defaults: dict[str, object]

@@ -1,0 +1,441 @@
+"""Distributed jobs in Redis: a job started on any process is worked on by pages on all of them.
+
+The chunk queue is one stream (`offload:chunks`) read through one consumer group: each process
+is a consumer, reads entries for its volunteer pages (XREADGROUP) and hands each to one page. An
+entry stays pending until its chunk is answered, so the chunks of a process that dies (kill -9,
+no goodbye) are claimed by another process once idle for the lease (XAUTOCLAIM), and a page
+that leaves gives its chunks back at once (acked and added again). The same rules as the
+in-memory board (`server.jobs`), mirrored:
+
+- only the page a chunk was sent to may answer it, and the answer must be plausible (its
+  samples are the chunk's, 0 <= inside <= samples);
+- a chunk held past its lease may be handed to another page; the first answer counts;
+- every chunk is counted exactly once: one Lua script adds the chunk to the job's set of
+  finished chunks and, only if it was not there, adds its numbers to the job's totals;
+- at most MAX_ACTIVE_JOBS unfinished jobs, `per_owner` per address; a job with no answer for
+  `idle_seconds` expires, and an ended job's keys expire `keep_seconds` later.
+
+Not mirrored: `replicas` (each chunk to two pages, compared); with Redis each chunk goes to one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import RedisError, ResponseError
+
+from server.engines import PageHub, StorageError
+from server.jobs import MAX_ACTIVE_JOBS, MAX_CHUNKS, JobRefused, JobRules, chunk_seed
+from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage
+from server.redis_link import PREFIX, RedisLink
+
+log = logging.getLogger(__name__)
+
+STREAM = PREFIX + "chunks"
+GROUP = "offload-workers"
+VOLUNTEERS = PREFIX + "volunteers:"
+#: How long a blocked read waits for new chunks before looking again (ms).
+READ_BLOCK_MS = 1000
+SWEEP_SECONDS = 1.0
+
+# Every script gets the key prefix as ARGV[1]: the keys it touches are derived from job ids.
+START = """
+local P, key = ARGV[1], ARGV[2]
+local existing = redis.call('GET', P .. 'jobkey:' .. key)
+if existing and redis.call('EXISTS', P .. 'job:' .. existing) == 1 then
+    return {'duplicate', existing}
+end
+if redis.call('ZCARD', P .. 'jobs:active') >= tonumber(ARGV[9]) then return {'all', ''} end
+local owner = ARGV[7]
+if tonumber(redis.call('HGET', P .. 'jobs:owners', owner) or '0') >= tonumber(ARGV[10]) then
+    return {'owner', ''}
+end
+local id = 'job-' .. redis.call('INCR', P .. 'jobs:seq')
+local job = P .. 'job:' .. id
+local chunks = tonumber(ARGV[6])
+redis.call('HSET', job, 'samples', ARGV[3], 'chunk_samples', ARGV[4], 'seed', ARGV[5],
+    'chunks', chunks, 'owner', owner, 'key', key, 'inside', 0, 'samples_done', 0,
+    'chunks_done', 0, 'state', 'running')
+redis.call('SET', P .. 'jobkey:' .. key, id)
+redis.call('ZADD', P .. 'jobs:active', ARGV[8], id)
+redis.call('HINCRBY', P .. 'jobs:owners', owner, 1)
+for chunk = 0, chunks - 1 do
+    redis.call('XADD', P .. 'chunks', '*', 'job', id, 'chunk', chunk)
+end
+return {'new', id}
+"""
+
+# Shared by COMPLETE and EXPIRE: the job is over; free its place, forget it later.
+RETIRE = """
+local function retire(P, id, keep)
+    local job = P .. 'job:' .. id
+    if redis.call('ZREM', P .. 'jobs:active', id) == 1 then
+        local owner = redis.call('HGET', job, 'owner')
+        if redis.call('HINCRBY', P .. 'jobs:owners', owner, -1) <= 0 then
+            redis.call('HDEL', P .. 'jobs:owners', owner)
+        end
+    end
+    redis.call('EXPIRE', job, keep)
+    redis.call('EXPIRE', job .. ':done', keep)
+    redis.call('EXPIRE', P .. 'jobkey:' .. redis.call('HGET', job, 'key'), keep)
+end
+local function progress(job)
+    return redis.call('HMGET', job, 'samples', 'samples_done', 'inside', 'chunks',
+        'chunks_done', 'state')
+end
+"""
+
+# ARGV: prefix, group, entry id, job id, chunk, inside, samples, now, keep seconds.
+COMPLETE = (
+    RETIRE
+    + """
+local P, id = ARGV[1], ARGV[4]
+local job = P .. 'job:' .. id
+redis.call('XACK', P .. 'chunks', ARGV[2], ARGV[3])
+redis.call('XDEL', P .. 'chunks', ARGV[3])
+if redis.call('EXISTS', job) == 0 then return {'gone'} end
+if redis.call('HGET', job, 'state') == 'expired' then return {'expired'} end
+if redis.call('SADD', job .. ':done', ARGV[5]) == 0 then return {'duplicate'} end
+redis.call('HINCRBY', job, 'inside', ARGV[6])
+redis.call('HINCRBY', job, 'samples_done', ARGV[7])
+local done = redis.call('HINCRBY', job, 'chunks_done', 1)
+redis.call('ZADD', P .. 'jobs:active', 'XX', ARGV[8], id)
+if done == tonumber(redis.call('HGET', job, 'chunks')) then
+    redis.call('HSET', job, 'state', 'done')
+    retire(P, id, tonumber(ARGV[9]))
+end
+return {'counted', unpack(progress(job))}
+"""
+)
+
+# ARGV: prefix, group, entry id, job id, chunk. Gives a chunk back: a new entry, unless done.
+RELEASE = """
+local P, id = ARGV[1], ARGV[4]
+local job = P .. 'job:' .. id
+redis.call('XACK', P .. 'chunks', ARGV[2], ARGV[3])
+redis.call('XDEL', P .. 'chunks', ARGV[3])
+if redis.call('HGET', job, 'state') ~= 'running' then return 0 end
+if redis.call('SISMEMBER', job .. ':done', ARGV[5]) == 1 then return 0 end
+redis.call('XADD', P .. 'chunks', '*', 'job', id, 'chunk', ARGV[5])
+return 1
+"""
+
+# ARGV: prefix, job id, idle-since cutoff, keep seconds. Ends a job nobody answered for long.
+EXPIRE = (
+    RETIRE
+    + """
+local P, id = ARGV[1], ARGV[2]
+local job = P .. 'job:' .. id
+local score = redis.call('ZSCORE', P .. 'jobs:active', id)
+if not score or tonumber(score) > tonumber(ARGV[3]) then return {} end
+if redis.call('HGET', job, 'state') ~= 'running' then return {} end
+redis.call('HSET', job, 'state', 'expired')
+retire(P, id, tonumber(ARGV[4]))
+return progress(job)
+"""
+)
+
+
+@dataclass(frozen=True)
+class JobShape:
+    """What a page needs to compute a chunk, and what the checks need (cached per job)."""
+
+    samples: int
+    chunk_samples: int
+    seed: int
+    chunks: int
+
+    def chunk_size(self, chunk: int) -> int:
+        return min(self.chunk_samples, self.samples - chunk * self.chunk_samples)
+
+
+class RedisJobs:
+    """`JobEngine` (see `server.engines`) on a Redis stream with a consumer group."""
+
+    def __init__(self, link: RedisLink, hub: PageHub, rules: JobRules | None = None) -> None:
+        self.link = link
+        self.hub = hub
+        self.rules = rules or JobRules()
+        client = link.client
+        self._start = client.register_script(START)
+        self._complete = client.register_script(COMPLETE)
+        self._release = client.register_script(RELEASE)
+        self._expire = client.register_script(EXPIRE)
+        #: Local volunteers: page -> slots; what each holds: page -> {(job, chunk): entry id}.
+        self.slots: dict[str, int] = {}
+        self.held: dict[str, dict[tuple[str, int], str]] = {}
+        self._shapes: dict[str, JobShape | None] = {}
+        self._room = asyncio.Event()
+        self._turn = itertools.count()
+        self.workers = 0
+
+    @property
+    def consumer(self) -> str:
+        return self.link.process_id
+
+    # ---- the interface --------------------------------------------------------------------
+
+    async def start(
+        self, key: str, samples: int, chunk_samples: int, seed: int, *, owner: str
+    ) -> bool:
+        """Start a job in Redis (every process's volunteers get its chunks); True for a resend."""
+        chunks = -(-samples // chunk_samples)
+        if chunks > MAX_CHUNKS:
+            raise JobRefused(
+                "invalid_job",
+                f"{samples} samples in chunks of {chunk_samples} makes {chunks} chunks; "
+                f"the limit is {MAX_CHUNKS}: use bigger chunks.",
+            )
+        args = [PREFIX, key, samples, chunk_samples, seed, chunks, owner, time.time()]
+        answer = await self._call(self._start, [*args, MAX_ACTIVE_JOBS, self.rules.per_owner])
+        verdict, job_id = answer[0], answer[1]
+        if verdict == "all":
+            raise JobRefused(
+                "job_limit", f"{MAX_ACTIVE_JOBS} jobs are already running: wait for one to finish."
+            )
+        if verdict == "owner":
+            raise JobRefused(
+                "job_limit",
+                f"This address already has {self.rules.per_owner} unfinished jobs: "
+                "wait for one to finish.",
+            )
+        self.hub.broadcast(await self._progress_of(job_id))
+        return bool(verdict == "duplicate")
+
+    async def join(self, client_id: str, slots: int) -> None:
+        """A local page volunteers; the feeder gives it chunks from the shared stream."""
+        self.slots[client_id] = slots
+        self.held.setdefault(client_id, {})
+        self._room.set()
+
+    async def leave(self, client_id: str) -> None:
+        """A local page stops: its chunks go back to the stream for any process's pages."""
+        self.slots.pop(client_id, None)
+        for (job_id, chunk), entry in self.held.pop(client_id, {}).items():
+            if not any((job_id, chunk) in held for held in self.held.values()):
+                with contextlib.suppress(StorageError):
+                    await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk])
+        self._room.set()
+
+    async def complete(
+        self, client_id: str, job_id: str, chunk: int, inside: int, samples: int
+    ) -> bool:
+        """Count a chunk answered by the page it was sent to, once; True for a duplicate."""
+        shape = await self._shape(job_id)
+        if shape is None:
+            raise JobRefused("invalid_chunk", f"There is no job {job_id!r}.")
+        if not 0 <= chunk < shape.chunks:
+            raise JobRefused(
+                "invalid_chunk", f"Job {job_id!r} has chunks 0 to {shape.chunks - 1}, not {chunk}."
+            )
+        expected = shape.chunk_size(chunk)
+        if samples != expected or not 0 <= inside <= samples:
+            raise JobRefused(
+                "invalid_chunk",
+                f"Chunk {chunk} of {job_id!r} has {expected} samples; the result says "
+                f"{inside} inside of {samples}.",
+            )
+        entry = self.held.get(client_id, {}).get((job_id, chunk))
+        if entry is None:
+            raise JobRefused(
+                "not_holder",
+                f"This connection does not hold chunk {chunk} of {job_id!r} (it was never sent "
+                "here, or went back to the queue when the page left).",
+            )
+        args = [PREFIX, GROUP, entry, job_id, chunk, inside, samples, time.time()]
+        answer = await self._call(self._complete, [*args, int(self.rules.keep_seconds)])
+        # (The page may have left while Redis answered: then it is already forgotten.)
+        self.held.get(client_id, {}).pop((job_id, chunk), None)
+        self._room.set()
+        verdict = answer[0]
+        if verdict == "expired":
+            raise JobRefused("invalid_chunk", f"Job {job_id!r} has expired.")
+        if verdict == "counted":
+            self.hub.broadcast(self._progress(job_id, answer[1:]))
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Feed local volunteers from the stream, reclaim idle chunks, expire idle jobs."""
+        await self._create_group()
+        await asyncio.gather(self._feed(), self._reclaim(), self._sweep())
+
+    # ---- background work ------------------------------------------------------------------
+
+    async def _create_group(self) -> None:
+        while True:
+            try:
+                await self.link.client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            except (RedisError, OSError) as exc:
+                self.link.failed(exc)
+                await asyncio.sleep(1)
+                continue
+            return
+
+    def _free(self) -> int:
+        return sum(max(0, n - len(self.held.get(c, {}))) for c, n in self.slots.items())
+
+    async def _feed(self) -> None:
+        while True:
+            if not self._free() or not self.link.up:
+                self._room.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        await self._room.wait()
+                continue
+            try:
+                replies: Any = await self.link.client.xreadgroup(
+                    GROUP, self.consumer, {STREAM: ">"}, count=self._free(), block=READ_BLOCK_MS
+                )
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):  # Redis lost the group (restarted without data)
+                    await self._create_group()
+                    continue
+                raise
+            except (RedisError, OSError) as exc:
+                self.link.failed(exc)
+                await asyncio.sleep(0.5)
+                continue
+            for _stream, entries in replies or []:
+                for entry, fields in entries:
+                    await self._assign(entry, fields)
+
+    async def _reclaim(self) -> None:
+        """Chunks pending longer than the lease (a dead process's, a slow page's) are taken over."""
+        cursor = "0-0"
+        every = min(max(self.rules.lease_seconds / 4, 0.2), 5.0)
+        while True:
+            await asyncio.sleep(every)
+            if not self._free() or not self.link.up:
+                continue
+            try:
+                reply: Any = await self.link.client.xautoclaim(
+                    STREAM,
+                    GROUP,
+                    self.consumer,
+                    min_idle_time=int(self.rules.lease_seconds * 1000),
+                    start_id=cursor,
+                    count=self._free(),
+                )
+            except (RedisError, OSError) as exc:
+                self.link.failed(exc)
+                continue
+            cursor = reply[0]
+            for entry, fields in reply[1]:
+                if fields:  # None for an entry deleted meanwhile
+                    log.info("reclaiming chunk %s of %s (idle past its lease)", *fields.values())
+                    await self._assign(entry, fields)
+
+    async def _sweep(self) -> None:
+        """Renew this process's volunteer count, total them, and expire idle jobs."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            if not self.link.up:
+                continue
+            try:
+                await self._sweep_once()
+            except (RedisError, OSError) as exc:
+                self.link.failed(exc)
+
+    async def _sweep_once(self) -> None:
+        client = self.link.client
+        ttl = int(max(3.0, 3 * SWEEP_SECONDS) * 1000)
+        await client.set(VOLUNTEERS + self.consumer, len(self.slots), px=ttl)
+        processes: Any = await client.smembers(PREFIX + "processes")
+        counts: Any = await client.mget([VOLUNTEERS + p for p in sorted(processes)])
+        self.workers = max(len(self.slots), sum(int(n) for n in counts if n is not None))
+        cutoff = time.time() - self.rules.idle_seconds
+        stale: Any = await client.zrangebyscore(PREFIX + "jobs:active", "-inf", cutoff)
+        for job_id in stale:
+            args = [PREFIX, job_id, cutoff, int(self.rules.keep_seconds)]
+            answer: Any = await self._expire(args=args)
+            if answer:
+                log.info("job %s had no answer for %gs; expired", job_id, self.rules.idle_seconds)
+                self.hub.broadcast(self._progress(job_id, answer))
+
+    async def _assign(self, entry: str, fields: dict[str, str]) -> None:
+        """Hand one stream entry to a local volunteer with room, or give it back."""
+        job_id, chunk = fields["job"], int(fields["chunk"])
+        shape = await self._shape(job_id)
+        if shape is None:  # the job was forgotten: its leftover entry goes
+            with contextlib.suppress(RedisError, OSError):
+                await self.link.client.xack(STREAM, GROUP, entry)
+                await self.link.client.xdel(STREAM, entry)
+            return
+        free = [
+            c
+            for c, n in self.slots.items()
+            if len(self.held.get(c, {})) < n and (job_id, chunk) not in self.held.get(c, {})
+        ]
+        if not free:
+            if not any((job_id, chunk) in held for held in self.held.values()):
+                with contextlib.suppress(StorageError):
+                    await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk])
+            return
+        client_id = free[next(self._turn) % len(free)]
+        message = JobChunkMessage(
+            job_id=job_id,
+            chunk=chunk,
+            params=ChunkParams(samples=shape.chunk_size(chunk), seed=chunk_seed(shape.seed, chunk)),
+        )
+        self.held[client_id][(job_id, chunk)] = entry
+        target = self.hub.connections.get(client_id)
+        if target is None or not target.send(message):
+            await self.leave(client_id)
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    async def _call(self, script: Any, args: list[Any]) -> Any:
+        if not self.link.up:
+            raise StorageError("Redis is unreachable: the job message was not taken; resend it.")
+        try:
+            return await script(args=args)
+        except (RedisError, OSError) as exc:
+            self.link.failed(exc)
+            raise StorageError(f"Redis did not answer ({exc}): resend the message.") from None
+
+    async def _shape(self, job_id: str) -> JobShape | None:
+        if job_id in self._shapes:
+            return self._shapes[job_id]
+        try:
+            fields: Any = await self.link.client.hmget(
+                PREFIX + "job:" + job_id, ["samples", "chunk_samples", "seed", "chunks"]
+            )
+        except (RedisError, OSError) as exc:
+            self.link.failed(exc)
+            raise StorageError(f"Redis did not answer ({exc}): resend the message.") from None
+        shape = None if fields[0] is None else JobShape(*(int(f) for f in fields))
+        if shape is not None:
+            self._shapes[job_id] = shape
+        return shape
+
+    async def _progress_of(self, job_id: str) -> JobProgressMessage:
+        fields: Any = await self.link.client.hmget(
+            PREFIX + "job:" + job_id,
+            ["samples", "samples_done", "inside", "chunks", "chunks_done", "state"],
+        )
+        return self._progress(job_id, fields)
+
+    def _progress(self, job_id: str, fields: list[Any]) -> JobProgressMessage:
+        samples, samples_done, inside, chunks, chunks_done = (int(f or 0) for f in fields[:5])
+        return JobProgressMessage(
+            job_id=job_id,
+            samples=samples,
+            samples_done=samples_done,
+            inside=inside,
+            estimate=4 * inside / samples_done if samples_done else None,
+            chunks=chunks,
+            chunks_done=chunks_done,
+            workers=max(self.workers, len(self.slots)),
+            done=fields[5] == "done",
+            expired=fields[5] == "expired",
+        )
