@@ -105,9 +105,7 @@ export async function storeSnapshot(key, snapshot) {
   const cache = await caches.open(CACHE_NAME);
   try {
     if (snapshot.byteLength > MAX_SNAPSHOT_BYTES) {
-      throw new SnapshotError(
-        `the heap grew to ${snapshot.byteLength} bytes, more than Pyodide can restore`,
-      );
+      throw new SnapshotError(`the heap grew to ${snapshot.byteLength} bytes, more than Pyodide can restore`);
     }
     const body = /** @type {Uint8Array<ArrayBuffer>} */ (snapshot);
     const headers = { [BUILD_HEADER]: key, [DIGEST_HEADER]: await sha256(body) };

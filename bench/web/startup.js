@@ -13,18 +13,22 @@ const booted = new Promise((resolve, reject) => {
   // Imported by URL as dist/ lays the site out (bench/ beside the page's modules and worker/).
   /** @type {Promise<typeof import("../../web/boot-view.js")>} */
   const bootView = import(new URL("../boot-view.js", import.meta.url).href);
-  bootView.then(({ afterFirstPaint }) => afterFirstPaint(async () => {
-    try {
-      /** @type {typeof import("../../worker/client.js")} */
-      const client = await import(new URL("../worker/client.js", import.meta.url).href);
-      const startedAt = performance.now();
-      const pool = new client.WorkerPool({ size: POOL_SIZE });
-      const replies = await pool.ready;
-      resolve({ pool, replies, startedAt, readyAt: performance.now() });
-    } catch (error) {
-      reject(error);
-    }
-  }), reject);
+  bootView.then(
+    ({ afterFirstPaint }) =>
+      afterFirstPaint(async () => {
+        try {
+          /** @type {typeof import("../../worker/client.js")} */
+          const client = await import(new URL("../worker/client.js", import.meta.url).href);
+          const startedAt = performance.now();
+          const pool = new client.WorkerPool({ size: POOL_SIZE });
+          const replies = await pool.ready;
+          resolve({ pool, replies, startedAt, readyAt: performance.now() });
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    reject,
+  );
 });
 
 const startup = {
