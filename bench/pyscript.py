@@ -15,7 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from server.headers import ISOLATION_HEADERS, cache_control
-from tests.support import DIST, ROOT
+from support.server import DIST, ROOT
 
 PYSCRIPT_DIST = ROOT / "node_modules" / "@pyscript" / "core" / "dist"
 PREFIX = "/pyscript/"

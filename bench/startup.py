@@ -10,7 +10,6 @@ boots from scratch and makes the snapshot.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from bench.browser import BENCH_ARGS, Browser
 from bench.plan import Plan
 from bench.pyscript import pyscript_site
 from bench.rows import REPORT, Row, at_most, median
-from tests.support import CHROMIUM_ARGS, WORKER_READY_TIMEOUT_MS
+from support.browser import CHROMIUM_ARGS, WORKER_READY_TIMEOUT_MS, chromium_executable
 
 # The task for "first result after page load": small, so the figure is mostly start-up.
 FIRST_TASK = ("primes", {"n": 100_000})
@@ -43,7 +42,7 @@ def profile(browser: Browser) -> Iterator[BrowserContext]:
     with tempfile.TemporaryDirectory(prefix="offload-bench-profile-") as folder:
         context = browser.browser.browser_type.launch_persistent_context(
             folder,
-            executable_path=chromium(),
+            executable_path=chromium_executable(),
             args=[*CHROMIUM_ARGS, *BENCH_ARGS],
             headless=True,
         )
@@ -51,15 +50,6 @@ def profile(browser: Browser) -> Iterator[BrowserContext]:
             yield context
         finally:
             context.close()
-
-
-def chromium() -> str | None:
-    """The Chromium bench/browser.py launches: OFFLOAD_CHROMIUM, else the system's, else
-    Playwright's own (None)."""
-    executable = os.environ.get("OFFLOAD_CHROMIUM")
-    if executable is None:
-        executable = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else ""
-    return executable or None
 
 
 def visit(context: BrowserContext, url: str) -> Page:
