@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import chart, data, measure, offline, report
+from bench import chart, data, measure, offline, report, startup
 from bench.acks import durable_acks, redis_acks
 from bench.browser import launch
 from bench.native import available_tasks
@@ -185,6 +185,14 @@ def browser_rows(runner: Runner, server: RunningServer, plan: Plan, tasks: set[s
         )
         page.close()
         runner.step("start-up", "start-up", lambda: measure.startup(browser, plan))
+        runner.step(
+            "start-up from a snapshot, pool from page load",
+            "start-up",
+            lambda: [
+                *startup.snapshot_startup(browser, plan),
+                *startup.pool_from_page_load(browser, plan),
+            ],
+        )
         runner.step("memory", "memory", lambda: measure.memory(browser))
         runner.step("socket RTT", "socket RTT", lambda: measure.socket_rtt(browser, echo_url, plan))
         return browser.version

@@ -1,6 +1,7 @@
 // The page's entry point: builds the parts (frame meter, chart, form, runner, socket panel) and
 // connects them to the Python workers and to the server. Each part lives in its own module.
 
+import { afterFirstPaint, showBoots } from "./boot-view.js";
 import { WorkerPool, defaultPoolSize, splitRange } from "./worker/client.js";
 import { SocketClient, newId } from "./socket.js";
 import { ClientType, ServerType } from "./socket-protocol.js";
@@ -247,7 +248,9 @@ async function startPool(size) {
   show(status, "starting", size === 1 ? "starting…" : `starting ${size} workers…`);
   pool?.terminate();
   pool = new WorkerPool({ size });
-  const [info] = await pool.ready;
+  const replies = await pool.ready;
+  const [info] = replies;
+  showBoots(element("boots"), replies);
   schemas = new Map(info.tasks.map((task) => [task.name, task]));
   show(status, "ready", size === 1 ? "ready" : `${size} ready`);
   // Milliseconds from navigation to a ready pool: what the benchmark's warm-start rows read.
@@ -303,5 +306,6 @@ async function startWorkers() {
   }
 }
 
-// Registered once the workers are up (or failed), so precaching does not slow their first boot.
-startWorkers().finally(() => offline.register());
+// The pool boots in the background once the page has painted (see boot-view.js); the service
+// worker registers once the workers are up (or failed), so precaching does not slow their boot.
+afterFirstPaint(() => startWorkers().finally(() => offline.register()));

@@ -60,9 +60,13 @@ export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
  * @typedef {object} BootTimings
  * @property {number} importRuntime  fetching and evaluating pyodide.mjs
  * @property {number} loadRuntime    loadPyodide: wasm download + compile + interpreter start
- * @property {number} loadWheel      loading the offload wheel by name from the lockfile
+ * @property {number} loadWheel      loading the offload wheel by name from the lockfile (after a
+ *                                   restore: its files back into site-packages, random reseeded)
+ * @property {number} [makeSnapshot] taking the memory snapshot later workers restore
  * @property {number} total          from the worker script's first line to `ready`
  */
+
+/** @typedef {import("./python.js").BootInfo} BootInfo  snapshot or scratch, and why */
 
 /**
  * What the browser offers this worker.
@@ -93,7 +97,7 @@ export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
 /**
  * The worker booted: Pyodide and the offload wheel are loaded.
  * @typedef {{type: "ready", python: string, pyodide: string, timings: BootTimings,
- *            capabilities: Capabilities, tasks: TaskInfo[]}} ReadyReply
+ *            boot: BootInfo, capabilities: Capabilities, tasks: TaskInfo[]}} ReadyReply
  */
 
 /**

@@ -3,6 +3,7 @@
 // do, on the page's main thread (web/main-thread-python.js). Uses nothing of either global scope.
 
 import { ANSWER_OFFSET, InputSlot, InputState } from "./protocol.js";
+import * as snapshots from "./snapshot.js";
 
 /** @typedef {import("pyodide").PyodideAPI} PyodideAPI */
 
@@ -21,19 +22,52 @@ import { ANSWER_OFFSET, InputSlot, InputState } from "./protocol.js";
 // by URL at run time (there is no bundler); its types come from node_modules.
 const PYODIDE_URL = new URL("../pyodide/pyodide.mjs", import.meta.url).href;
 const INDEX_URL = new URL("../pyodide/", import.meta.url).href;
-const LOCKFILE_URL = new URL("../wheels/pyodide-lock.json", import.meta.url).href;
+const WHEELS_URL = new URL("../wheels/", import.meta.url).href;
+const LOCKFILE_URL = new URL("pyodide-lock.json", WHEELS_URL).href;
+
+/**
+ * How a worker booted, for its `ready` reply and the page.
+ * @typedef {object} BootInfo
+ * @property {"snapshot" | "scratch"} source  restored from a memory snapshot, or booted normally
+ * @property {boolean} madeSnapshot  this boot made the snapshot later workers restore
+ * @property {string | null} note  why a snapshot was not used or not kept (null when all went well)
+ */
+
+/**
+ * How long each phase took (milliseconds); `makeSnapshot` only when this boot made one.
+ * @typedef {{importRuntime: number, loadRuntime: number, loadWheel: number,
+ *            makeSnapshot?: number}} Phases
+ */
+
+/**
+ * A loaded interpreter, its phases, how it booted, and (when it made a snapshot) the promise of
+ * storing it, which the worker awaits only after announcing `ready`.
+ * @typedef {{python: Python, timings: Phases, boot: BootInfo, stored: Promise<void>}} Loaded
+ */
 
 /**
  * Load Pyodide and the offload wheel, timing each phase (milliseconds).
- * @returns {Promise<{python: Python, timings: {importRuntime: number, loadRuntime: number,
- *                                               loadWheel: number}}>}
+ *
+ * With `snapshot: true` (the worker), restore the memory snapshot stored for this build when there
+ * is a valid one, else boot from scratch and make one for the next workers; any failure of the
+ * snapshot path ends in a normal boot and a `note` saying why. Without (the page's main-thread
+ * demo), always a normal boot.
+ * @param {{snapshot?: boolean}} [options]
+ * @returns {Promise<Loaded>}
  */
-export async function loadPython() {
+export async function loadPython({ snapshot = false } = {}) {
   const t0 = performance.now();
-  /** @type {typeof import("pyodide").loadPyodide} */
-  const loadPyodide = (await import(PYODIDE_URL)).loadPyodide;
+  /** @type {typeof import("pyodide")} */
+  const runtime = await import(PYODIDE_URL);
+  const importRuntime = performance.now() - t0;
+  /** @type {BootInfo} */
+  const boot = { source: "scratch", madeSnapshot: false, note: null };
+  if (snapshot) {
+    const loaded = await loadWithSnapshot(runtime, boot);
+    if (loaded) return { ...loaded, timings: { importRuntime, ...loaded.timings } };
+  }
   const t1 = performance.now();
-  const pyodide = await loadPyodide({ indexURL: INDEX_URL, lockFileURL: LOCKFILE_URL });
+  const pyodide = await runtime.loadPyodide({ indexURL: INDEX_URL, lockFileURL: LOCKFILE_URL });
   const t2 = performance.now();
   /** @type {string[]} */
   const loadErrors = [];
@@ -46,7 +80,100 @@ export async function loadPython() {
   if (loadErrors.length > 0) throw new Error(`loading the offload wheel failed: ${loadErrors.join("; ")}`);
   return {
     python: { pyodide, bridge: pyodide.pyimport("offload.bridge") },
-    timings: { importRuntime: t1 - t0, loadRuntime: t2 - t1, loadWheel: t3 - t2 },
+    timings: { importRuntime, loadRuntime: t2 - t1, loadWheel: t3 - t2 },
+    boot,
+    stored: Promise.resolve(),
+  };
+}
+
+/**
+ * The snapshot path of loadPython: restore, or make. Null (with `boot.note` set when something
+ * failed) means "boot normally": no valid snapshot, another worker is making it, or a step failed.
+ * @param {typeof import("pyodide")} runtime
+ * @param {BootInfo} boot  filled in here
+ * @returns {Promise<Omit<Loaded, "timings"> & {timings: Omit<Phases, "importRuntime">} | null>}
+ */
+async function loadWithSnapshot(runtime, boot) {
+  /** @type {snapshots.Lockfile} */
+  let lockfile;
+  /** @type {string} */
+  let key;
+  try {
+    lockfile = await (await fetch(LOCKFILE_URL)).json();
+    key = snapshots.snapshotKey(runtime.version, lockfile);
+  } catch (error) {
+    boot.note = `snapshots off: ${snapshots.describe(error)}`;
+    return null;
+  }
+  /** @type {import("pyodide").PyodideConfig} */
+  const config = { indexURL: INDEX_URL, lockFileContents: lockfile, packageBaseUrl: WHEELS_URL };
+  /** @type {{bytes: Promise<Uint8Array>} | null} */
+  let stored = null;
+  try {
+    stored = await snapshots.openSnapshot(key);
+  } catch (error) {
+    boot.note = `snapshot not used: ${snapshots.describe(error)}; booted from scratch`;
+    await snapshots.dropSnapshot().catch(() => {});
+  }
+  if (stored) {
+    try {
+      const t1 = performance.now();
+      const pyodide = await runtime.loadPyodide({ ...config, _loadSnapshot: stored.bytes });
+      const t2 = performance.now();
+      await snapshots.installWheel(pyodide, lockfile, WHEELS_URL);
+      pyodide.runPython(snapshots.RESEED);
+      const bridge = pyodide.pyimport("offload.bridge");
+      const t3 = performance.now();
+      boot.source = "snapshot";
+      return {
+        python: { pyodide, bridge },
+        timings: { loadRuntime: t2 - t1, loadWheel: t3 - t2 },
+        boot,
+        stored: Promise.resolve(),
+      };
+    } catch (error) {
+      // A corrupt or foreign snapshot (the digest covers the bytes, not whether Pyodide takes
+      // them): forget it and boot from scratch, which makes a new one.
+      const why = snapshots.describe(error);
+      boot.note = `the stored snapshot did not restore (${why}); booted from scratch`;
+      await snapshots.dropSnapshot().catch(() => {});
+    }
+  }
+  const release = await snapshots.claimMaker();
+  if (!release) return null; // another worker is making it: boot normally meanwhile
+  const failure = await snapshots.lastStoreFailure().catch(() => null);
+  if (failure && !boot.note) boot.note = `the last snapshot could not be stored: ${failure}`;
+  /** @type {PyodideAPI} */
+  let pyodide;
+  const t1 = performance.now();
+  try {
+    pyodide = await runtime.loadPyodide({ ...config, _makeSnapshot: true });
+  } catch (error) {
+    release();
+    boot.note = `no snapshot made (${snapshots.describe(error)}); booted from scratch`;
+    return null;
+  }
+  const t2 = performance.now();
+  await snapshots.installWheel(pyodide, lockfile, WHEELS_URL);
+  pyodide.runPython(snapshots.WARM_IMPORTS);
+  const t3 = performance.now();
+  let storing = Promise.resolve();
+  try {
+    // Taken before the bridge is imported into JavaScript: a snapshot must hold no JS reference
+    // but the runtime's own (after loadPackage it fails with "Unexpected hiwire entry").
+    const bytes = pyodide.makeMemorySnapshot();
+    boot.madeSnapshot = true;
+    storing = snapshots.storeSnapshot(key, bytes);
+  } catch (error) {
+    boot.note = `no snapshot made: ${snapshots.describe(error)}`;
+  }
+  storing = storing.finally(release);
+  const t4 = performance.now();
+  return {
+    python: { pyodide, bridge: pyodide.pyimport("offload.bridge") },
+    timings: { loadRuntime: t2 - t1, loadWheel: t3 - t2, makeSnapshot: t4 - t3 },
+    boot,
+    stored: storing,
   };
 }
 

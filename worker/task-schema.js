@@ -9,7 +9,7 @@
  * @property {string} name
  * @property {string} summary
  * @property {"object" | "bytes"} returns
- * @property {boolean} awaits
+ * @property {boolean} [awaits]
  * @property {ParamSchema[]} params
  * @property {Record<string, unknown>} defaults
  */

@@ -28,7 +28,8 @@ function post(reply, transfer = []) {
 
 /** Load Pyodide and the offload wheel, then announce `ready` with what booting took. */
 async function boot() {
-  const { python, timings } = await loadPython();
+  // From this build's memory snapshot when there is a valid one (worker/snapshot.js).
+  const { python, timings, boot, stored } = await loadPython({ snapshot: true });
   const total = performance.now() - startedAt;
   const tasksProxy = python.bridge.tasks();
   /** @type {import("./protocol.js").TaskInfo[]} */
@@ -41,6 +42,7 @@ async function boot() {
     python: pyodide.runPython("import sys; sys.version.split()[0]"),
     pyodide: pyodide.version,
     timings: { ...timings, total },
+    boot,
     capabilities: {
       crossOriginIsolated: scope.crossOriginIsolated,
       sharedArrayBuffer: typeof SharedArrayBuffer === "function",
@@ -49,6 +51,8 @@ async function boot() {
     },
     tasks,
   });
+  // Storing a snapshot this boot made happens after `ready`; if it fails, the next boot says why.
+  stored.catch((/** @type {unknown} */ error) => console.warn("offload: snapshot not stored:", error));
   return python;
 }
 

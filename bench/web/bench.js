@@ -183,7 +183,7 @@ const bench = {
     const worker = await client.PythonWorker.start();
     const ms = performance.now() - t0;
     started.push(worker);
-    return { ms, timings: worker.info?.timings };
+    return { ms, timings: worker.info?.timings, boot: worker.info?.boot };
   },
 
   /**

@@ -42,6 +42,6 @@ class TaskSchema(TypedDict):
     summary: str
     returns: Returns
     #: The worker runs it through bridge.run_async: it may `await` (run_code's top-level await).
-    awaits: bool
+    awaits: NotRequired[bool]
     params: list[ParamSchema]
     defaults: dict[str, object]

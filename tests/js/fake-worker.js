@@ -179,6 +179,7 @@ export class FakeWorker {
         python: "3.14.2",
         pyodide: "fake",
         timings: { importRuntime: 0, loadRuntime: 0, loadWheel: 0, total: bootMs },
+        boot: { source: "scratch", madeSnapshot: false, note: null },
         capabilities: {
           crossOriginIsolated: false,
           sharedArrayBuffer: true,

@@ -1,0 +1,204 @@
+"""Start-up rows: a worker restored from a memory snapshot against a bare loadPyodide worker, and
+a pool started on page load against the same pool already booted.
+
+Warm means a second visit in the same *persistent* browser profile: Playwright's `new_context()`
+keeps no HTTP cache of the 9.6 MB wasm (nor Cache Storage across contexts), so each repetition
+launches Chromium on a fresh profile folder and visits the benchmark page several times in it.
+Cold is the first visit of a fresh profile: nothing cached, no snapshot stored yet, so our worker
+boots from scratch and makes the snapshot.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page
+
+from bench.browser import BENCH_ARGS, Browser
+from bench.plan import Plan
+from bench.pyscript import pyscript_site
+from bench.rows import REPORT, Row, at_most, median
+from support.browser import CHROMIUM_ARGS, WORKER_READY_TIMEOUT_MS, chromium_executable
+
+# The task for "first result after page load": small, so the figure is mostly start-up.
+FIRST_TASK = ("primes", {"n": 100_000})
+
+WAIT_STORED = """async () => {
+  const snapshot = await import("/worker/snapshot.js");
+  for (let i = 0; i < 1200; i++) {
+    if (await (await caches.open(snapshot.CACHE_NAME)).match(snapshot.slot())) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}"""
+
+
+@contextmanager
+def profile(browser: Browser) -> Iterator[BrowserContext]:
+    """Chromium on a fresh profile folder that keeps its HTTP cache and Cache Storage."""
+    with tempfile.TemporaryDirectory(prefix="offload-bench-profile-") as folder:
+        context = browser.browser.browser_type.launch_persistent_context(
+            folder,
+            executable_path=chromium_executable(),
+            args=[*CHROMIUM_ARGS, *BENCH_ARGS],
+            headless=True,
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def visit(context: BrowserContext, url: str) -> Page:
+    """Open `url` in a new tab and wait until its script says it is ready."""
+    page = context.new_page()
+    page.set_default_timeout(WORKER_READY_TIMEOUT_MS * 2)
+    page.goto(url)
+    page.locator("body[data-ready='true']").wait_for(state="attached", timeout=30_000)
+    return page
+
+
+def call(page: Page, name: str, *args: object) -> Any:
+    return page.evaluate(f"(args) => globalThis.offloadBench.{name}(...args)", list(args))
+
+
+def phases(timings: dict[str, float]) -> str:
+    return ", ".join(f"{name} {ms:.0f} ms" for name, ms in timings.items())
+
+
+def snapshot_startup(browser: Browser, plan: Plan) -> list[Row]:
+    """Worker ready from a snapshot ÷ a bare loadPyodide worker and ÷ PyScript, warm and cold."""
+    with pyscript_site() as pyscript_url:
+        return measure_startup(browser, plan, f"{pyscript_url}bench/pyscript.html")
+
+
+def measure_startup(browser: Browser, plan: Plan, pyscript_url: str) -> list[Row]:
+    bench_url = browser.url
+    pyscript_cold: list[float] = []
+    pyscript_warm: list[float] = []
+    ours_cold: list[float] = []
+    ours_warm: list[float] = []
+    bare_cold: list[float] = []
+    bare_warm: list[float] = []
+    last: dict[str, Any] = {}
+    for _ in range(plan.startup_reps):
+        with profile(browser) as context:
+            page = visit(context, bench_url)
+            first = call(page, "startOffloadWorker")
+            if not page.evaluate(WAIT_STORED):
+                raise RuntimeError("the first worker stored no snapshot")
+            page.close()
+            for _ in range(2):  # warm visits, ours and bare interleaved
+                page = visit(context, bench_url)
+                warm = call(page, "startOffloadWorker")
+                page.close()
+                if warm["boot"]["source"] != "snapshot":
+                    raise RuntimeError(f"a second visit did not restore: {warm['boot']}")
+                page = visit(context, bench_url)
+                bare_warm.append(call(page, "startBareWorker", False)["ms"])
+                page.close()
+                ours_warm.append(warm["ms"])
+            ours_cold.append(first["ms"])
+            last = {"cold": first, "warm": warm}
+        with profile(browser) as context:
+            page = visit(context, bench_url)
+            bare_cold.append(call(page, "startBareWorker", False)["ms"])
+            page.close()
+        with profile(browser) as context:  # PyScript: its own origin, so its own profile
+            for times in (pyscript_cold, pyscript_warm, pyscript_warm):
+                page = visit(context, pyscript_url)
+                times.append(page.evaluate("offloadPyScript.firstOutput()")["ms"])
+                page.close()
+    reps = f"median of {len(ours_warm)} warm, {len(ours_cold)} cold"
+    return [
+        Row(
+            "start-up",
+            "warm: from snapshot ÷ bare loadPyodide",
+            median(ours_warm),
+            median(bare_warm),
+            "ms",
+            at_most(0.35),
+            "PythonWorker.start() to ready, restored from the snapshot the first visit made, ÷ new "
+            "Worker to a bare loadPyodide ready; later visits in one persistent profile (HTTP "
+            f"cache warm), interleaved; {reps}. Last: {phases(last['warm']['timings'])}",
+        ),
+        Row(
+            "start-up",
+            "warm: from snapshot ÷ PyScript 0.7.31 worker first output",
+            median(ours_warm),
+            median(pyscript_warm),
+            "ms",
+            at_most(0.5),
+            "ours as above ÷ PyScript's PyWorker on the same Pyodide files, from the call to its "
+            "worker's first answer on the page (its page served without our CSP: it needs "
+            f"unsafe-eval), later visits in its own persistent profile; {reps}. PyScript cold: "
+            f"{median(pyscript_cold):.0f} ms",
+        ),
+        Row(
+            "start-up",
+            "cold: first visit (makes the snapshot) ÷ bare loadPyodide",
+            median(ours_cold),
+            median(bare_cold),
+            "ms",
+            REPORT,
+            "first visit of a fresh profile (nothing cached): ours boots from scratch, unpacks the "
+            f"wheel and takes the snapshot (stored after ready); {reps}. "
+            f"Last: {phases(last['cold']['timings'])}",
+        ),
+    ]
+
+
+def pool_from_page_load(browser: Browser, plan: Plan) -> list[Row]:
+    """A pool of 2 started after first paint: first result since navigation ÷ on a booted pool."""
+    startup_url = browser.url.replace("index.html", "startup.html")
+    mandelbrot: list[dict[str, Any]] = []
+    first: list[dict[str, Any]] = []
+    with profile(browser) as context:
+        page = visit(context, browser.url)  # the first visit makes the snapshot
+        call(page, "startOffloadWorker")
+        if not page.evaluate(WAIT_STORED):
+            raise RuntimeError("the first worker stored no snapshot")
+        page.close()
+        for _ in range(plan.pool_reps):
+            for task, params, into in (
+                ("mandelbrot", plan.pool_params, mandelbrot),
+                (*FIRST_TASK, first),
+            ):
+                page = visit(context, startup_url)
+                into.append(
+                    page.evaluate("(a) => offloadStartup.firstResult(...a)", [task, params])
+                )
+                page.close()
+
+    def boots(run: dict[str, Any]) -> str:
+        return "; ".join(f"{b['boot']['source']}: {phases(b['timings'])}" for b in run["boots"])
+
+    last = first[-1]
+    return [
+        Row(
+            "pool",
+            "2 workers from page load: startup included ÷ excluded",
+            median([run["doneAt"] for run in mandelbrot]),
+            median([run["excludedMs"] for run in mandelbrot]),
+            "ms",
+            at_most(1.2),
+            f"mandelbrot {plan.pool_params} split over a pool of 2 that the page starts after its "
+            "first paint (warm profile, snapshot stored): navigation start to the image, asked for "
+            "as soon as the page loaded, ÷ the same run on the booted pool; "
+            f"median of {len(mandelbrot)}",
+        ),
+        Row(
+            "start-up",
+            "first task result after page load (warm)",
+            median([run["doneAt"] for run in first]),
+            None,
+            "ms",
+            REPORT,
+            f"{FIRST_TASK[0]} {FIRST_TASK[1]} on the pool of 2, navigation start to its result; "
+            f"pool started at {last['startedAt']:.0f} ms, ready at {last['readyAt']:.0f} ms, "
+            f"result at {last['doneAt']:.0f} ms; boots: {boots(last)}; median of {len(first)}",
+        ),
+    ]

@@ -1,0 +1,308 @@
+"""Start-up from a memory snapshot, in a real Chromium: made once, restored after, never fatal.
+
+The first worker that boots with no snapshot stored makes one (worker/snapshot.js) and keeps it in
+Cache Storage; later workers of the same browser restore it. These tests open the benchmark page,
+which starts no worker by itself, so each test decides which workers boot and in what order.
+Every test starts with the snapshot slot emptied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support import WORKER_READY_TIMEOUT_MS, RunningServer, open_page, run_in_worker
+
+pytestmark = pytest.mark.e2e
+
+# Small parameters for every task the worker offers (the test fails when a task is added without
+# one here), plus runs that fail, so tracebacks are compared too.
+RUNS: list[tuple[str, dict[str, object]]] = [
+    ("primes", {"n": 100_000}),
+    ("primes", {"n": -5}),
+    ("montecarlo_pi", {"samples": 20_000, "seed": 3}),
+    ("mandelbrot", {"width": 40, "height": 30, "max_iter": 60}),
+    ("run_code", {"code": "print('hi')\nsum(range(10))"}),
+    ("run_code", {"code": "def f():\n    return 1 / 0\nf()"}),
+]
+
+HELPERS = """
+const { PythonWorker } = await import("/worker/client.js");
+const snapshot = await import("/worker/snapshot.js");
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const storedEntry = async () =>
+  (await caches.open(snapshot.CACHE_NAME)).match(snapshot.slot());
+/** Wait until the maker stored its snapshot (storing happens after its `ready`). */
+const stored = async () => {
+  for (let i = 0; i < 1200; i++) {
+    if (await storedEntry()) return true;
+    await sleep(100);
+  }
+  return false;
+};
+const digest = async (buffer) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", buffer))]
+  .map((b) => b.toString(16).padStart(2, "0")).join("");
+/** Replace the stored snapshot with `change(bytes, headers)`'s result. */
+const rewrite = async (change) => {
+  const cache = await caches.open(snapshot.CACHE_NAME);
+  const response = await cache.match(snapshot.slot());
+  const headers = Object.fromEntries(response.headers.entries());
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  await change(bytes, headers);
+  await cache.put(snapshot.slot(), new Response(bytes, { headers }));
+};
+/** A worker's boot: how it booted, its phases, and whether it still runs a task. */
+const boot = async () => {
+  const worker = await PythonWorker.start();
+  const info = worker.info;
+  const primes = await worker.run("primes", { n: 1000 }).result;
+  worker.terminate();
+  return { boot: info.boot, timings: info.timings, primes };
+};
+/** Run every (task, params) on a worker: the value, or the error's name, message, traceback. */
+const answers = async (worker, runs) => {
+  const out = [];
+  for (const [task, params] of runs) {
+    try {
+      let value = await worker.run(task, params).result;
+      if (value instanceof ArrayBuffer) value = { sha256: await digest(value) };
+      out.push({ ok: true, value });
+    } catch (error) {
+      out.push({ ok: false, name: error.name, type: error.type ?? null, message: error.message,
+                 traceback: error.traceback ?? null });
+    }
+  }
+  return out;
+};
+/** A worker that boots with the maker's lock held elsewhere and no snapshot: a normal boot. */
+const normalWorker = async () => {
+  let release;
+  const held = new Promise((resolve) => {
+    navigator.locks.request("offload-snapshot-maker", () => new Promise((r) => {
+      release = r;
+      resolve();
+    }));
+  });
+  await held;
+  try {
+    return await PythonWorker.start();
+  } finally {
+    release();
+  }
+};
+"""
+
+
+class StartupPage:
+    """The benchmark page (no worker of its own), with helpers to boot workers and edit the slot."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def run(self, body: str, arg: Any = None) -> Any:
+        """Evaluate `body` as an async function of `arg`, with HELPERS in scope."""
+        return self.page.evaluate(f"async (arg) => {{ {HELPERS}\n{body}\n}}", arg)
+
+
+@pytest.fixture(scope="module")
+def startup_page(browser: Browser, server: RunningServer) -> Iterator[StartupPage]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(WORKER_READY_TIMEOUT_MS * 4)
+    page.goto(f"{server.origin}/bench/index.html")
+    yield StartupPage(page)
+    context.close()
+
+
+@pytest.fixture
+def visit(startup_page: StartupPage) -> StartupPage:
+    """The page with no snapshot stored and no record of a failed store."""
+    startup_page.run(
+        "const cache = await caches.open(snapshot.CACHE_NAME);"
+        "for (const request of await cache.keys()) await cache.delete(request);"
+    )
+    return startup_page
+
+
+def make_snapshot(visit: StartupPage) -> dict[str, Any]:
+    """Boot the first worker (it makes the snapshot) and wait until the snapshot is stored."""
+    first: dict[str, Any] = visit.run("const first = await boot(); await stored(); return first;")
+    return first
+
+
+def test_the_first_worker_makes_a_snapshot_and_the_next_ones_restore_it(
+    visit: StartupPage,
+) -> None:
+    first = make_snapshot(visit)
+    second, third = visit.run("return [await boot(), await boot()];")
+    assert first["boot"] == {"source": "scratch", "madeSnapshot": True, "note": None}
+    assert "makeSnapshot" in first["timings"]
+    for restored in (second, third):
+        assert restored["boot"] == {"source": "snapshot", "madeSnapshot": False, "note": None}
+        assert set(restored["timings"]) == {"importRuntime", "loadRuntime", "loadWheel", "total"}
+        assert restored["primes"] == {"count": 168}
+    assert first["primes"] == {"count": 168}
+
+
+def test_a_second_visit_boots_from_the_snapshot(visit: StartupPage, server: RunningServer) -> None:
+    make_snapshot(visit)
+    page = visit.page.context.new_page()
+    try:
+        page.set_default_timeout(WORKER_READY_TIMEOUT_MS * 2)
+        page.goto(f"{server.origin}/bench/index.html")
+        again = StartupPage(page).run("return await boot();")
+    finally:
+        page.close()
+    assert again["boot"]["source"] == "snapshot"
+    assert again["primes"] == {"count": 168}
+
+
+def test_restored_workers_answer_every_task_exactly_like_a_normal_boot(
+    visit: StartupPage,
+) -> None:
+    got = visit.run(
+        """
+        const normal = await normalWorker();
+        const tasks = normal.info.tasks.map((task) => task.name);
+        const maker = await PythonWorker.start();
+        await stored();
+        const restored = await PythonWorker.start();
+        const result = {
+          tasks,
+          boots: [normal.info.boot, maker.info.boot, restored.info.boot],
+          normal: await answers(normal, arg),
+          maker: await answers(maker, arg),
+          restored: await answers(restored, arg),
+        };
+        for (const worker of [normal, maker, restored]) worker.terminate();
+        return result;
+        """,
+        RUNS,
+    )
+    assert sorted(got["tasks"]) == sorted({task for task, _ in RUNS})
+    assert [b["source"] for b in got["boots"]] == ["scratch", "scratch", "snapshot"]
+    assert [b["madeSnapshot"] for b in got["boots"]] == [False, True, False]
+    assert got["restored"] == got["normal"] == got["maker"]
+    failures = [answer for answer in got["normal"] if not answer["ok"]]
+    assert [f["type"] for f in failures] == ["ParameterError", "ZeroDivisionError"]
+    # The tasks' source lines are in the traceback: the restored file system has the wheel's files.
+    assert 'n = N.read("primes", params)' in failures[0]["traceback"]
+
+
+def test_seeded_monte_carlo_depends_on_the_seed_only_and_unseeded_random_differs(
+    visit: StartupPage,
+) -> None:
+    make_snapshot(visit)
+    got = visit.run(
+        """
+        const [a, b] = [await PythonWorker.start(), await PythonWorker.start()];
+        const pi = (worker, seed) =>
+          worker.run("montecarlo_pi", { samples: 50_000, seed }).result;
+        const draw = async (worker) =>
+          (await worker.run("run_code", { code: "import random\\nrandom.random()" }).result);
+        const result = {
+          sources: [a.info.boot.source, b.info.boot.source],
+          sameSeed: [await pi(a, 11), await pi(b, 11)],
+          otherSeed: await pi(b, 12),
+          unseeded: [await draw(a), await draw(b)],
+        };
+        a.terminate();
+        b.terminate();
+        return result;
+        """
+    )
+    assert got["sources"] == ["snapshot", "snapshot"]
+    assert got["sameSeed"][0] == got["sameSeed"][1]
+    assert got["otherSeed"]["inside"] != got["sameSeed"][0]["inside"]
+    first, second = got["unseeded"]
+    assert first["result_repr"] != second["result_repr"], "restored workers share a random state"
+
+
+def test_a_corrupted_snapshot_falls_back_to_a_normal_boot_with_a_note(visit: StartupPage) -> None:
+    make_snapshot(visit)
+    got = visit.run(
+        """
+        await rewrite(async (bytes) => {
+          for (let i = 0; i < 4096; i++) bytes[5_000_000 + i] ^= 0xff;
+        });
+        const fallback = await boot();
+        await stored();
+        return { fallback, after: await boot() };
+        """
+    )
+    fallback = got["fallback"]
+    assert fallback["boot"]["source"] == "scratch"
+    assert "corrupt" in fallback["boot"]["note"]
+    assert fallback["primes"] == {"count": 168}
+    # The bad snapshot was replaced: the next worker restores the new one.
+    assert fallback["boot"]["madeSnapshot"] is True
+    assert got["after"]["boot"] == {"source": "snapshot", "madeSnapshot": False, "note": None}
+
+
+def test_bytes_pyodide_rejects_fall_back_with_a_note(visit: StartupPage) -> None:
+    make_snapshot(visit)
+    got = visit.run(
+        """
+        await rewrite(async (bytes, headers) => {
+          bytes.fill(7, 0, 64); // Pyodide's header: magic number and build id
+          headers["x-offload-sha256"] = await digest(bytes);
+        });
+        return await boot();
+        """
+    )
+    assert got["boot"]["source"] == "scratch"
+    assert "did not restore" in got["boot"]["note"]
+    assert got["primes"] == {"count": 168}
+
+
+def test_a_snapshot_of_another_build_is_not_used(visit: StartupPage) -> None:
+    make_snapshot(visit)
+    got = visit.run(
+        """
+        await rewrite(async (bytes, headers) => {
+          headers["x-offload-build"] = headers["x-offload-build"].replace("offload ", "offload 0");
+        });
+        return await boot();
+        """
+    )
+    assert got["boot"]["source"] == "scratch"
+    assert "another build" in got["boot"]["note"]
+    assert got["primes"] == {"count": 168}
+
+
+def test_the_page_shows_how_each_worker_booted(browser: Browser, server: RunningServer) -> None:
+    context = browser.new_context()
+    try:
+        first = open_page(context.new_page(), server)
+        boots = first.locator("#boots li")
+        expect(boots.first).to_contain_text("from scratch")
+        expect(boots.first).to_contain_text("runtime")
+        # The next visit (same browser, once the snapshot is stored) restores it.
+        StartupPage(first).run("await stored();")
+        second = open_page(context.new_page(), server)
+        expect(second.locator("#boots li[data-source='snapshot']")).not_to_have_count(0)
+        expect(second.locator("#boots")).not_to_contain_text("from scratch")
+        run_in_worker(second, "primes", {"n": "1000"})
+        expect(second.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    finally:
+        context.close()
+
+
+def test_after_a_corrupted_snapshot_the_page_shows_a_note_and_works(
+    browser: Browser, server: RunningServer
+) -> None:
+    context = browser.new_context()
+    try:
+        first = StartupPage(open_page(context.new_page(), server))
+        first.run(
+            "await stored();await rewrite(async (bytes) => bytes.fill(0, 1_000_000, 1_100_000));"
+        )
+        page = open_page(context.new_page(), server)
+        expect(page.locator("#boots [data-note]").first).to_contain_text("corrupt")
+        run_in_worker(page, "primes", {"n": "1000"})
+        expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    finally:
+        context.close()

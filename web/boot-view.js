@@ -1,0 +1,63 @@
+// How the page's workers booted: from a memory snapshot or from scratch, each phase's time, and
+// any note about a snapshot that was not used (worker/snapshot.js). Also when the pool may start:
+// after the first paint, when the main thread is idle, so booting never delays what is drawn.
+
+// Types only (erased): resolved from the repository layout, so every jsconfig finds them.
+/** @typedef {import("../worker/protocol.js").ReadyReply} ReadyReply */
+
+/**
+ * Run `start` once, after the page has painted and the main thread is idle, or at the latest
+ * `timeoutMs` after this call (a hidden tab paints no frames). Safari has no requestIdleCallback:
+ * there, the next task after the first frame.
+ * @param {() => void} start
+ * @param {number} [timeoutMs]
+ */
+export function afterFirstPaint(start, timeoutMs = 1000) {
+  let started = false;
+  const once = () => {
+    if (started) return;
+    started = true;
+    start();
+  };
+  requestAnimationFrame(() => {
+    if (typeof requestIdleCallback === "function") requestIdleCallback(once, { timeout: timeoutMs });
+    else setTimeout(once, 0);
+  });
+  setTimeout(once, timeoutMs);
+}
+
+/** @param {number} ms */
+const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+/**
+ * One line per worker: "worker 1: from snapshot · runtime 0.31 s · wheel 0.02 s · total 0.36 s",
+ * then the note, if any, on a line of its own (data-note, for the eye and the tests).
+ * @param {HTMLElement} target  a list (<ul> or <ol>)
+ * @param {ReadyReply[]} replies  what each worker of the pool reported
+ */
+export function showBoots(target, replies) {
+  target.replaceChildren(
+    ...replies.map((reply, index) => {
+      const { boot, timings } = reply;
+      const item = document.createElement("li");
+      item.dataset.source = boot.source;
+      const source = boot.source === "snapshot" ? "from snapshot" : "from scratch";
+      const phases = [
+        `runtime ${seconds(timings.loadRuntime)}`,
+        `wheel ${seconds(timings.loadWheel)}`,
+        ...(timings.makeSnapshot === undefined ? [] : [`snapshot made ${seconds(timings.makeSnapshot)}`]),
+        `total ${seconds(timings.total)}`,
+      ];
+      item.textContent = `worker ${index + 1}: ${source} · ${phases.join(" · ")}`;
+      if (boot.note) {
+        const note = document.createElement("span");
+        note.className = "boot-note";
+        note.dataset.note = "";
+        note.textContent = boot.note;
+        item.append(document.createElement("br"), note);
+      }
+      return item;
+    }),
+  );
+  target.hidden = false;
+}
