@@ -187,16 +187,27 @@ class TextParam(Param):
 
     kind = "string"
 
-    def __init__(self, name: str, description: str, default: str, *, max_length: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        default: str,
+        *,
+        max_length: int,
+        language: str | None = None,
+    ) -> None:
         super().__init__(name, description, default, required=True)
         self.max_length = max_length
+        #: The programming language of the text ("python"): a page shows a code editor for it.
+        self.language = language
 
     def read(self, task: str, params: Mapping[str, object]) -> str:
         """The value in `params`, checked (see `text`)."""
         return text(task, params, self.name, max_length=self.max_length)
 
     def schema(self) -> dict[str, object]:
-        return {**super().schema(), "max_length": self.max_length}
+        extra = {"language": self.language} if self.language else {}
+        return {**super().schema(), "max_length": self.max_length, **extra}
 
 
 class RangeParam(Param):

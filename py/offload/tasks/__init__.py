@@ -32,6 +32,13 @@ class Task:
     run: Callable[[Mapping[str, object], TaskContext], Mapping[str, object] | bytes]
     #: "bytes" when the task returns raw bytes (an ArrayBuffer in the page), else "object".
     returns: str = "object"
+    #: What a page shows for the task (its name in a menu); the name itself when empty.
+    label: str = ""
+    #: A few sentences for a person choosing the task: what it does, what its size costs.
+    help: str = ""
+    #: Parameters the work grows with (roughly in proportion to their product), so a page can
+    #: estimate a run's time from a measured one; empty when nothing predicts it (your own code).
+    work: tuple[str, ...] = ()
 
     @property
     def defaults(self) -> dict[str, object]:
@@ -44,6 +51,9 @@ class Task:
             "name": self.name,
             "summary": self.summary,
             "returns": self.returns,
+            "label": self.label or self.name,
+            "help": self.help,
+            "work": list(self.work),
             "params": [param.schema() for param in self.params],
             "defaults": self.defaults,
         }
@@ -52,25 +62,46 @@ class Task:
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
-        Task("primes", "count the primes up to n (segmented sieve)", primes.PARAMS, primes.run),
+        Task(
+            "primes",
+            "count the primes up to n (segmented sieve)",
+            primes.PARAMS,
+            primes.run,
+            label="Count primes",
+            help="Counts the primes up to n with a segmented sieve of Eratosthenes. The time grows "
+            "a little faster than n: 2,000,000 takes well under a second in a worker.",
+            work=("n",),
+        ),
         Task(
             "mandelbrot",
             "draw the Mandelbrot set as RGBA pixels (whole, or a band of rows)",
             mandelbrot.PARAMS,
             mandelbrot.run,
             returns="bytes",
+            label="Mandelbrot image",
+            help="Draws the Mandelbrot set pixel by pixel. In workers the image is split into row "
+            "bands across the pool and each band is painted as it arrives.",
+            work=("width", "height", "max_iter"),
         ),
         Task(
             "montecarlo_pi",
             "estimate pi from seeded random points in the unit square",
             montecarlo.PARAMS,
             montecarlo.run,
+            label="Monte Carlo \u03c0",
+            help="Throws random points at a square and counts those inside the quarter circle: "
+            "the share inside approaches \u03c0/4. The time is proportional to the samples.",
+            work=("samples",),
         ),
         Task(
             "run_code",
             "run your own Python; what it prints is streamed",
             run_code.PARAMS,
             run_code.run,
+            label="Your own Python",
+            help="Write Python and run it: what it prints appears below as it happens, and the "
+            "value of the last line is shown. Ctrl+Enter (\u2318+Enter on a Mac) runs it in the "
+            "worker; Escape then Tab leaves the editor.",
         ),
     )
 }
