@@ -2,6 +2,9 @@
 // build.py (dist/vendor/npm/, bare imports rewritten to relative paths: see VENDORED_ES_PACKAGES).
 // It replaces a <textarea> on screen but keeps it as the form's value, so the form reads and
 // validates code exactly as it reads any other field. The code is kept per task in localStorage.
+// The editor lives in a shadow root: CodeMirror injects its styles with a <style> element, which the
+// page's CSP (style-src 'self') blocks in a document, but in a shadow root it adopts constructed
+// style sheets (CSSStyleSheet), which the CSP allows; no 'unsafe-inline' needed.
 
 const VENDOR = new URL("./vendor/npm/", import.meta.url);
 
@@ -18,6 +21,19 @@ function loadCodeMirror() {
     import(new URL("@codemirror/lang-python/dist/index.js", VENDOR).href),
   ]);
   return modules;
+}
+
+/**
+ * The page's look, inside the shadow root (style.css does not reach in).
+ * @param {typeof import("@codemirror/view").EditorView} EditorView
+ */
+function THEME(EditorView) {
+  return EditorView.theme({
+    "&": { border: "1px solid #94a3b8", borderRadius: "0.35rem", background: "white", fontSize: "0.85rem", maxHeight: "22rem" },
+    "&.cm-focused": { outline: "3px solid #f59e0b", outlineOffset: "2px" },
+    ".cm-scroller": { fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace', minHeight: "8rem", overflow: "auto" },
+    ".cm-gutters": { background: "#f1f5f9", color: "#475569" },
+  });
 }
 
 /**
@@ -70,8 +86,14 @@ export async function createCodeEditor(textarea, { task, onRun }) {
   const saved = savedCode(task);
   if (saved !== null) textarea.value = saved;
   const label = textarea.labels?.[0];
-  if (label && !label.id) label.id = `${textarea.id}-label`;
+  const host = document.createElement("div");
+  host.className = "code-editor-host";
+  const root = host.attachShadow({ mode: "open" });
+  // aria-labelledby/-describedby cannot point across a shadow boundary: say it in the label.
+  const name = `${label?.textContent ?? "code"} (Python; Ctrl+Enter runs it in the worker; Escape then Tab leaves the editor)`;
   const view = new EditorView({
+    root,
+    parent: root,
     state: EditorState.create({
       doc: textarea.value,
       extensions: [
@@ -90,11 +112,8 @@ export async function createCodeEditor(textarea, { task, onRun }) {
             },
           ]),
         ),
-        EditorView.contentAttributes.of({
-          "aria-labelledby": label?.id ?? "",
-          "aria-describedby": textarea.getAttribute("aria-describedby") ?? "",
-          "aria-multiline": "true",
-        }),
+        EditorView.contentAttributes.of({ "aria-label": name, "aria-multiline": "true" }),
+        THEME(EditorView),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           textarea.value = update.state.doc.toString();
@@ -104,9 +123,8 @@ export async function createCodeEditor(textarea, { task, onRun }) {
       ],
     }),
   });
-  view.dom.classList.add("code-editor");
   textarea.hidden = true;
-  textarea.after(view.dom);
+  textarea.after(host);
   // A click on the <label> would focus the hidden textarea: send it to the editor instead.
   label?.addEventListener("click", (event) => {
     event.preventDefault();

@@ -13,6 +13,7 @@ import { ResultView } from "./result-view.js";
 import { RunController } from "./run-controller.js";
 import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
+import { checkFields } from "./field-check.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
@@ -211,6 +212,9 @@ async function startWorkers() {
         onChange: (task) => {
           element("pool-size").closest(".field")?.toggleAttribute("hidden", task.returns !== "bytes");
         },
+        // Checked with the task's own fields before a run: an empty pool size used to start
+        // "0 workers" that never became ready, with every button disabled.
+        extraFields: [{ input: sizeInput, label: "Workers in the pool", applies: (task) => task.returns === "bytes" }],
       },
       info.tasks,
     );
@@ -226,15 +230,21 @@ async function startWorkers() {
       onFinished,
     });
     controller.enable();
+    form.onRunShortcut = () => controller.start("worker");
     element("job-join").removeAttribute("disabled");
     sizeInput.addEventListener("change", async () => {
-      if (!sizeInput.checkValidity()) {
-        element("form-error").textContent = `Workers in the pool: ${sizeInput.validationMessage}`;
-        return;
-      }
+      // A bad size is shown at the field and the current pool stays: nothing is restarted.
+      if (!checkFields([{ input: sizeInput, label: "Workers in the pool" }], element("form-error"))) return;
+      const size = Number(sizeInput.value);
+      if (size === pool?.size) return;
       controller.setEnabled(false);
-      await startPool(Number(sizeInput.value));
-      controller.enable();
+      try {
+        await startPool(size);
+      } catch (error) {
+        show(element("worker-status"), "failed", `failed: ${/** @type {Error} */ (error).message}`);
+      } finally {
+        controller.enable();
+      }
     });
   } catch (error) {
     show(element("worker-status"), "failed", `failed: ${/** @type {Error} */ (error).message}`);
