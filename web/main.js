@@ -14,6 +14,7 @@ import { RunController } from "./run-controller.js";
 import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
 import { checkFields } from "./field-check.js";
+import { MainThreadGuard } from "./main-thread-guard.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
@@ -122,11 +123,13 @@ function shareableResult(record) {
 
 /** @param {RunRecord} record */
 function onFinished(record) {
+  const task = form?.tasks.get(record.task);
+  if (record.ok && task) guard.record(task, record.params, record.durationMs);
   const row = document.createElement("tr");
   const cells = [
     record.task,
     record.where === "main" ? "main thread" : "worker",
-    `${(record.durationMs / 1000).toFixed(2)} s${record.ok ? "" : " (failed)"}`,
+    `${(record.durationMs / 1000).toFixed(2)} s${record.outcome === "ok" ? "" : ` (${record.outcome})`}`,
     `${record.stats.longestGap.toFixed(0)} ms`,
   ];
   for (const text of cells) {
@@ -156,6 +159,13 @@ function onFinished(record) {
 
 /** @type {WorkerPool | null} */
 let pool = null;
+/** @type {TaskForm | null} */
+let form = null;
+
+const guard = new MainThreadGuard(
+  { dialog: element("main-thread-warning"), text: element("warning-text") },
+  (task, params) => /** @type {WorkerPool} */ (pool).run(task, params).result,
+);
 
 /**
  * The runner the controller uses: images are split across the whole pool by row bands, every other
@@ -203,7 +213,8 @@ async function startWorkers() {
   sizeInput.value = String(defaultPoolSize());
   try {
     const info = await startPool(defaultPoolSize());
-    const form = new TaskForm(
+    guard.loadMs = info.timings.total;
+    form = new TaskForm(
       {
         select: element("task"),
         params: element("params"),
@@ -228,9 +239,10 @@ async function startWorkers() {
       progressLabel: element("progress-label"),
       lastGap: element("last-gap"),
       onFinished,
+      confirmMainThread: (task, params) => guard.confirm(task, params),
     });
     controller.enable();
-    form.onRunShortcut = () => controller.start("worker");
+    /** @type {TaskForm} */ (form).onRunShortcut = () => controller.start("worker");
     element("job-join").removeAttribute("disabled");
     sizeInput.addEventListener("change", async () => {
       // A bad size is shown at the field and the current pool stays: nothing is restarted.
