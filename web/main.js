@@ -15,6 +15,7 @@ import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
 import { checkFields } from "./field-check.js";
 import { MainThreadGuard } from "./main-thread-guard.js";
+import { ShareSettings } from "./share-settings.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
@@ -139,7 +140,8 @@ function onFinished(record) {
   }
   row.className = record.where;
   element("runs").prepend(row);
-  if (!record.ok) return;
+  // Only results the person chose to share leave the page (see share-settings.js).
+  if (!record.ok || !task || !share.allows(task)) return;
   const message = {
     type: "result",
     id: newId(),
@@ -149,6 +151,7 @@ function onFinished(record) {
     duration_ms: record.durationMs,
   };
   // Kept and resent by the socket client until the server acknowledges it, across reconnects.
+  share.sent(message);
   socket
     .sendReliable(message)
     .then(() => panel.addShared({ ...message, client_id: socket.clientId ?? "" }, true))
@@ -161,6 +164,12 @@ function onFinished(record) {
 let pool = null;
 /** @type {TaskForm | null} */
 let form = null;
+
+const share = new ShareSettings({
+  checkbox: element("share-results"),
+  hint: element("share-hint"),
+  preview: element("share-preview"),
+});
 
 const guard = new MainThreadGuard(
   { dialog: element("main-thread-warning"), text: element("warning-text") },
@@ -222,6 +231,12 @@ async function startWorkers() {
         error: element("form-error"),
         onChange: (task) => {
           element("pool-size").closest(".field")?.toggleAttribute("hidden", task.returns !== "bytes");
+          // After the fields (and the editor, with the code saved for this task) exist.
+          queueMicrotask(async () => {
+            const current = /** @type {TaskForm} */ (form);
+            await current.ready;
+            share.show(current.task, current.currentValues());
+          });
         },
         // Checked with the task's own fields before a run: an empty pool size used to start
         // "0 workers" that never became ready, with every button disabled.
@@ -242,6 +257,11 @@ async function startWorkers() {
       confirmMainThread: (task, params) => guard.confirm(task, params),
     });
     controller.enable();
+    // The preview follows what is typed (the editor reports its changes as input events).
+    element("task-form").addEventListener("input", () => {
+      const current = /** @type {TaskForm} */ (form);
+      share.show(current.task, current.currentValues());
+    });
     /** @type {TaskForm} */ (form).onRunShortcut = () => controller.start("worker");
     element("job-join").removeAttribute("disabled");
     sizeInput.addEventListener("change", async () => {

@@ -105,6 +105,21 @@ export class TaskForm {
   }
 
   /**
+   * The parameters as they stand, unchecked (for a preview): numbers as numbers, blanks left out.
+   * @returns {Record<string, unknown>}
+   */
+  currentValues() {
+    /** @type {Record<string, unknown>} */
+    const values = {};
+    for (const param of this.task.params) {
+      const input = /** @type {HTMLInputElement | HTMLTextAreaElement | null} */ (this.fieldset.querySelector(`[name="${param.name}"]`));
+      if (!input || input.value === "") continue;
+      values[param.name] = param.kind === "string" ? input.value : Number(input.value);
+    }
+    return values;
+  }
+
+  /**
    * The parameters as typed values, or null after showing what is wrong.
    * @returns {Record<string, unknown> | null}
    */
