@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from server.api import results_handler
+from server.api import request_size_handler, results_handler
 from server.config import Settings
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
@@ -29,6 +29,7 @@ def make_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/ws", websocket_handler, name="ws")
     app.router.add_get("/api/results", results_handler, name="results")
+    app.router.add_post("/api/request-size", request_size_handler, name="request_size")
     add_static_routes(app, settings.dist)
     return app
 

@@ -16,6 +16,7 @@ import { SharedJobPanel } from "./shared-job.js";
 import { checkFields } from "./field-check.js";
 import { MainThreadGuard } from "./main-thread-guard.js";
 import { ShareSettings } from "./share-settings.js";
+import { LifecycleView } from "./lifecycle-view.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
@@ -68,12 +69,19 @@ const panel = new SocketPanel({
 });
 
 const socket = new SocketClient({
-  onState: (state, detail) => panel.showState(state, detail),
-  onFrame: (frame) => panel.logFrame(frame),
+  onState: (state, detail) => {
+    panel.showState(state, detail);
+    lifecycle.showState(state, detail);
+  },
+  onFrame: (frame) => {
+    panel.logFrame(frame);
+    lifecycle.showFrame(frame);
+  },
   onMessage: (message) => {
     switch (message.type) {
       case "hello":
         panel.showHello(message);
+        lifecycle.showHello(message);
         break;
       case "peers":
         panel.showPeers(Number(message.count));
@@ -89,6 +97,19 @@ const socket = new SocketClient({
     }
   },
 });
+
+const lifecycle = new LifecycleView(
+  {
+    steps: element("lifecycle"),
+    close: element("ws-close"),
+    reopen: element("ws-reopen"),
+    persistent: element("ws-persistent"),
+    pushes: element("ws-pushes"),
+    overhead: element("ws-overhead"),
+    measure: element("ws-measure"),
+  },
+  socket,
+);
 
 const sharedJob = new SharedJobPanel(
   {

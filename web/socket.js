@@ -138,16 +138,31 @@ export class SocketClient {
     });
   }
 
-  /** Close for good: no reconnect; pending reliable messages are rejected. */
-  close() {
+  /**
+   * Close for good: no reconnect; pending reliable messages are rejected. Resolves when the closing
+   * handshake ends, with what the browser saw (`wasClean`: the server answered with its own close
+   * frame), or null when there was no open socket.
+   * @param {number} [code]
+   * @param {string} [reason]
+   * @returns {Promise<{code: number, reason: string, wasClean: boolean} | null>}
+   */
+  close(code = 1000, reason = "client closed") {
     this.wanted = false;
     clearTimeout(this.timer);
     const ws = this.ws;
     this.ws = null;
-    if (ws !== null && ws.readyState <= WebSocket.OPEN) ws.close(1000, "client closed");
+    /** @type {Promise<{code: number, reason: string, wasClean: boolean} | null>} */
+    let closed = Promise.resolve(null);
+    if (ws !== null && ws.readyState <= WebSocket.OPEN) {
+      closed = new Promise((resolve) => {
+        ws.onclose = (event) => resolve({ code: event.code, reason: event.reason, wasClean: event.wasClean });
+      });
+      ws.close(code, reason);
+    }
     for (const { reject } of this.pending.values()) reject(new Error("socket closed"));
     this.pending.clear();
-    this.setState("closed", { code: 1000, reason: "client closed", meaning: closeMeaning(1000) });
+    this.setState("closed", { code, reason, meaning: closeMeaning(code) });
+    return closed;
   }
 
   /** @private */

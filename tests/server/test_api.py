@@ -45,3 +45,21 @@ async def test_results_survive_a_restart_on_the_same_data_dir(
     await first.close()
     second = await make_client(settings)
     assert [r["id"] for r in await (await second.get("/api/results")).json()] == ["kept"]
+
+
+async def test_request_size_counts_the_header_bytes_that_arrived_and_the_body(
+    client: TestClient[Any, Any],
+) -> None:
+    body = b"x" * 300
+    headers = {"X-Padding": "y" * 100}
+    plain = await (await client.post("/api/request-size", data=body)).json()
+    padded = await (await client.post("/api/request-size", data=body, headers=headers)).json()
+    assert plain["body_bytes"] == 300
+    # One more header line: its name, ": ", its value and CRLF.
+    assert padded["header_bytes"] - plain["header_bytes"] == len("X-Padding: ") + 100 + 2
+    assert plain["header_bytes"] > len("POST /api/request-size HTTP/1.1\r\n\r\n")
+
+
+async def test_request_size_refuses_a_body_over_its_bound(client: TestClient[Any, Any]) -> None:
+    response = await client.post("/api/request-size", data=b"x" * (64 * 1024 + 1))
+    assert response.status == 413
