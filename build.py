@@ -462,6 +462,8 @@ def test(argv: Sequence[str]) -> None:
             (f"tsc --checkJs -p {config.relative_to(ROOT)}", [tsc, "--noEmit", "-p", config])
             for config in typescript_projects()
         ),
+        # The JavaScript's fast tier: worker/ over fake endpoints, seconds, no browser.
+        ("node --test tests/js/", ["node", "--test", ROOT / "tests" / "js"]),
         # Two processes: see BROWSER_FIXTURES in tests/conftest.py for why.
         ("pytest: unit and server tests", [*pytest, "-m", "not e2e", *argv]),
         ("pytest: end-to-end tests in Chromium", [*pytest, "-m", "e2e", *argv]),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from offload.runtime import TaskCancelled, TaskContext
+from offload.runtime import TaskContext
 
 
 class FakeClock:
@@ -34,15 +32,6 @@ def test_the_final_report_is_never_dropped() -> None:
     ctx.progress(50, 50)
     assert seen == [(1, 50), (50, 50)]
     assert ctx.reports_sent == 2
-
-
-def test_check_cancelled_raises_once_the_caller_asks() -> None:
-    cancelled = False
-    ctx = TaskContext(is_cancelled=lambda: cancelled)
-    ctx.check_cancelled()
-    cancelled = True
-    with pytest.raises(TaskCancelled):
-        ctx.check_cancelled()
 
 
 def test_output_is_sent_at_once_then_batched_until_the_interval_passes() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from offload.params import ParameterError
+from offload.params import ParameterError, RangeParam
 from offload.tasks import TASKS, Task, UnknownTaskError, describe, run_task
 
 
@@ -71,3 +71,13 @@ def test_describe_gives_each_task_its_params_and_defaults_as_plain_values() -> N
 def test_every_required_parameter_has_a_default_for_the_form() -> None:
     for task in TASKS.values():
         assert all(p.default is not None for p in task.params if p.required), task.name
+
+
+def test_every_range_is_bounded_by_an_integer_param_of_its_own_task() -> None:
+    ranges = {}
+    for task in TASKS.values():
+        for param in task.params:
+            if isinstance(param, RangeParam):
+                assert param.bound in task.params, task.name  # the bound is the same task's param
+                ranges[task.name] = (param.name, param.bound.name)
+    assert ranges == {"mandelbrot": ("rows", "height")}  # the one splittable task

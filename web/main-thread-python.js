@@ -2,7 +2,7 @@
 // Pyodide runtime and offload wheel as the worker, on first use, through the same module
 // (worker/python.js); while a task runs, nothing else on the page can happen.
 
-import { PythonError } from "./worker/client.js";
+import { PythonError } from "./worker/errors.js";
 import { loadPython, runBridge } from "./worker/python.js";
 
 /** @type {Promise<import("./worker/python.js").Python> | null} */

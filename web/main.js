@@ -1,8 +1,7 @@
 // The page's entry point: builds the parts (frame meter, chart, form, runner, socket panel) and
 // connects them to the Python workers and to the server. Each part lives in its own module.
 
-import { WorkerPool } from "./worker/client.js";
-import { defaultPoolSize } from "./worker/pool.js";
+import { WorkerPool, defaultPoolSize, splitRange } from "./worker/client.js";
 import { SocketClient, newId } from "./socket.js";
 import { FrameMeter } from "./frame-meter.js";
 import { animate } from "./motion.js";
@@ -196,27 +195,30 @@ const guard = new MainThreadGuard(
   { dialog: element("main-thread-warning"), text: element("warning-text") },
   (task, params) => /** @type {WorkerPool} */ (pool).run(task, params).result,
 );
+/** @type {Map<string, import("./worker/protocol.js").TaskInfo>} the tasks the workers reported */
+let schemas = new Map();
 
 /**
- * The runner the controller uses: images are split across the whole pool by row bands, every other
- * task runs on the next free worker.
+ * The runner the controller uses: a task that declares a splittable range (an image's rows) is
+ * split across the whole pool, each part drawn as it arrives; any other runs on the next free
+ * worker.
  * @returns {import("./run-controller.js").WorkerRunner}
  */
 function poolRunner() {
   return {
     run: (task, params, hooks) => {
       const current = /** @type {WorkerPool} */ (pool);
-      if (task !== "mandelbrot") {
+      const schema = schemas.get(task);
+      if (!schema || !splitRange(schema)) {
         const job = current.run(task, params, { onProgress: hooks.onProgress, onStdout: hooks.onStdout });
         return { result: job.result, cancel: job.cancel };
       }
-      const abort = new AbortController();
-      const result = current.mandelbrot(params, {
+      return current.runSplit(task, params, {
         onProgress: hooks.onProgress,
-        onBand: (band) => hooks.onBand(band.start, /** @type {ArrayBuffer} */ (band.pixels.buffer)),
-        signal: abort.signal,
+        onPart: (part) => {
+          if (part.value instanceof ArrayBuffer) hooks.onBand(part.start, part.value);
+        },
       });
-      return { result, cancel: () => abort.abort() };
     },
   };
 }
@@ -232,6 +234,7 @@ async function startPool(size) {
   pool?.terminate();
   pool = new WorkerPool({ size });
   const [info] = await pool.ready;
+  schemas = new Map(info.tasks.map((task) => [task.name, task]));
   show(status, "ready", size === 1 ? "ready" : `${size} ready`);
   element("python-version").textContent = `Python ${info.python} (Pyodide ${info.pyodide})`;
   element("load-time").textContent = `${(info.timings.total / 1000).toFixed(2)} s`;
@@ -251,7 +254,7 @@ async function startWorkers() {
         summary: element("task-summary"),
         error: element("form-error"),
         onChange: (task) => {
-          element("pool-size").closest(".field")?.toggleAttribute("hidden", task.returns !== "bytes");
+          element("pool-size").closest(".field")?.toggleAttribute("hidden", splitRange(task) === null);
           // After the fields (and the editor, with the code saved for this task) exist.
           queueMicrotask(async () => {
             const current = /** @type {TaskForm} */ (form);
@@ -261,7 +264,7 @@ async function startWorkers() {
         },
         // Checked with the task's own fields before a run: an empty pool size used to start
         // "0 workers" that never became ready, with every button disabled.
-        extraFields: [{ input: sizeInput, label: "Workers in the pool", applies: (task) => task.returns === "bytes" }],
+        extraFields: [{ input: sizeInput, label: "Workers in the pool", applies: (task) => splitRange(task) !== null }],
       },
       info.tasks,
     );

@@ -1,38 +1,48 @@
-// A pool of Python workers: jobs go to whichever worker is free, and `mandelbrot` splits one
-// image into row bands across them, drawing each band as it arrives. Import it from client.js.
+// A pool of Python workers: jobs go to whichever worker is free, and `runSplit` divides a task's
+// declared range (its RangeParam, e.g. mandelbrot's rows) into parts run across the workers,
+// handing each part over as it arrives. The pool knows no task: the schema each worker reports in
+// `ready` says which param is the range, what bounds it and whether results are bytes.
 //
 //   const pool = await WorkerPool.start({ size: 4 });
-//   const rgba = await pool.mandelbrot({ width: 480, height: 320, max_iter: 200 },
-//     { onBand: ({ start, stop, pixels }) => draw(start, stop, pixels) });
+//   const job = pool.runSplit("mandelbrot", { width: 480, height: 320, max_iter: 200 },
+//     { onPart: ({ start, stop, value }) => draw(start, stop, value) });
+//   const rgba = await job.result;   // the parts' bytes, concatenated in order
 //
 // Every worker is a PythonWorker, which replaces its own Web Worker after a crash or an ignored
 // cancel, so the pool keeps its size without doing anything itself.
 
-// client.js re-exports this module, so this import is a cycle; it is harmless because
-// PythonWorker and the errors are only used when a pool is created, after both modules ran.
-import { CancelledError, PythonWorker, TimeoutError, WorkerCrashedError } from "./client.js";
+import { CancelledError, TimeoutError, WorkerCrashedError } from "./errors.js";
+import { PythonWorker } from "./python-worker.js";
 
-/** @typedef {import("./client.js").RunOptions} RunOptions */
-/** @typedef {import("./client.js").WorkerOptions} WorkerOptions */
+/** @typedef {import("./python-worker.js").RunOptions} RunOptions */
+/** @typedef {import("./python-worker.js").WorkerOptions} WorkerOptions */
 /** @typedef {import("./protocol.js").ReadyReply} ReadyReply */
-/** @template T @typedef {import("./client.js").Job<T>} Job */
+/** @typedef {import("./protocol.js").TaskInfo} TaskInfo */
+/** @typedef {import("./protocol.js").ParamInfo} ParamInfo */
+/** @template T @typedef {import("./python-worker.js").Job<T>} Job */
 
 /**
  * @typedef {WorkerOptions & {size?: number}} PoolOptions
  */
 
 /**
- * One band of a mandelbrot image: rows [start, stop), `pixels` their RGBA bytes.
- * @typedef {{start: number, stop: number, width: number, pixels: Uint8ClampedArray}} Band
+ * One part of a split run: the task's result for [start, stop) of its range.
+ * @typedef {{start: number, stop: number, value: unknown}} Part
  */
 
 /**
- * @typedef {object} MandelbrotOptions
- * @property {(band: Band) => void} [onBand]  each band as it arrives (in any order)
- * @property {(done: number, total: number) => void} [onProgress]  rows done of the image's height
- * @property {AbortSignal} [signal]  abort to cancel every band
- * @property {number} [timeout]  milliseconds for the whole image
- * @property {number} [bands]  how many bands (default: 4 per worker, at most one per row)
+ * @typedef {object} SplitOptions
+ * @property {(part: Part) => void} [onPart]  each part as it arrives (in any order)
+ * @property {(done: number, total: number) => void} [onProgress]  progress in units of the
+ *   range: `total` is the range's length, `done` each part's reported fraction times its length
+ * @property {AbortSignal} [signal]  abort to cancel every part
+ * @property {number} [timeout]  milliseconds for the whole run
+ * @property {number} [parts]  how many parts (default: 4 per worker, at most one per unit)
+ */
+
+/**
+ * A split run: `result` is the combined value (see WorkerPool.runSplit); `cancel` stops every part.
+ * @typedef {{result: Promise<unknown>, cancel: () => void}} SplitJob
  */
 
 /**
@@ -48,9 +58,25 @@ import { CancelledError, PythonWorker, TimeoutError, WorkerCrashedError } from "
  * @property {boolean} settled
  */
 
+/**
+ * The splittable dimension a task declares: its range param and the param bounding it, or null
+ * when the task cannot be split.
+ * @param {TaskInfo} task
+ * @returns {{range: string, bound: string, boundDefault: unknown} | null}
+ */
+export function splitRange(task) {
+  const range = task.params.find((param) => param.kind === "range");
+  if (!range?.bound) return null;
+  const bound = task.params.find((param) => param.name === range.bound);
+  // Python falls back to a default only for an optional param; a required one must be given.
+  const boundDefault = bound && !bound.required ? bound.default : null;
+  return { range: range.name, bound: range.bound, boundDefault };
+}
+
 /** The default pool size: one worker per core, at most four (each holds its own ~30 MB heap). */
 export function defaultPoolSize() {
-  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
+  // `navigator` is absent in Node (before 21), where the unit tests import this module.
+  return Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency || 1, 4));
 }
 
 export class WorkerPool {
@@ -142,59 +168,45 @@ export class WorkerPool {
   }
 
   /**
-   * Draw a Mandelbrot image with the whole pool: the rows are split into bands, one job each.
-   * The bytes are exactly those of one `mandelbrot` run over the whole image, whatever the split.
-   * @param {Record<string, unknown>} params  the mandelbrot task's params (without `rows`)
-   * @param {MandelbrotOptions} [options]
-   * @returns {Promise<ArrayBuffer>} width*height*4 RGBA bytes, top row first
+   * Run `task` split along its declared range across the pool: the range (the `range` param's
+   * value, or all of [0, value of its bound)) is cut into `parts` contiguous parts, one job each.
+   * `result` resolves with the parts combined in order: for a task returning bytes, one
+   * ArrayBuffer of the parts' bytes concatenated (a splittable bytes task promises this equals
+   * one run over the whole range); otherwise the array of the parts' values. The first part to
+   * fail rejects `result` and cancels the others. Sizes that cannot be split (not integers, an
+   * empty range) run as one job, whose parameter check says what is wrong.
+   * @param {string} task  a task whose schema declares a range param (see splitRange)
+   * @param {Record<string, unknown>} params  its params; the range param may be left out
+   * @param {SplitOptions} [options]
+   * @returns {SplitJob}
    */
-  async mandelbrot(params, { onBand, onProgress, signal, timeout, bands } = {}) {
-    const { width, height } = params;
-    const valid = (/** @type {unknown} */ side) => Number.isInteger(side) && Number(side) >= 1;
-    if (!valid(width) || !valid(height)) {
-      // Nothing sensible to split: one job, whose parameter check says what is wrong.
-      return this.run("mandelbrot", params, { onProgress, signal, timeout }).result;
+  runSplit(task, params, options = {}) {
+    const { parts, signal } = options;
+    if (parts !== undefined && !(Number.isInteger(parts) && parts >= 1)) {
+      throw new RangeError(`parts must be a positive integer, got ${parts}`);
     }
-    const w = Number(width);
-    const h = Number(height);
-    const count = Math.min(h, bands ?? this.size * 4);
-    const image = new Uint8Array(w * h * 4);
-    const rowsDone = new Array(count).fill(0);
     const stopAll = new AbortController();
     const onAbort = () => stopAll.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
     if (signal?.aborted) stopAll.abort();
-    const jobs = Array.from({ length: count }, (_, index) => {
-      const start = Math.floor((index * h) / count);
-      const stop = Math.floor(((index + 1) * h) / count);
-      const job = this.run(
-        "mandelbrot",
-        { ...params, rows: [start, stop] },
-        {
-          signal: stopAll.signal,
-          timeout,
-          onProgress: (done) => {
-            rowsDone[index] = done;
-            onProgress?.(rowsDone.reduce((a, b) => a + b, 0), h);
-          },
-        },
-      );
-      return job.result.then((/** @type {ArrayBuffer} */ buffer) => {
-        image.set(new Uint8Array(buffer), start * w * 4);
-        onBand?.({ start, stop, width: w, pixels: new Uint8ClampedArray(buffer) });
-      });
-    });
-    try {
-      await Promise.all(jobs);
-    } catch (error) {
-      stopAll.abort(); // the other bands are no longer wanted
-      throw error;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-    }
-    return image.buffer;
+    const deadline = options.timeout === undefined ? null : performance.now() + options.timeout;
+    const result = this.split(task, params, options, stopAll, deadline).finally(() =>
+      signal?.removeEventListener("abort", onAbort),
+    );
+    return { result, cancel: () => stopAll.abort() };
   }
 
+  /**
+   * The schema of `task` as the pool's first booted worker reported it (null: no such task).
+   * @param {string} task
+   * @returns {Promise<TaskInfo | null>}
+   */
+  async schema(task) {
+    const info = await Promise.any(this.workers.map((worker) => worker.ready)).catch(
+      (/** @type {AggregateError} */ error) => Promise.reject(error.errors[0]),
+    );
+    return info.tasks.find((candidate) => candidate.name === task) ?? null;
+  }
   /** Stop every worker; every unfinished job rejects with WorkerCrashedError. */
   terminate() {
     const error = new WorkerCrashedError("The pool was terminated.");
@@ -203,6 +215,63 @@ export class WorkerPool {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /**
+   * runSplit's work: plan the parts, run them, combine them.
+   * @param {string} task
+   * @param {Record<string, unknown>} params
+   * @param {SplitOptions} options
+   * @param {AbortController} stopAll  aborts every part
+   * @param {number | null} deadline  performance.now() by which the whole run must finish
+   * @returns {Promise<unknown>}
+   */
+  async split(task, params, { onPart, onProgress, timeout, parts }, stopAll, deadline) {
+    const schema = await this.schema(task);
+    if (stopAll.signal.aborted) throw new CancelledError();
+    if (deadline !== null && performance.now() >= deadline) {
+      throw new TimeoutError(/** @type {number} */ (timeout));
+    }
+    const declared = schema && splitRange(schema);
+    if (schema && !declared) {
+      throw new TypeError(`${task} declares no range to split over; run it with run()`);
+    }
+    const span = declared ? rangeOf(params, declared) : null;
+    // An unknown task, or sizes that are no valid range: one job, and Python says what is wrong.
+    const [start, stop] = span ?? [0, 0];
+    const count = span ? Math.min(stop - start, parts ?? this.size * 4) : 1;
+    const done = new Array(count).fill(0);
+    const partJobs = Array.from({ length: count }, async (_, index) => {
+      const from = start + Math.floor((index * (stop - start)) / count);
+      const to = start + Math.floor(((index + 1) * (stop - start)) / count);
+      const partParams = span && declared ? { ...params, [declared.range]: [from, to] } : params;
+      const remaining = deadline === null ? undefined : Math.max(0, deadline - performance.now());
+      const job = this.run(task, partParams, {
+        signal: stopAll.signal,
+        timeout: remaining,
+        onProgress: (partDone, partTotal) => {
+          done[index] = partTotal > 0 ? (partDone / partTotal) * (to - from) : 0;
+          onProgress?.(done.reduce((a, b) => a + b, 0), stop - start);
+        },
+      });
+      const value = await job.result;
+      const part = { start: from, stop: to, value };
+      onPart?.(part);
+      return part;
+    });
+    // Rejections are handled below, each part's by the first failure's handler or by allSettled.
+    let finished;
+    try {
+      finished = await Promise.all(partJobs);
+    } catch (error) {
+      stopAll.abort(); // the other parts are no longer wanted
+      await Promise.allSettled(partJobs);
+      // A part's deadline was what was left of the whole run's: report the whole run's timeout.
+      if (error instanceof TimeoutError && timeout !== undefined) throw new TimeoutError(timeout);
+      throw error;
+    }
+    return combine(schema, finished);
+  }
+
 
   /** Hand queued jobs to idle workers. */
   dispatch() {
@@ -238,4 +307,38 @@ export class WorkerPool {
     if (outcome instanceof Error) job.reject(outcome);
     else job.resolve(outcome);
   }
+}
+
+/**
+ * The half-open range a split run covers, or null when it is not a non-empty range of integers.
+ * @param {Record<string, unknown>} params
+ * @param {{range: string, bound: string, boundDefault: unknown}} declared
+ * @returns {[number, number] | null}
+ */
+function rangeOf(params, declared) {
+  const given = params[declared.range];
+  const limit = params[declared.bound] ?? declared.boundDefault;
+  const [start, stop] = Array.isArray(given) && given.length === 2 ? given : [0, limit];
+  const valid =
+    Number.isSafeInteger(start) && Number.isSafeInteger(stop) && Number.isSafeInteger(limit);
+  if (!valid || start < 0 || stop > Number(limit) || start >= stop) return null;
+  return [Number(start), Number(stop)];
+}
+
+/**
+ * The parts of a split run as one value: bytes concatenated in order, else the values in order.
+ * @param {TaskInfo | null} schema
+ * @param {Part[]} parts  in range order
+ * @returns {unknown}
+ */
+function combine(schema, parts) {
+  if (schema?.returns !== "bytes") return parts.map((part) => part.value);
+  const buffers = parts.map((part) => new Uint8Array(/** @type {ArrayBuffer} */ (part.value)));
+  const whole = new Uint8Array(buffers.reduce((sum, bytes) => sum + bytes.byteLength, 0));
+  let offset = 0;
+  for (const bytes of buffers) {
+    whole.set(bytes, offset);
+    offset += bytes.byteLength;
+  }
+  return whole.buffer;
 }

@@ -18,6 +18,7 @@ export const Reply = Object.freeze({
   ERROR: "error",
   CANCELLED: "cancelled",
   CRASHED: "crashed",
+  BOOT_FAILED: "boot_failed",
 });
 
 /** The value the page stores in the interrupt buffer to cancel: SIGINT, i.e. KeyboardInterrupt. */
@@ -57,7 +58,9 @@ export const SIGINT = 2;
  */
 
 /**
- * One declared parameter of a task (offload.params.Param.schema()).
+ * One declared parameter of a task (offload.params.Param.schema()). A "range" param is a
+ * half-open [start, stop) of integers within [0, value of the param named `bound`): the task's
+ * splittable dimension, which WorkerPool.runSplit divides into parts.
  * @typedef {object} ParamInfo
  * @property {string} name
  * @property {"integer" | "number" | "string" | "range"} kind
@@ -67,6 +70,7 @@ export const SIGINT = 2;
  * @property {number} [minimum]
  * @property {number} [maximum]
  * @property {number} [max_length]
+ * @property {string} [bound]  for a range: the integer param whose value is the range's end
  */
 
 /**
@@ -74,7 +78,8 @@ export const SIGINT = 2;
  * @typedef {object} TaskInfo
  * @property {string} name
  * @property {string} summary
- * @property {"object" | "bytes"} returns  "bytes" results arrive as an ArrayBuffer
+ * @property {"object" | "bytes"} returns  "bytes" results arrive as an ArrayBuffer (and the
+ *   parts of a split run concatenate, in order, to the bytes of the whole)
  * @property {ParamInfo[]} params
  * @property {Record<string, unknown>} defaults  a complete, valid set of params
  */
@@ -102,10 +107,17 @@ export const SIGINT = 2;
  */
 
 /**
- * A request failed, or (id null) the worker could not boot. For Python exceptions `name` is the
- * exception's type (e.g. "ValueError") and `traceback` the formatted traceback.
+ * Request `id` failed. For Python exceptions `name` is the exception's type (e.g. "ValueError")
+ * and `traceback` the formatted traceback. `id` is null only for a request the worker could not
+ * read at all (name "ProtocolError": no `type` it knows, and no `id` to answer to).
  * @typedef {{type: "error", id: number | null, name: string, message: string,
  *            traceback?: string}} ErrorReply
+ */
+
+/**
+ * The worker could not boot (Pyodide or the wheel failed to load). Sent instead of `ready`; the
+ * worker answers nothing after it, and starting another would fail the same way.
+ * @typedef {{type: "boot_failed", name: string, message: string}} BootFailedReply
  */
 
 /**
@@ -121,5 +133,5 @@ export const SIGINT = 2;
 
 /**
  * @typedef {ReadyReply | ProgressReply | StdoutReply | ResultReply | ErrorReply | CancelledReply
- *           | CrashedReply} WorkerReply
+ *           | CrashedReply | BootFailedReply} WorkerReply
  */

@@ -2,7 +2,7 @@
 // by name, then runs Python tasks on request and posts progress, output, results and errors back.
 // It runs one task at a time, synchronously: while Python runs, this worker's event loop does not,
 // which is why cancel goes through shared memory (the interrupt buffer) and not a message.
-// Started by client.js as `new Worker(new URL("./worker.js", import.meta.url), {type: "module"})`.
+// Started by endpoint.js as `new Worker(new URL("./worker.js", import.meta.url), {type: "module"})`.
 
 import { Reply, Request } from "./protocol.js";
 import { loadPython, runBridge, toPlain } from "./python.js";
@@ -100,14 +100,16 @@ function describe(error) {
 const ready = boot();
 ready.catch((/** @type {unknown} */ error) => {
   const { name, message } = error instanceof Error ? error : new Error(String(error));
-  post({ type: Reply.ERROR, id: null, name, message: `The worker could not start: ${message}` });
+  post({ type: Reply.BOOT_FAILED, name, message });
 });
 
 // Set synchronously, before any await: a message posted while Pyodide boots then waits on `ready`
 // instead of being lost, and messages are still handled in the order they came.
 scope.onmessage = async (/** @type {MessageEvent<WorkerRequest>} */ event) => {
   const request = event.data;
-  const python = await ready;
+  // After a failed boot the page already has `boot_failed`: there is nothing more to say.
+  const python = await ready.catch(() => null);
+  if (!python) return;
   switch (request.type) {
     case Request.INIT:
       // Without isolation the page sends null and cancel falls back to terminate + restart.

@@ -172,7 +172,7 @@ const bench = {
     const pool = new client.WorkerPool({ size });
     await pool.ready;
     const t1 = performance.now();
-    const image = await pool.mandelbrot(params);
+    const image = await pool.runSplit("mandelbrot", params).result;
     const t2 = performance.now();
     pool.terminate();
     return { includedMs: t2 - t0, excludedMs: t2 - t1, bytes: image.byteLength };

@@ -10,10 +10,9 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Mapping
 
-from offload.runtime import OutputSink, TaskContext
+from offload.runtime import USER_CODE, OutputSink, TaskContext
 from offload.tasks import describe as describe_tasks
 from offload.tasks import run_task
-from offload.tasks.run_code import FILENAME as USER_CODE
 
 #: {"ok": True, "value": dict | bytes} or {"ok": False, "name", "message", "traceback"}.
 Outcome = dict[str, object]

@@ -211,24 +211,35 @@ class TextParam(Param):
 
 
 class RangeParam(Param):
-    """An optional half-open range [start, stop) of integers, given as a two-item list."""
+    """An optional half-open range [start, stop) of integers, given as a two-item list.
+
+    The range lies within [0, value of `bound`), an integer parameter of the same task. Declaring
+    one makes the task splittable: a pool may run the range in parts on several workers, and the
+    task promises that the parts' results, in order, make up the whole (bytes concatenate).
+
+    Args:
+        name: the key in the parameter mapping.
+        description: one line for a person.
+        bound: the integer parameter whose value is the end of the whole range.
+    """
 
     kind = "range"
 
-    def __init__(self, name: str, description: str) -> None:
+    def __init__(self, name: str, description: str, *, bound: IntParam) -> None:
         super().__init__(name, description, None, required=False)
+        self.bound = bound
 
-    def read(
-        self, task: str, params: Mapping[str, object], *, limit: int
-    ) -> tuple[int, int] | None:
-        """The range in `params` (None when absent), with 0 <= start < stop <= limit.
+    def read(self, task: str, params: Mapping[str, object]) -> tuple[int, int] | None:
+        """The range in `params` (None when absent), with 0 <= start < stop <= the bound's value.
 
         Raises:
-            ParameterError: not a list of two integers, or not a non-empty range within limit.
+            ParameterError: the bound is invalid, or the range is not a list of two integers, or
+                not a non-empty range within the bound.
         """
         value = params.get(self.name)
         if value is None:
             return None
+        limit = self.bound.read(task, params)
         if not isinstance(value, list | tuple) or len(value) != 2:
             raise ParameterError(f"{task}: {self.name} must be a list [start, stop], got {value!r}")
         first, second = f"{self.name}[0]", f"{self.name}[1]"
@@ -236,6 +247,9 @@ class RangeParam(Param):
         start = integer(task, pair, first, minimum=0, maximum=limit - 1)
         stop = integer(task, pair, second, minimum=start + 1, maximum=limit)
         return start, stop
+
+    def schema(self) -> dict[str, object]:
+        return {**super().schema(), "bound": self.bound.name}
 
 
 def reject_unknown_params(

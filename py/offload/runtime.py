@@ -1,11 +1,10 @@
-"""What a running task may use: throttled progress reports and a cancellation check.
+"""What a running task may use: throttled progress reports and batched output.
 
 Tasks take a `TaskContext` and call `ctx.progress(done, total)` as often as they like; the context
 forwards at most one report per `min_interval` seconds (plus one per tenth of the work, and the
 final one), so reporting never costs measurable compute even when a task reports every few
-microseconds. In a Pyodide worker, cancellation arrives as `KeyboardInterrupt` through the
-interrupt buffer and needs no help from the
-task; natively, a caller may pass `is_cancelled` and the task's `ctx.check_cancelled()` raises.
+microseconds. Cancellation needs no help from the task: in a Pyodide worker it arrives as
+`KeyboardInterrupt` through the interrupt buffer, wherever the task is.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ OutputSink = Callable[[str, str], None]
 DEFAULT_MIN_INTERVAL = 1 / 30  # ~30 reports a second is smooth for a progress bar
 # ...and a report goes anyway once this fraction of the total is done since the last one, so even
 # a task that ends in 50 ms shows a few steps (ten at most: still nothing to measure).
-DEFAULT_MIN_STEP = 1 / 10
+MIN_STEP = 1 / 10
 # Output is held back at most this long (while the task keeps running Python) or this large, so a
 # `print` in a tight loop costs a string append, not a message to the page per line.
 MAX_PENDING_OUTPUT = 64 * 1024
@@ -30,9 +29,9 @@ MAX_PENDING_OUTPUT = 64 * 1024
 # must not flood the page's memory.
 MAX_OUTPUT = 2_000_000
 
-
-class TaskCancelled(Exception):
-    """Raised by `TaskContext.check_cancelled` when the caller asked the task to stop."""
+#: The file name under which a person's own code runs (tasks/run_code.py compiles it so), and where
+#: the bridge starts the tracebacks it reports: the reader's story begins in their own code.
+USER_CODE = "<code>"
 
 
 class TaskContext:
@@ -43,9 +42,7 @@ class TaskContext:
         on_output: called with (stream, text) for output written to `output_stream`s; None
             discards it.
         min_interval: the least time between two forwarded reports (and output batches), in
-            seconds...
-        min_step: ...unless this fraction of the total was done since the last report.
-        is_cancelled: polled by `check_cancelled`; None means never cancelled.
+            seconds, unless a tenth of the total was done since the last report.
         clock: a monotonic clock in seconds (tests pass a fake one).
     """
 
@@ -55,17 +52,13 @@ class TaskContext:
         *,
         on_output: OutputSink | None = None,
         min_interval: float = DEFAULT_MIN_INTERVAL,
-        min_step: float = DEFAULT_MIN_STEP,
-        is_cancelled: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._on_progress = on_progress
         self._on_output = on_output
         self._output_left = MAX_OUTPUT
         self._min_interval = min_interval
-        self._min_step = min_step
         self._last_done = 0
-        self._is_cancelled = is_cancelled
         self._clock = clock
         self._last_report = -float("inf")
         self.reports_sent = 0
@@ -78,22 +71,13 @@ class TaskContext:
         if (
             done < total
             and now - self._last_report < self._min_interval
-            and done - self._last_done < total * self._min_step
+            and done - self._last_done < total * MIN_STEP
         ):
             return
         self._last_report = now
         self._last_done = done
         self.reports_sent += 1
         self._on_progress(done, total)
-
-    def check_cancelled(self) -> None:
-        """Raise `TaskCancelled` if the caller asked to stop.
-
-        Raises:
-            TaskCancelled: the `is_cancelled` callback returned True.
-        """
-        if self._is_cancelled is not None and self._is_cancelled():
-            raise TaskCancelled("the task was cancelled")
 
     def output_stream(self, stream: str) -> OutputStream:
         """A text file whose writes reach `on_output` in (stream, text) batches."""
@@ -157,5 +141,5 @@ class OutputStream(io.TextIOBase):
             self._ctx._emit(self._stream, text)
 
 
-#: A context that reports nothing and is never cancelled.
+#: A context that reports nothing.
 SILENT = TaskContext()

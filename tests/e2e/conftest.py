@@ -22,8 +22,8 @@ from tests.support import RunningServer
 CRASH = "import ctypes\nctypes.string_at(0xFFFFFFF0, 64)"
 
 PRELUDE = """
-const { PythonWorker, WorkerPool, PythonError, CancelledError, TimeoutError, WorkerCrashedError } =
-  window.offload;
+const { PythonWorker, WorkerPool, PythonError, CancelledError, TimeoutError, WorkerCrashedError,
+        splitRange } = window.offload;
 const worker = window.worker;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The settled outcome of a promise as plain values: {ok, value} or {ok: false, name, ...}. */

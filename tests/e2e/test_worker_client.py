@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from playwright.sync_api import Browser
 
 from offload import bridge
 from offload.runtime import TaskContext
@@ -16,6 +17,7 @@ from offload.tasks import run_task
 from offload.tasks.mandelbrot import render
 from offload.tasks.run_code import run_source
 from tests.e2e.conftest import CRASH, ClientPage
+from tests.support import RunningServer
 
 pytestmark = pytest.mark.e2e
 
@@ -274,3 +276,53 @@ def test_terminate_rejects_the_running_job_and_every_later_one(client: ClientPag
         LONG_MONTECARLO,
     )
     assert [result["name"] for result in got] == ["WorkerCrashedError", "WorkerCrashedError"]
+
+
+def test_a_param_that_cannot_be_cloned_rejects_its_job_and_the_worker_runs_on(
+    client: ClientPage,
+) -> None:
+    got = client.run(
+        """
+        const restarts = worker.restarts;
+        const bad = worker.run("primes", { n: 10, onDone: () => {} });
+        const queued = worker.run("primes", { n: 1000 });
+        const result = await outcome(bad.result);
+        return { result, cause: (await bad.result.catch((error) => error)).cause.name,
+                 queued: await queued.result, next: await worker.run("primes", { n: 100 }).result,
+                 replaced: worker.restarts - restarts };
+        """
+    )
+    assert got["result"]["name"] == "RequestError"
+    message = got["result"]["message"]
+    assert 'primes: param "onDone" cannot be sent to a worker (a function' in message
+    assert got["cause"] == "DataCloneError"
+    assert (got["queued"], got["next"]) == ({"count": 168}, {"count": 25})
+    assert got["replaced"] == 0
+
+
+def test_a_worker_that_cannot_boot_says_why_and_rejects_every_job(
+    browser: Browser, server: RunningServer
+) -> None:
+    context = browser.new_context()
+    # The offload wheel is unreachable: Pyodide starts, loading the package fails, `boot_failed`.
+    context.route("**/wheels/*.whl", lambda route: route.fulfill(status=404, body="gone"))
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        got = page.evaluate(
+            """async () => {
+                const { PythonWorker } = await import("/worker/client.js");
+                const worker = new PythonWorker();
+                const job = worker.run("primes", { n: 10 });
+                const failure = await worker.ready.then(() => null, (error) => error);
+                const jobError = await job.result.then(() => null, (error) => error);
+                return { name: failure?.name, message: failure?.message, job: jobError?.name,
+                         restarts: worker.restarts };
+            }"""
+        )
+    finally:
+        context.close()
+    assert got["name"] == got["job"] == "WorkerCrashedError"
+    assert got["message"].startswith("The worker could not start: ")
+    assert "offload" in got["message"]
+    assert got["restarts"] == 0

@@ -43,7 +43,9 @@ Y_MIN = NumberParam(
 Y_MAX = NumberParam(
     "y_max", "top edge (imaginary axis)", 1.0, minimum=-10, maximum=10, required=False
 )
-ROWS = RangeParam("rows", "only rows [start, stop) of the image (a band); all rows when absent")
+ROWS = RangeParam(
+    "rows", "only rows [start, stop) of the image (a band); all rows when absent", bound=HEIGHT
+)
 PARAMS = (WIDTH, HEIGHT, ITERATIONS, X_MIN, X_MAX, Y_MIN, Y_MAX, ROWS)
 
 INSIDE = bytes((0, 0, 0, 255))
@@ -126,7 +128,7 @@ def run(params: Mapping[str, object], ctx: TaskContext) -> bytes:
             f"mandelbrot: width*height*max_iter is {width * height * max_iter:_}; "
             f"the limit is {MAX_WORK:_}"
         )
-    rows = ROWS.read("mandelbrot", params, limit=height)
+    rows = ROWS.read("mandelbrot", params)
     return render(
         width,
         height,

@@ -18,13 +18,10 @@ from collections.abc import Iterator, Mapping
 from typing import SupportsIndex
 
 from offload.params import TextParam, reject_unknown_params
-from offload.runtime import OutputStream, TaskContext
+from offload.runtime import USER_CODE, OutputStream, TaskContext
 
 MAX_CODE = 100_000  # characters; a paste of a whole module fits, a runaway generator does not
 MAX_REPR = 10_000  # characters of the result's repr sent back
-
-#: The file name tracebacks show for the person's code (bridge.describe starts tracebacks there).
-FILENAME = "<code>"
 
 CODE = TextParam(
     "code",
@@ -45,8 +42,8 @@ def run_source(code: str, ctx: TaskContext) -> str | None:
     """
     # Tracebacks read source lines through linecache; "<code>" is no file, so hand it the text
     # (an entry without mtime survives checkcache, and the next run replaces it).
-    linecache.cache[FILENAME] = (len(code), None, code.splitlines(keepends=True), FILENAME)
-    tree = ast.parse(code, FILENAME, "exec")
+    linecache.cache[USER_CODE] = (len(code), None, code.splitlines(keepends=True), USER_CODE)
+    tree = ast.parse(code, USER_CODE, "exec")
     last: ast.expr | None = None
     if tree.body and isinstance(final := tree.body[-1], ast.Expr):
         tree.body.pop()
@@ -54,10 +51,10 @@ def run_source(code: str, ctx: TaskContext) -> str | None:
     namespace: dict[str, object] = {"__name__": "__main__", "__builtins__": __builtins__}
     stdout, stderr = ctx.output_stream("stdout"), ctx.output_stream("stderr")
     with redirected(stdout, stderr):
-        exec(compile(tree, FILENAME, "exec"), namespace)
+        exec(compile(tree, USER_CODE, "exec"), namespace)
         if last is None:
             return None
-        value = eval(compile(ast.Expression(last), FILENAME, "eval"), namespace)
+        value = eval(compile(ast.Expression(last), USER_CODE, "eval"), namespace)
     text = repr(value)
     return text if len(text) <= MAX_REPR else text[:MAX_REPR] + "..."
 

@@ -1,0 +1,406 @@
+// PythonWorker: one Pyodide worker seen from the main thread. Start it, run named Python tasks
+// with progress, output, cancel and deadlines, and get results or typed errors. Apps import it
+// through client.js; docs/worker-protocol.md describes the API in full.
+//
+//   const worker = await PythonWorker.start();
+//   const job = worker.run("primes", { n: 2_000_000 }, { onProgress: (done, total) => {} });
+//   const { count } = await job.result;      // job.cancel() rejects it with CancelledError
+//
+// Cancel: in a cross-origin isolated page the client writes SIGINT into a SharedArrayBuffer that
+// Pyodide polls, Python raises KeyboardInterrupt and the same worker runs the next job. Python
+// does not poll while blocked (time.sleep, a long C call): if the interrupt is not honoured within
+// `graceMs`, and always when the page is not isolated, the worker is terminated and a fresh one
+// started in its place. Either way the job rejects with CancelledError (TimeoutError for a
+// deadline) and the PythonWorker object keeps working.
+//
+// The worker itself sits behind an Endpoint (endpoint.js): a real module Worker by default, a fake
+// in the Node tests. This class is the only code that posts to it.
+
+import { moduleWorker } from "./endpoint.js";
+import {
+  CancelledError,
+  PythonError,
+  RequestError,
+  TimeoutError,
+  WorkerCrashedError,
+} from "./errors.js";
+import { Reply, Request, SIGINT } from "./protocol.js";
+
+/** @typedef {import("./endpoint.js").Endpoint} Endpoint */
+/** @typedef {import("./endpoint.js").EndpointFactory} EndpointFactory */
+/** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
+/** @typedef {import("./protocol.js").RunRequest} RunRequest */
+/** @typedef {import("./protocol.js").WorkerReply} WorkerReply */
+/** @typedef {import("./protocol.js").ReadyReply} ReadyReply */
+
+/** How long a running job may ignore an interrupt before its worker is replaced. */
+export const DEFAULT_GRACE_MS = 500;
+
+/**
+ * Callbacks and limits for one run.
+ * @typedef {object} RunOptions
+ * @property {(done: number, total: number) => void} [onProgress]
+ * @property {(text: string, stream: "stdout" | "stderr") => void} [onStdout]  batches of printed
+ *   text, as printed (several lines at a time when the task prints fast)
+ * @property {number} [timeout]  milliseconds from `run()`; then the job rejects with TimeoutError
+ * @property {AbortSignal} [signal]  aborting it is the same as `job.cancel()`
+ */
+
+/**
+ * Options for a worker.
+ * @typedef {object} WorkerOptions
+ * @property {number} [graceMs]  how long a cancelled job may run on before the worker is replaced
+ * @property {boolean} [interrupts]  false forces the terminate-and-restart fallback even when
+ *   the page is isolated (true, the default, uses the interrupt buffer where possible)
+ * @property {EndpointFactory} [endpoint]  makes the worker (again after each replacement);
+ *   default: Offload's module worker, worker.js
+ */
+
+/**
+ * A running task: `result` settles exactly once, with the task's value or an Error.
+ * @template T
+ * @typedef {object} Job
+ * @property {number} id
+ * @property {Promise<T>} result
+ * @property {() => void} cancel  stop the job; `result` rejects with CancelledError (a no-op
+ *   once it has settled)
+ */
+
+/**
+ * The client's record of one job.
+ * @typedef {object} JobState
+ * @property {number} id
+ * @property {string} task
+ * @property {Record<string, unknown>} params
+ * @property {RunOptions} options
+ * @property {(value: any) => void} resolve
+ * @property {(error: Error) => void} reject
+ * @property {Error | null} stopping  set when cancel or the deadline asked the job to stop: the
+ *   error it will reject with, whatever the worker replies
+ * @property {boolean} settled
+ * @property {(() => void)[]} cleanup
+ */
+
+export class PythonWorker {
+  /**
+   * Start a worker and wait until Python is ready.
+   * @param {WorkerOptions} [options]
+   * @returns {Promise<PythonWorker>}
+   */
+  static async start(options) {
+    const worker = new PythonWorker(options);
+    await worker.ready;
+    return worker;
+  }
+
+  /**
+   * Start a worker; `run` may be called at once (jobs wait for the boot). Prefer `start()`.
+   * @param {WorkerOptions} [options]
+   */
+  constructor({ graceMs = DEFAULT_GRACE_MS, interrupts = true, endpoint = moduleWorker } = {}) {
+    this.graceMs = graceMs;
+    this.createEndpoint = endpoint;
+    /** @type {ReadyReply | null} what the current worker reported when it booted */
+    this.info = null;
+    /** How many times the worker was replaced (after a crash or an ignored cancel). */
+    this.restarts = 0;
+    /** @type {Int32Array | null} shared with the worker; null when not cross-origin isolated */
+    this.interruptBuffer =
+      interrupts && globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function"
+        ? new Int32Array(new SharedArrayBuffer(4))
+        : null;
+    /** @type {JobState[]} jobs waiting for the worker, in order */
+    this.queue = [];
+    /** @type {JobState | null} the job the worker is running */
+    this.current = null;
+    this.nextId = 1;
+    this.booted = false;
+    this.closed = false;
+    /** @type {Error | null} why the worker is closed */
+    this.closedBy = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.graceTimer = null;
+    /** @type {{resolve: (reply: ReadyReply) => void, reject: (error: Error) => void}} */
+    let callbacks = { resolve: () => {}, reject: () => {} };
+    /** @type {Promise<ReadyReply>} settles with the first boot */
+    this.ready = new Promise((resolve, reject) => {
+      callbacks = { resolve, reject };
+    });
+    this.ready.catch(() => {}); // a boot failure also rejects every job; no unhandled rejection
+    this.readyCallbacks = callbacks;
+    /** @type {Endpoint} the worker now serving this client */
+    this.endpoint = this.spawn();
+  }
+
+  /** How cancel works here: "interrupt" (shared memory) or "restart" (terminate + new worker). */
+  get cancelMode() {
+    return this.interruptBuffer ? "interrupt" : "restart";
+  }
+
+  /** Jobs not yet settled: the running one and the queued ones. */
+  get pendingCount() {
+    return this.queue.length + (this.current ? 1 : 0);
+  }
+
+  /**
+   * Run the Python task `task` with `params`. Jobs run one at a time, in the order of `run` calls.
+   * @param {string} task
+   * @param {Record<string, unknown>} params
+   * @param {RunOptions} [options]
+   * @returns {Job<any>}
+   */
+  run(task, params, options = {}) {
+    const id = this.nextId++;
+    /** @type {JobState} */
+    let job = /** @type {any} */ (null);
+    const result = new Promise((resolve, reject) => {
+      job = { id, task, params, options, resolve, reject, stopping: null, settled: false,
+        cleanup: [] };
+    });
+    if (this.closed) {
+      this.settle(job, this.closedBy ?? new WorkerCrashedError("The worker was terminated."));
+      return { id, result, cancel: () => {} };
+    }
+    const cancel = () => this.stop(job, new CancelledError());
+    if (options.timeout !== undefined) {
+      const timeout = options.timeout;
+      const timer = setTimeout(() => this.stop(job, new TimeoutError(timeout)), timeout);
+      job.cleanup.push(() => clearTimeout(timer));
+    }
+    if (options.signal) {
+      const signal = options.signal;
+      if (signal.aborted) {
+        this.settle(job, new CancelledError());
+        return { id, result, cancel };
+      }
+      signal.addEventListener("abort", cancel);
+      job.cleanup.push(() => signal.removeEventListener("abort", cancel));
+    }
+    this.queue.push(job);
+    this.pump();
+    return { id, result, cancel };
+  }
+
+  /** Stop the worker at once; every unfinished job rejects with WorkerCrashedError. */
+  terminate() {
+    if (this.closed) return;
+    this.close(new WorkerCrashedError("The worker was terminated."));
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  /**
+   * Create a worker, wire its events and hand it the interrupt buffer.
+   * @returns {Endpoint}
+   */
+  spawn() {
+    const endpoint = this.createEndpoint();
+    this.booted = false;
+    endpoint.addEventListener("message", (event) => {
+      // A replaced worker's last messages may still be queued; only the current one counts.
+      if (endpoint === this.endpoint) this.handle(event.data);
+    });
+    endpoint.addEventListener("error", (event) => {
+      event.preventDefault();
+      const message = `The worker failed: ${event.message || "script error"}`;
+      if (endpoint === this.endpoint) this.crashed(message);
+    });
+    // Posted before the worker listens: worker.js queues messages until Pyodide is ready.
+    /** @type {import("./protocol.js").InitRequest} */
+    const init = { type: Request.INIT, interruptBuffer: this.interruptBuffer };
+    endpoint.postMessage(init, []);
+    return endpoint;
+  }
+
+  /** Terminate the worker and start another; queued jobs wait for it. */
+  replace() {
+    this.clearGrace();
+    this.endpoint.terminate();
+    this.current = null;
+    this.restarts += 1;
+    this.endpoint = this.spawn();
+  }
+
+  /** Send the next queued job if the worker is idle. */
+  pump() {
+    if (!this.booted || this.current || this.closed) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.current = job;
+    // Safe to clear here: the worker is idle, so a SIGINT left from a job that finished as it was
+    // cancelled cannot hit this one.
+    if (this.interruptBuffer) Atomics.store(this.interruptBuffer, 0, 0);
+    /** @type {RunRequest} */
+    const request = { type: Request.RUN, id: job.id, task: job.task, params: job.params };
+    try {
+      this.endpoint.postMessage(request, []);
+    } catch (error) {
+      // The request never left this thread (issue #11): the worker is idle and knows nothing of
+      // the job, so only this job fails and the next one goes to the same worker.
+      this.current = null;
+      this.settle(job, new RequestError(unsendable(job, error), error));
+      this.pump();
+    }
+  }
+
+  /**
+   * Ask `job` to stop; it rejects with `error` once the worker confirms or is replaced.
+   * @param {JobState} job
+   * @param {Error} error
+   */
+  stop(job, error) {
+    if (job.settled || job.stopping) return;
+    job.stopping = error;
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.settle(job, error);
+    } else if (job === this.current) {
+      if (this.interruptBuffer) {
+        Atomics.store(this.interruptBuffer, 0, SIGINT);
+        // Python polls the buffer every few bytecodes, but not inside a blocking call.
+        this.graceTimer = setTimeout(() => this.escalate(job), this.graceMs);
+      } else {
+        this.escalate(job);
+      }
+    }
+  }
+
+  /**
+   * The running job did not stop in time (or cannot be interrupted): replace the worker.
+   * @param {JobState} job
+   */
+  escalate(job) {
+    if (job !== this.current) return;
+    this.replace();
+    this.settle(job, /** @type {Error} */ (job.stopping));
+    this.pump();
+  }
+
+  /** @param {string} message */
+  crashed(message) {
+    if (!this.booted) {
+      // A boot failed (files missing, wasm refused): starting again would fail the same way.
+      this.close(new WorkerCrashedError(message));
+      return;
+    }
+    const job = this.current;
+    this.replace();
+    if (job) this.settle(job, new WorkerCrashedError(message));
+    this.pump();
+  }
+
+  /** @param {Error} error */
+  close(error) {
+    this.closed = true;
+    this.closedBy = error;
+    this.clearGrace();
+    this.endpoint.terminate();
+    this.readyCallbacks.reject(error);
+    const jobs = [...(this.current ? [this.current] : []), ...this.queue];
+    this.current = null;
+    this.queue = [];
+    for (const job of jobs) this.settle(job, error);
+  }
+
+  clearGrace() {
+    if (this.graceTimer !== null) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+  }
+
+  /**
+   * Settle a job once: with an Error it rejects, otherwise it resolves with `outcome`.
+   * @param {JobState} job
+   * @param {unknown} outcome
+   */
+  settle(job, outcome) {
+    if (job.settled) return;
+    job.settled = true;
+    for (const cleanup of job.cleanup) cleanup();
+    if (outcome instanceof Error) job.reject(outcome);
+    else job.resolve(outcome);
+  }
+
+  /**
+   * The running job's final reply: settle it (a stopped job always rejects with its stop error)
+   * and send the next.
+   * @param {number} id
+   * @param {unknown} outcome
+   */
+  finish(id, outcome) {
+    const job = this.current;
+    if (!job || job.id !== id) return;
+    this.clearGrace();
+    this.current = null;
+    this.settle(job, job.stopping ?? outcome);
+    this.pump();
+  }
+
+  /** @param {WorkerReply} reply */
+  handle(reply) {
+    switch (reply.type) {
+      case Reply.READY:
+        this.info = reply;
+        this.booted = true;
+        this.readyCallbacks.resolve(reply);
+        this.pump();
+        break;
+      case Reply.PROGRESS:
+        if (this.current?.id !== reply.id) break;
+        this.current.options.onProgress?.(reply.done, reply.total);
+        break;
+      case Reply.STDOUT:
+        if (this.current?.id !== reply.id) break;
+        this.current.options.onStdout?.(reply.text, reply.stream);
+        break;
+      case Reply.RESULT:
+        this.finish(reply.id, reply.value);
+        break;
+      case Reply.CANCELLED:
+        // Without a stop request this was the task's own `raise KeyboardInterrupt`.
+        this.finish(reply.id, new PythonError("KeyboardInterrupt", "", ""));
+        break;
+      case Reply.ERROR:
+        if (reply.id === null) {
+          // Only a request without a readable type and id gets this; this client sends none, so
+          // it is a bug worth an uncaught error in the console (like an unknown reply below).
+          throw new Error(`The worker refused a request: ${reply.name}: ${reply.message}`);
+        }
+        this.finish(reply.id, new PythonError(reply.name, reply.message, reply.traceback));
+        break;
+      case Reply.CRASHED:
+        this.crashed(reply.message);
+        break;
+      case Reply.BOOT_FAILED:
+        this.crashed(`The worker could not start: ${reply.name}: ${reply.message}`);
+        break;
+      default:
+        throw new Error(`Unsupported worker reply ${JSON.stringify(/** @type {any} */ (reply).type)}`);
+    }
+  }
+}
+
+/**
+ * Why `job`'s request could not be posted, naming the first param that cannot be cloned.
+ * @param {JobState} job
+ * @param {unknown} error  what postMessage threw
+ */
+function unsendable(job, error) {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  for (const [name, value] of Object.entries(job.params ?? {})) {
+    try {
+      structuredClone(value);
+    } catch {
+      return `${job.task}: param ${JSON.stringify(name)} cannot be sent to a worker ` +
+        `(${describeValue(value)} cannot be structured-cloned; send plain data). ${reason}`;
+    }
+  }
+  return `${job.task}: the request could not be sent to the worker. ${reason}`;
+}
+
+/** @param {unknown} value */
+function describeValue(value) {
+  if (typeof value === "function") return "a function";
+  if (value === null || typeof value !== "object") return `a ${typeof value}`;
+  return `a ${value.constructor?.name ?? "object"}`;
+}
