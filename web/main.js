@@ -145,7 +145,9 @@ function shareableResult(record) {
 /** @param {RunRecord} record */
 function onFinished(record) {
   const task = form?.tasks.get(record.task);
-  if (record.ok && task) guard.record(task, record.params, record.durationMs);
+  // A split run had the whole pool: one thread (the main one) would take about pool-size times as long.
+  const threads = record.where === "worker" && task && splitRange(task) !== null ? (pool?.size ?? 1) : 1;
+  if (record.ok && task) guard.record(task, record.params, record.durationMs * threads);
   const row = document.createElement("tr");
   const cells = [
     record.task,
