@@ -112,7 +112,9 @@ export async function createCodeEditor(textarea, { task, onRun }) {
             },
           ]),
         ),
-        EditorView.contentAttributes.of({ "aria-label": name, "aria-multiline": "true" }),
+        // tabindex: axe (scrollable-region-focusable) does not count a bare contenteditable as focusable
+        // when a long line makes the scroller scroll sideways on a phone.
+        EditorView.contentAttributes.of({ "aria-label": name, "aria-multiline": "true", tabindex: "0" }),
         THEME(EditorView),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
