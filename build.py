@@ -56,6 +56,14 @@ VENDORED_MODULES = {
     "uplot/dist/uPlot.esm.js": "vendor/uplot.mjs",
     "uplot/dist/uPlot.min.css": "vendor/uplot.min.css",
 }
+# ES module packages served with their dependencies (the code editor): each file is copied to
+# dist/vendor/npm/<package>/<path> with its bare imports ("@codemirror/state") rewritten to
+# relative paths. Why rewrite rather than an import map: an import map must be an inline <script>,
+# which the CSP forbids unless its sha256 is added to the policy (and kept in step with every
+# edit); rewritten files work on every page of the site, the developer's own included, with the
+# CSP unchanged, and what the browser loads is exactly what is in dist/.
+VENDORED_ES_PACKAGES = ("codemirror", "@codemirror/lang-python")
+ES_VENDOR_DIR = "vendor/npm"
 
 
 class BuildError(Exception):
@@ -329,12 +337,80 @@ def build() -> None:
         for source, target in VENDORED_MODULES.items():
             (staging / target).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(NODE_MODULES / source, staging / target)
+        vendor_es_packages(staging / ES_VENDOR_DIR, VENDORED_ES_PACKAGES)
         build_wheels(staging / "wheels")
         (staging / "build-info.json").write_text(json.dumps(build_info(staging), indent=2) + "\n")
         write_precache_manifest(staging)
         shutil.rmtree(DIST, ignore_errors=True)
         staging.rename(DIST)
     stamp.write_text(value)
+
+
+# An import or re-export statement at the start of a line (rollup's output puts each on its own
+# line), or a bare `import "x"`: the specifier is group 2. Text in comments and strings that only
+# looks like one ("grammar file as `@context x from "module"`") does not start a line this way.
+IMPORT_STATEMENT = re.compile(
+    r"""^((?:import|export)\b[^;'"]*?\bfrom\s*|import\s*)(['"])([^'"]+)\2""", re.MULTILINE
+)
+
+
+def package_entry(package: str) -> Path:
+    """The file an ES `import "<package>"` means: exports["."].import, exports.import, module."""
+    manifest = json.loads((NODE_MODULES / package / "package.json").read_text())
+    exports = manifest.get("exports")
+    if isinstance(exports, dict):
+        exports = exports.get(".", exports)
+        if isinstance(exports, dict):
+            exports = exports.get("import") or exports.get("default")
+    entry = exports if isinstance(exports, str) else manifest.get("module") or manifest["main"]
+    return (NODE_MODULES / package / entry).resolve()
+
+
+def bare_package(specifier: str) -> str:
+    """ "@scope/name/sub" -> "@scope/name"; "name/sub" -> "name"."""
+    parts = specifier.split("/")
+    return "/".join(parts[:2] if specifier.startswith("@") else parts[:1])
+
+
+def vendor_es_packages(target: Path, packages: Sequence[str]) -> list[Path]:
+    """Copy `packages` and every module they import into `target`, bare imports made relative.
+
+    Returns the copied files. Raises BuildError for a package that is not installed or an import
+    of a subpath (none of the vendored packages use one; supporting it would need `exports` maps).
+    """
+    copied: dict[Path, Path] = {}  # source file -> file in target
+    queue = [package_entry(package) for package in packages]
+
+    def destination(source: Path) -> Path:
+        relative = source.relative_to(NODE_MODULES.resolve())
+        return target / relative
+
+    while queue:
+        source = queue.pop()
+        if source in copied:
+            continue
+        if not source.is_file():
+            raise BuildError(f"{source} is missing: run `python3 build.py setup` (npm ci).")
+        out = destination(source)
+        copied[source] = out
+
+        def rewrite(match: re.Match[str], source: Path = source, out: Path = out) -> str:
+            prefix, quote, specifier = match.groups()
+            if specifier.startswith("."):
+                dependency = (source.parent / specifier).resolve()
+            elif specifier == bare_package(specifier):
+                dependency = package_entry(specifier)
+            else:
+                raise BuildError(f"{source}: subpath import {specifier!r} is not supported")
+            queue.append(dependency)
+            relative = os.path.relpath(destination(dependency), out.parent)
+            return (
+                f"{prefix}{quote}{relative if relative.startswith('.') else './' + relative}{quote}"
+            )
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(IMPORT_STATEMENT.sub(rewrite, source.read_text()))
+    return sorted(copied.values())
 
 
 def build_wheels(folder: Path) -> None:

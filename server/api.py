@@ -120,3 +120,27 @@ async def results_handler(request: web.Request) -> web.Response:
 
 #: Rows read from the store per step while filling a page.
 FETCH_ROWS = 25
+
+
+#: The most a `POST /api/request-size` body may be: enough for any message the page sends.
+MAX_MEASURED_BODY = 64 * 1024
+
+
+async def request_size_handler(request: web.Request) -> web.Response:
+    """`POST /api/request-size`: how many bytes of HTTP framing the request itself took.
+
+    The page sends the same number of bytes it just sent as one WebSocket message, and shows the
+    two side by side. Counted from what arrived: the request line and every header line as the
+    browser sent them (names, values, ": " and CRLF), plus the blank line that ends them. The body
+    is read and counted, never stored.
+    """
+    body = await request.content.read(MAX_MEASURED_BODY + 1)
+    if len(body) > MAX_MEASURED_BODY:
+        raise web.HTTPRequestEntityTooLarge(MAX_MEASURED_BODY, len(body))
+    version = f"HTTP/{request.version.major}.{request.version.minor}"
+    request_line = len(f"{request.method} {request.raw_path} {version}\r\n".encode())
+    headers = sum(len(name) + 2 + len(value) + 2 for name, value in request.raw_headers)
+    return web.json_response(
+        {"header_bytes": request_line + headers + 2, "body_bytes": len(body)},
+        headers={"Cache-Control": "no-store"},
+    )

@@ -7,7 +7,7 @@ from functools import partial
 
 from aiohttp import WSCloseCode, web
 
-from server.api import results_handler
+from server.api import request_size_handler, results_handler
 from server.config import Settings
 from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
@@ -51,6 +51,7 @@ def make_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/ws", websocket_handler, name="ws")
     app.router.add_get("/api/results", results_handler, name="results")
+    app.router.add_post("/api/request-size", request_size_handler, name="request_size")
     add_static_routes(app, settings.dist)
     return app
 

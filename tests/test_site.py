@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 import zipfile
 from pathlib import Path
@@ -56,3 +57,15 @@ def test_build_info_names_the_versions(site: Path) -> None:
     info = json.loads((site / "build-info.json").read_text())
     assert info["pyodide"] == "314.0.7"
     assert info["packages"]["offload"]
+
+
+def test_the_code_editor_is_vendored_with_only_relative_imports(site: Path) -> None:
+    vendored = site / "vendor" / "npm"
+    files = sorted(vendored.rglob("*.js"))
+    assert (vendored / "codemirror" / "dist" / "index.js") in files
+    assert (vendored / "@codemirror" / "lang-python" / "dist" / "index.js") in files
+    statement = re.compile(r"""^(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]""", re.M)
+    for file in files:
+        for specifier in statement.findall(file.read_text()):
+            assert specifier.startswith("."), f"{file}: bare import {specifier!r}"
+            assert (file.parent / specifier).resolve().is_file(), f"{file}: {specifier} missing"

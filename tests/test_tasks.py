@@ -7,7 +7,7 @@ import json
 import pytest
 
 from offload.params import ParameterError, RangeParam
-from offload.tasks import TASKS, UnknownTaskError, describe, run_task
+from offload.tasks import TASKS, Task, UnknownTaskError, describe, run_task
 
 
 def test_an_unknown_task_name_lists_the_known_ones() -> None:
@@ -25,15 +25,35 @@ def test_every_task_has_a_summary() -> None:
     assert all(task.summary and task.name == name for name, task in TASKS.items())
 
 
-def test_the_tasks_are_the_maths_your_code_and_your_data() -> None:
-    assert list(TASKS) == [
+def test_the_built_in_tasks_are_registered_and_more_may_be_added() -> None:
+    # A subset, not the exact list: a developer adding a task must not break this test.
+    assert {
         "primes",
         "mandelbrot",
         "montecarlo_pi",
         "run_code",
         "csv_summary",
         "jsonl_summary",
-    ]
+    } <= set(TASKS)
+
+
+def test_every_task_declares_its_label_and_help_for_the_page() -> None:
+    for task in TASKS.values():
+        schema = task.schema()
+        assert schema["label"], task.name
+        assert schema["help"], task.name
+        assert set(task.work) <= {param.name for param in task.params}, task.name
+
+
+def test_a_task_without_a_label_is_shown_by_its_name() -> None:
+    bare = Task("bare", "a task with nothing else declared", (), lambda params, ctx: {})
+    assert bare.schema()["label"] == "bare"
+    assert bare.schema()["help"] == ""
+
+
+def test_code_parameters_say_their_language_so_the_page_shows_an_editor() -> None:
+    (code,) = TASKS["run_code"].params
+    assert code.schema()["language"] == "python"
 
 
 def test_describe_gives_each_task_its_params_and_defaults_as_plain_values() -> None:

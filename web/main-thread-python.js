@@ -8,9 +8,19 @@ import { loadPython, runBridge } from "./worker/python.js";
 /** @type {Promise<import("./worker/python.js").Python> | null} */
 let loading = null;
 
+let loaded = false;
+
+/** Whether Python is already loaded on the main thread (a run then freezes only for the task). */
+export function isMainThreadPythonLoaded() {
+  return loaded;
+}
+
 /** Load Pyodide and the offload wheel on the main thread, once. */
 export function loadMainThreadPython() {
-  loading ??= loadPython().then(({ python }) => python);
+  loading ??= loadPython().then(({ python }) => {
+    loaded = true;
+    return python;
+  });
   return loading;
 }
 

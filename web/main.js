@@ -17,6 +17,10 @@ import { SharedJobPanel } from "./shared-job.js";
 import { OfflinePanel } from "./offline-panel.js";
 import { connectSharedSocket, socketMode } from "./socket-port.js";
 import { DataPanel } from "./data-panel.js";
+import { checkFields } from "./field-check.js";
+import { MainThreadGuard } from "./main-thread-guard.js";
+import { ShareSettings } from "./share-settings.js";
+import { LifecycleView } from "./lifecycle-view.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./socket-protocol.js").ResultMessage} ResultMessage */
@@ -90,13 +94,20 @@ const socket = new SocketClient({
     socketChoice.mode === "shared"
       ? connectSharedSocket({ onTabs: (info) => panel.showTabs(info), onTraffic: (frame) => panel.logTraffic(frame) })
       : undefined,
-  onState: (state, detail) => panel.showState(state, detail),
-  // In shared mode the worker reports every frame of the connection, with the tab it was for.
-  onFrame: socketChoice.mode === "shared" ? undefined : (frame) => panel.logFrame(frame),
+  onState: (state, detail) => {
+    panel.showState(state, detail);
+    lifecycle.showState(state, detail);
+  },
+  onFrame: (frame) => {
+    // In shared mode the worker reports every frame of the connection, with the tab it was for.
+    if (socketChoice.mode !== "shared") panel.logFrame(frame);
+    lifecycle.showFrame(frame);
+  },
   onMessage: (message) => {
     switch (message.type) {
       case ServerType.HELLO:
         panel.showHello(message);
+        lifecycle.showHello(message);
         break;
       case ServerType.PEERS:
         panel.showPeers(message.connections, message.tabs);
@@ -116,6 +127,19 @@ const socket = new SocketClient({
     }
   },
 });
+
+const lifecycle = new LifecycleView(
+  {
+    steps: element("lifecycle"),
+    close: element("ws-close"),
+    reopen: element("ws-reopen"),
+    persistent: element("ws-persistent"),
+    pushes: element("ws-pushes"),
+    overhead: element("ws-overhead"),
+    measure: element("ws-measure"),
+  },
+  socket,
+);
 
 const sharedJob = new SharedJobPanel(
   {
@@ -152,11 +176,15 @@ function shareableResult(record) {
 
 /** @param {RunRecord} record */
 function onFinished(record) {
+  const task = form?.tasks.get(record.task);
+  // A split run had the whole pool: one thread (the main one) would take about pool-size times as long.
+  const threads = record.where === "worker" && task && splitRange(task) !== null ? (pool?.size ?? 1) : 1;
+  if (record.ok && task) guard.record(task, record.params, record.durationMs * threads);
   const row = document.createElement("tr");
   const cells = [
     record.task,
     record.where === "main" ? "main thread" : "worker",
-    `${(record.durationMs / 1000).toFixed(2)} s${record.ok ? "" : " (failed)"}`,
+    `${(record.durationMs / 1000).toFixed(2)} s${record.outcome === "ok" ? "" : ` (${record.outcome})`}`,
     `${record.stats.longestGap.toFixed(0)} ms`,
   ];
   for (const text of cells) {
@@ -166,7 +194,8 @@ function onFinished(record) {
   }
   row.className = record.where;
   element("runs").prepend(row);
-  if (!record.ok) return;
+  // Only results the person chose to share leave the page (see share-settings.js).
+  if (!record.ok || !task || !share.allows(task)) return;
   /** @type {ResultMessage} */
   const message = {
     type: ClientType.RESULT,
@@ -177,6 +206,7 @@ function onFinished(record) {
     duration_ms: record.durationMs,
   };
   // Kept and resent by the socket client until the server acknowledges it, across reconnects.
+  share.sent(message);
   socket
     .sendReliable(message)
     .then(() => panel.addShared({ ...message, client_id: socket.clientId ?? "" }, true))
@@ -209,6 +239,19 @@ new DataPanel(
 
 /** @type {WorkerPool | null} */
 let pool = null;
+/** @type {TaskForm | null} */
+let form = null;
+
+const share = new ShareSettings({
+  checkbox: element("share-results"),
+  hint: element("share-hint"),
+  preview: element("share-preview"),
+});
+
+const guard = new MainThreadGuard(
+  { dialog: element("main-thread-warning"), text: element("warning-text") },
+  (task, params) => /** @type {WorkerPool} */ (pool).run(task, params).result,
+);
 /** @type {Map<string, import("./worker/protocol.js").TaskInfo>} the tasks the workers reported */
 let schemas = new Map();
 
@@ -265,7 +308,8 @@ async function startWorkers() {
   sizeInput.value = String(defaultPoolSize());
   try {
     const info = await startPool(defaultPoolSize());
-    const form = new TaskForm(
+    guard.loadMs = info.timings.total;
+    form = new TaskForm(
       {
         select: element("task"),
         params: element("params"),
@@ -275,7 +319,16 @@ async function startWorkers() {
           element("pool-size")
             .closest(".field")
             ?.toggleAttribute("hidden", splitRange(task) === null);
+          // After the fields (and the editor, with the code saved for this task) exist.
+          queueMicrotask(async () => {
+            const current = /** @type {TaskForm} */ (form);
+            await current.ready;
+            share.show(current.task, current.currentValues());
+          });
         },
+        // Checked with the task's own fields before a run: an empty pool size used to start
+        // "0 workers" that never became ready, with every button disabled.
+        extraFields: [{ input: sizeInput, label: "Workers in the pool", applies: (task) => splitRange(task) !== null }],
       },
       info.tasks,
     );
@@ -289,17 +342,29 @@ async function startWorkers() {
       progressLabel: element("progress-label"),
       lastGap: element("last-gap"),
       onFinished,
+      confirmMainThread: (task, params) => guard.confirm(task, params),
     });
     controller.enable();
+    // The preview follows what is typed (the editor reports its changes as input events).
+    element("task-form").addEventListener("input", () => {
+      const current = /** @type {TaskForm} */ (form);
+      share.show(current.task, current.currentValues());
+    });
+    /** @type {TaskForm} */ (form).onRunShortcut = () => controller.start("worker");
     element("job-join").removeAttribute("disabled");
     sizeInput.addEventListener("change", async () => {
-      if (!sizeInput.checkValidity()) {
-        element("form-error").textContent = `Workers in the pool: ${sizeInput.validationMessage}`;
-        return;
-      }
+      // A bad size is shown at the field and the current pool stays: nothing is restarted.
+      if (!checkFields([{ input: sizeInput, label: "Workers in the pool" }], element("form-error"))) return;
+      const size = Number(sizeInput.value);
+      if (size === pool?.size) return;
       controller.setEnabled(false);
-      await startPool(Number(sizeInput.value));
-      controller.enable();
+      try {
+        await startPool(size);
+      } catch (error) {
+        show(element("worker-status"), "failed", `failed: ${/** @type {Error} */ (error).message}`);
+      } finally {
+        controller.enable();
+      }
     });
   } catch (error) {
     show(element("worker-status"), "failed", `failed: ${/** @type {Error} */ (error).message}`);

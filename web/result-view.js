@@ -13,16 +13,17 @@ const format = (value, digits = 0) =>
  * @param {string} task
  * @param {Record<string, unknown>} params
  * @param {any} value
+ * @param {"main" | "worker"} [where]
  * @returns {string}
  */
-export function describeValue(task, params, value) {
+export function describeValue(task, params, value, where = "worker") {
   switch (task) {
     case "primes":
       return `${format(value.count)} primes up to ${format(Number(params.n))}`;
     case "montecarlo_pi":
       return `π ≈ ${format(value.estimate, 6)} (${format(value.inside)} of ${format(value.samples)} points inside the quarter circle)`;
     case "mandelbrot":
-      return `${format(Number(params.width))} × ${format(Number(params.height))} pixels (${format(value.byteLength)} bytes, moved from the worker without copying)`;
+      return `${format(Number(params.width))} × ${format(Number(params.height))} pixels (${format(value.byteLength)} bytes, ${where === "main" ? "made on the main thread itself" : "moved from the worker without copying"})`;
     case "run_code":
       return value?.result_repr == null ? "Your code ran." : `Your code returned ${value.result_repr}`;
     default:
@@ -139,6 +140,21 @@ export class ResultView {
     line.className = "ok";
     this.result.querySelector("p.status")?.remove();
     this.result.prepend(line);
+  }
+
+  /** A run stopped because the person asked: neither a result nor a failure. @param {string} text */
+  cancelled(text) {
+    const line = paragraph(text);
+    line.className = "cancelled";
+    this.result.querySelector("p.status")?.remove();
+    this.result.prepend(line);
+  }
+
+  /** An aside under the result (e.g. why a run did not freeze the page). @param {string} text */
+  note(text) {
+    const line = paragraph(text);
+    line.className = "note";
+    this.result.append(line);
   }
 
   /**

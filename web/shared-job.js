@@ -23,13 +23,19 @@ export class SharedJobPanel {
     /** @type {import("./distributed.js").Membership | null} */
     this.membership = null;
     this.mine = 0;
-    elements.start.addEventListener("click", () => this.start());
+    elements.start.addEventListener("click", () => this.start(workers));
     elements.join.addEventListener("click", () => this.toggle(workers));
   }
 
-  async start() {
+  /**
+   * Start a job; this page joins it too (a job nobody computes would wait for ever), and other
+   * pages join with their own "Join with this page".
+   * @param {() => {runTask: RunTask, slots: number}} workers
+   */
+  async start(workers) {
     this.elements.start.disabled = true;
     this.elements.progress.textContent = "starting…";
+    if (!this.membership && !this.elements.join.disabled) this.toggle(workers);
     try {
       await startDistributedJob(this.socket, { ...SHARED_JOB, seed: Math.floor(Math.random() * 2 ** 31) });
     } catch (error) {

@@ -91,6 +91,8 @@ export function connectSharedSocket({ onTabs, onTraffic }) {
       close: () => {
         if (current === events) current = null;
         post({ kind: "close" });
+        // The connection is the shared worker's, kept for the other tabs: nothing of it closed here.
+        return Promise.resolve(null);
       },
     };
   };

@@ -17,7 +17,14 @@
  * One connection attempt, as the socket client sees it.
  * @typedef {object} Transport
  * @property {(text: string) => void} send  send one text frame; only called between onOpen and onClose
- * @property {(code: number, reason: string) => void} close  close it; no onClose follows
+ * @property {(code: number, reason: string) => Promise<ClosedSocket | null>} close  close it; no
+ *   onClose follows. Resolves when the closing handshake ended (null when nothing was open, or
+ *   when the connection is not this page's to close, as with a shared worker's).
+ */
+
+/**
+ * How a closing handshake ended, as the browser saw it (`wasClean`: the other side answered).
+ * @typedef {{code: number, reason: string, wasClean: boolean}} ClosedSocket
  */
 
 /**
@@ -43,7 +50,13 @@ export function connectWebSocket(url, { onOpen, onMessage, onClose }) {
     send: (text) => ws.send(text),
     close: (code, reason) => {
       closed = true;
-      if (ws.readyState <= WebSocket.OPEN) ws.close(code, reason);
+      if (ws.readyState > WebSocket.OPEN) return Promise.resolve(null);
+      /** @type {Promise<ClosedSocket>} */
+      const ended = new Promise((resolve) => {
+        ws.onclose = (event) => resolve({ code: event.code, reason: event.reason, wasClean: event.wasClean });
+      });
+      ws.close(code, reason);
+      return ended;
     },
   };
 }

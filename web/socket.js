@@ -166,16 +166,25 @@ export class SocketClient {
     return acked;
   }
 
-  /** Close for good: no reconnect; pending reliable messages are rejected. */
-  close() {
+  /**
+   * Close for good: no reconnect; pending reliable messages are rejected. Resolves when the closing
+   * handshake ends, with what the browser saw (`wasClean`: the server answered with its own close
+   * frame), or null when there was no open socket.
+   * @param {number} [code]
+   * @param {string} [reason]
+   * @returns {Promise<{code: number, reason: string, wasClean: boolean} | null>}
+   */
+  close(code = 1000, reason = "client closed") {
     this.wanted = false;
     clearTimeout(this.timer);
     const transport = this.transport;
     this.transport = null;
-    transport?.close(1000, "client closed");
+    /** @type {Promise<import("./socket-transport.js").ClosedSocket | null>} */
+    const closed = transport ? transport.close(code, reason) : Promise.resolve(null);
     for (const { reject } of this.pending.values()) reject(new Error("socket closed"));
     this.pending.clear();
-    this.setState("closed", { code: 1000, reason: "client closed", meaning: closeMeaning(1000) });
+    this.setState("closed", { code, reason, meaning: closeMeaning(code) });
+    return closed;
   }
 
   /** @private */

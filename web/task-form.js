@@ -1,6 +1,10 @@
 // The task form: a "Task" select and one input per parameter, built from the schemas the worker
 // reports (declared once, in Python: py/offload/params.py), so the page never restates a range.
 // The browser's constraint validation gives instant messages; Python re-checks every value.
+// Labels and help text come with the task from Python too; a code parameter gets an editor.
+
+import { createCodeEditor } from "./editor.js";
+import { checkFields, clearWhenFixed } from "./field-check.js";
 
 /**
  * @typedef {import("./worker/task-schema.js").ParamSchema} ParamSchema
@@ -15,22 +19,50 @@ const FIRST_TASK = "montecarlo_pi";
 export class TaskForm {
   /**
    * @param {{select: HTMLSelectElement, params: HTMLFieldSetElement, summary: HTMLElement,
-   *          error: HTMLElement, onChange?: (task: TaskSchema) => void}} elements
+   *          error: HTMLElement, onChange?: (task: TaskSchema) => void,
+   *          extraFields?: {input: HTMLInputElement, label: string, applies: (task: TaskSchema) => boolean}[]}} elements
+   *   `extraFields`: inputs outside the fieldset (the pool size) checked with the task's own
    * @param {TaskSchema[]} tasks
    */
-  constructor({ select, params, summary, error, onChange }, tasks) {
+  constructor({ select, params, summary, error, onChange, extraFields = [] }, tasks) {
     this.select = select;
     this.fieldset = params;
     this.summary = summary;
     this.error = error;
     this.onChange = onChange;
+    this.extraFields = extraFields;
+    for (const { input } of extraFields) clearWhenFixed(input);
+    /** Ctrl/Cmd+Enter in a code editor; main.js points it at "Run in worker". */
+    this.onRunShortcut = () => {};
+    /** @type {Map<string, Record<string, string>>} what was typed per task, kept across switches */
+    this.typed = new Map();
+    /** @type {import("@codemirror/view").EditorView | null} */
+    this.editor = null;
+    /** @type {Promise<unknown>} resolves once the current task's fields (editor included) exist */
+    this.ready = Promise.resolve();
     // A task that reads a file (a "bytes" param) is run from the data panel, not from this form.
     const formTasks = tasks.filter((task) => !task.params.some((param) => param.kind === "bytes"));
     this.tasks = new Map(formTasks.map((task) => [task.name, task]));
-    for (const task of formTasks) select.append(new Option(label(task.name), task.name));
+    for (const task of formTasks) select.append(new Option(task.label || task.name, task.name));
     select.value = this.tasks.has(FIRST_TASK) ? FIRST_TASK : formTasks[0].name;
-    select.addEventListener("change", () => this.render());
+    this.shown = select.value;
+    select.addEventListener("change", () => {
+      this.remember(this.shown);
+      this.shown = select.value;
+      this.render();
+    });
     this.render();
+  }
+
+  /** @param {string} task keep what the person typed for `task` before its fields are replaced */
+  remember(task) {
+    /** @type {Record<string, string>} */
+    const values = {};
+    for (const input of this.fieldset.querySelectorAll("input, textarea")) {
+      const field = /** @type {HTMLInputElement | HTMLTextAreaElement} */ (input);
+      values[field.name] = field.value;
+    }
+    this.typed.set(task, values);
   }
 
   /** @returns {TaskSchema} */
@@ -40,14 +72,50 @@ export class TaskForm {
 
   render() {
     const task = this.task;
-    this.summary.textContent = task.summary;
+    this.summary.textContent = task.help || task.summary;
     this.error.textContent = "";
     const legend = /** @type {HTMLLegendElement} */ (this.fieldset.querySelector("legend"));
+    this.editor?.destroy();
+    this.editor = null;
     this.fieldset.replaceChildren(legend);
+    const typed = this.typed.get(task.name) ?? {};
+    /** @type {Promise<unknown>[]} */
+    const pending = [];
     for (const param of task.params) {
-      if (!HIDDEN_KINDS.has(param.kind)) this.fieldset.append(field(task.name, param));
+      if (HIDDEN_KINDS.has(param.kind)) continue;
+      const wrapper = field(task.name, param, typed[param.name]);
+      this.fieldset.append(wrapper);
+      const input = /** @type {HTMLInputElement | HTMLTextAreaElement} */ (wrapper.querySelector("[name]"));
+      clearWhenFixed(input);
+      if (param.language === "python" && input instanceof HTMLTextAreaElement) {
+        pending.push(
+          createCodeEditor(input, { task: task.name, onRun: () => this.onRunShortcut() }).then((view) => {
+            // A quick switch away and back can finish an older load after a newer one.
+            if (this.select.value === task.name && input.isConnected) this.editor = view;
+            else view.destroy();
+          }),
+        );
+      }
     }
+    this.ready = Promise.all(pending);
     this.onChange?.(task);
+  }
+
+  /**
+   * The parameters as they stand, unchecked (for a preview): numbers as numbers, blanks left out.
+   * @returns {Record<string, unknown>}
+   */
+  currentValues() {
+    /** @type {Record<string, unknown>} */
+    const values = {};
+    for (const param of this.task.params) {
+      const input = /** @type {HTMLInputElement | HTMLTextAreaElement | null} */ (
+        this.fieldset.querySelector(`[name="${param.name}"]`)
+      );
+      if (!input || input.value === "") continue;
+      values[param.name] = param.kind === "string" ? input.value : Number(input.value);
+    }
+    return values;
   }
 
   /**
@@ -55,44 +123,39 @@ export class TaskForm {
    * @returns {Record<string, unknown> | null}
    */
   values() {
+    const task = this.task;
+    const params = task.params.filter((param) => !HIDDEN_KINDS.has(param.kind));
+    const inputs = params.map(
+      (param) =>
+        /** @type {HTMLInputElement | HTMLTextAreaElement} */ (this.fieldset.querySelector(`[name="${param.name}"]`)),
+    );
+    const fields = [
+      ...params.map((param, index) => ({
+        input: inputs[index],
+        label: param.name,
+        focus: param.language && this.editor ? () => this.editor?.focus() : undefined,
+      })),
+      ...this.extraFields.filter((extra) => extra.applies(task)),
+    ];
+    if (!checkFields(fields, this.error)) return null;
     /** @type {Record<string, unknown>} */
     const values = {};
-    for (const param of this.task.params) {
-      if (HIDDEN_KINDS.has(param.kind)) continue;
-      const input = /** @type {HTMLInputElement | HTMLTextAreaElement} */ (
-        this.fieldset.querySelector(`[name="${param.name}"]`)
-      );
-      if (!input.checkValidity()) {
-        this.error.textContent = `${param.name}: ${input.validationMessage}`;
-        input.focus();
-        return null;
-      }
-      if (input.value === "" && !param.required) continue;
+    params.forEach((param, index) => {
+      const input = inputs[index];
+      if (input.value === "" && !param.required) return;
       values[param.name] = param.kind === "string" ? input.value : Number(input.value);
-    }
-    this.error.textContent = "";
+    });
     return values;
   }
-}
-
-/** @param {string} name */
-function label(name) {
-  return (
-    {
-      primes: "Count primes",
-      mandelbrot: "Mandelbrot image",
-      montecarlo_pi: "Monte Carlo π",
-      run_code: "Your own Python",
-    }[name] ?? name
-  );
 }
 
 /**
  * One labelled input for a parameter.
  * @param {string} task
  * @param {ParamSchema} param
+ * @param {string} [typed]  what the person typed earlier, instead of the default
  */
-function field(task, param) {
+function field(task, param, typed) {
   const wrapper = document.createElement("div");
   wrapper.className = `field param-${param.kind}`;
   const id = `param-${task}-${param.name}`;
@@ -117,7 +180,8 @@ function field(task, param) {
   input.id = id;
   input.name = param.name;
   input.required = param.required;
-  if (param.default !== null && param.default !== undefined) input.value = String(param.default);
+  if (typed !== undefined) input.value = typed;
+  else if (param.default !== null && param.default !== undefined) input.value = String(param.default);
   const hint = document.createElement("p");
   hint.className = "hint";
   hint.id = `${id}-hint`;

@@ -41,7 +41,13 @@ export class TimelineChart {
       title: "Time between frames",
       scales: { x: { time: false }, y: { distr: 3, range: (_u, _min, max) => [8, Math.max(max, 100)] } },
       axes: [
-        { label: "seconds ago", values: (_u, ticks) => ticks.map((t) => (-t).toFixed(0)) },
+        // Whole seconds only: with uPlot's default steps a short history got ticks 0.5 s apart,
+        // which rounded to the same label twice.
+        {
+          label: "seconds ago",
+          incrs: [1, 2, 5, 10, 15, 20, 30, 60],
+          values: (_u, ticks) => ticks.map((t) => String(Math.round(-t))),
+        },
         { label: "gap (ms, log scale)", size: 60 },
       ],
       series: [

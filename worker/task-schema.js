@@ -9,6 +9,9 @@
  * @property {string} name
  * @property {string} summary
  * @property {"object" | "bytes"} returns
+ * @property {string} label
+ * @property {string} help
+ * @property {string[]} work
  * @property {boolean} [awaits]
  * @property {ParamSchema[]} params
  * @property {Record<string, unknown>} defaults
@@ -25,6 +28,7 @@
  * @property {number} [minimum]
  * @property {number} [maximum]
  * @property {number} [max_length]
+ * @property {string} [language]
  * @property {string} [bound]
  * @property {number} [max_bytes]
  */

@@ -194,9 +194,19 @@ class TextParam(Param):
 
     kind: ClassVar[ParamKind] = "string"
 
-    def __init__(self, name: str, description: str, default: str, *, max_length: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        default: str,
+        *,
+        max_length: int,
+        language: str | None = None,
+    ) -> None:
         super().__init__(name, description, default, required=True)
         self.max_length = max_length
+        #: The programming language of the text ("python"): a page shows a code editor for it.
+        self.language = language
 
     def read(self, task: str, params: Mapping[str, object]) -> str:
         """The value in `params`, checked (see `text`)."""
@@ -205,6 +215,8 @@ class TextParam(Param):
     def schema(self) -> ParamSchema:
         schema = super().schema()
         schema["max_length"] = self.max_length
+        if self.language:
+            schema["language"] = self.language
         return schema
 
 

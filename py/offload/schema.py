@@ -29,6 +29,8 @@ class ParamSchema(TypedDict):
     minimum: NotRequired[float]
     maximum: NotRequired[float]
     max_length: NotRequired[int]
+    #: For a "string" holding code: its language (the page gives it a code editor).
+    language: NotRequired[str]
     #: For a "range": the integer parameter whose value is the range's end (what a pool splits).
     bound: NotRequired[str]
     #: For "bytes": the size cap.
@@ -41,6 +43,13 @@ class TaskSchema(TypedDict):
     name: str
     summary: str
     returns: Returns
+    #: What a page shows for the task (its name in a menu).
+    label: str
+    #: A few sentences for a person choosing the task: what it does, what its size costs.
+    help: str
+    #: Parameters the work grows with (roughly in proportion to their product), so a page can
+    #: estimate a run's time from a measured one; empty when nothing predicts it (your own code).
+    work: list[str]
     #: The worker runs it through bridge.run_async: it may `await` (run_code's top-level await).
     awaits: NotRequired[bool]
     params: list[ParamSchema]

@@ -30,6 +30,7 @@ class FakeConnection {
   /** @param {number} code @param {string} reason */
   close(code, reason) {
     this.closedWith = { code, reason };
+    return Promise.resolve({ code, reason, wasClean: true });
   }
 
   /** The server accepts the connection and says hello. */

@@ -152,3 +152,21 @@ async def served_ids(client: TestClient[Any, Any]) -> list[str]:
     assert response.status == 200
     # Strict UTF-8 JSON, as a browser's JSON.parse would need it.
     return [r["id"] for r in json.loads((await response.read()).decode("utf-8"))]
+
+
+async def test_request_size_counts_the_header_bytes_that_arrived_and_the_body(
+    client: TestClient[Any, Any],
+) -> None:
+    body = b"x" * 300
+    headers = {"X-Padding": "y" * 100}
+    plain = await (await client.post("/api/request-size", data=body)).json()
+    padded = await (await client.post("/api/request-size", data=body, headers=headers)).json()
+    assert plain["body_bytes"] == 300
+    # One more header line: its name, ": ", its value and CRLF.
+    assert padded["header_bytes"] - plain["header_bytes"] == len("X-Padding: ") + 100 + 2
+    assert plain["header_bytes"] > len("POST /api/request-size HTTP/1.1\r\n\r\n")
+
+
+async def test_request_size_refuses_a_body_over_its_bound(client: TestClient[Any, Any]) -> None:
+    response = await client.post("/api/request-size", data=b"x" * (64 * 1024 + 1))
+    assert response.status == 413

@@ -37,6 +37,13 @@ class Task:
     run_async: (
         Callable[[Mapping[str, object], TaskContext], Awaitable[Mapping[str, object]]] | None
     ) = None
+    #: What a page shows for the task (its name in a menu); the name itself when empty.
+    label: str = ""
+    #: A few sentences for a person choosing the task: what it does, what its size costs.
+    help: str = ""
+    #: Parameters the work grows with (roughly in proportion to their product), so a page can
+    #: estimate a run's time from a measured one; empty when nothing predicts it (your own code).
+    work: tuple[str, ...] = ()
 
     @property
     def defaults(self) -> dict[str, object]:
@@ -51,6 +58,9 @@ class Task:
             "returns": self.returns,
             # The worker runs such a task through bridge.run_async (top-level `await` works).
             "awaits": self.run_async is not None,
+            "label": self.label or self.name,
+            "help": self.help,
+            "work": list(self.work),
             "params": [param.schema() for param in self.params],
             "defaults": self.defaults,
         }
@@ -59,19 +69,36 @@ class Task:
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
-        Task("primes", "count the primes up to n (segmented sieve)", primes.PARAMS, primes.run),
+        Task(
+            "primes",
+            "count the primes up to n (segmented sieve)",
+            primes.PARAMS,
+            primes.run,
+            label="Count primes",
+            help="Counts the primes up to n with a segmented sieve of Eratosthenes. The time grows "
+            "a little faster than n: 2,000,000 takes well under a second in a worker.",
+            work=("n",),
+        ),
         Task(
             "mandelbrot",
             "draw the Mandelbrot set as RGBA pixels (whole, or a band of rows)",
             mandelbrot.PARAMS,
             mandelbrot.run,
             returns="bytes",
+            label="Mandelbrot image",
+            help="Draws the Mandelbrot set pixel by pixel. In workers the image is split into row "
+            "bands across the pool and each band is painted as it arrives.",
+            work=("width", "height", "max_iter"),
         ),
         Task(
             "montecarlo_pi",
             "estimate pi from seeded random points in the unit square",
             montecarlo.PARAMS,
             montecarlo.run,
+            label="Monte Carlo \u03c0",
+            help="Throws random points at a square and counts those inside the quarter circle: "
+            "the share inside approaches \u03c0/4. The time is proportional to the samples.",
+            work=("samples",),
         ),
         Task(
             "run_code",
@@ -79,18 +106,28 @@ TASKS: dict[str, Task] = {
             run_code.PARAMS,
             run_code.run,
             run_async=run_code.run_async,
+            label="Your own Python",
+            help="Write Python and run it: what it prints appears below as it happens, and the "
+            "value of the last line is shown. Ctrl+Enter (\u2318+Enter on a Mac) runs it in the "
+            "worker; Escape then Tab leaves the editor.",
         ),
         Task(
             "csv_summary",
             "summarise a CSV file: column types, counts, ranges, histograms, frequent values",
             csv_summary.PARAMS,
             csv_summary.run,
+            label="Summarise a CSV file",
+            help="Reads a CSV file's bytes and describes each column: its type, gaps, range, mean "
+            "and histogram, or its most frequent values. The time grows with the file's size.",
         ),
         Task(
             "jsonl_summary",
             "summarise a JSON Lines file (one object per line) like csv_summary",
             jsonl_summary.PARAMS,
             jsonl_summary.run,
+            label="Summarise a JSON Lines file",
+            help="Reads one JSON object per line and describes each key as csv_summary describes "
+            "a column. The time grows with the file's size.",
         ),
     )
 }

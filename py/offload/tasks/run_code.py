@@ -33,6 +33,7 @@ CODE = TextParam(
     "Python source to run; the value of a final expression is returned",
     'print("hello from Python in a worker")\nsum(i * i for i in range(1_000_000))',
     max_length=MAX_CODE,
+    language="python",
 )
 PARAMS = (CODE,)
 
