@@ -59,7 +59,7 @@ const param = (name, fields) => ({
 
 /**
  * The fake tasks, each with the schema the real worker would report for it.
- * @type {Record<string, {info: Omit<TaskInfo, "name">, run: FakeTask}>}
+ * @type {Record<string, {info: Omit<TaskInfo, "name" | "label" | "help" | "work">, run: FakeTask}>}
  */
 export const TASKS = {
   echo: {
@@ -186,7 +186,7 @@ export class FakeWorker {
           hardwareConcurrency: 2,
           interrupts: true,
         },
-        tasks: Object.entries(TASKS).map(([name, { info }]) => ({ name, ...info })),
+        tasks: Object.keys(TASKS).map(taskInfo),
       });
       return true;
     });
@@ -343,4 +343,13 @@ export async function rejection(promise) {
  */
 export async function until(condition) {
   while (!condition()) await sleep(1);
+}
+
+/**
+ * A fake task's schema as the worker reports it in `ready`.
+ * @param {string} name
+ * @returns {TaskInfo}
+ */
+export function taskInfo(name) {
+  return { name, label: name, help: "", work: [], ...TASKS[name].info };
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
 import { TimeoutError, WorkerPool, splitRange } from "../../worker/client.js";
-import { TASKS, fakeWorkers, rejection, until } from "./fake-worker.js";
+import { fakeWorkers, rejection, taskInfo, until } from "./fake-worker.js";
 
 /** @typedef {import("./fake-worker.js").FakeOptions} FakeOptions */
 
@@ -36,12 +36,12 @@ afterEach(() => {
 });
 
 test("a task's declared range and its bound are read from its schema", () => {
-  assert.deepEqual(splitRange({ name: "rows", ...TASKS.rows.info }), {
+  assert.deepEqual(splitRange(taskInfo("rows")), {
     range: "rows",
     bound: "height",
     boundDefault: 10,
   });
-  assert.equal(splitRange({ name: "echo", ...TASKS.echo.info }), null);
+  assert.equal(splitRange(taskInfo("echo")), null);
 });
 
 test("jobs go to whichever worker is free, side by side", async () => {
