@@ -12,7 +12,7 @@ from bench.plan import Plan
 from bench.rows import Row, at_most, median
 from offload.runtime import SILENT
 from offload.tasks.csv_summary import summarise_csv
-from tests.csv_reference import realistic_csv
+from support.csv_reference import realistic_csv
 
 MB = 1024 * 1024
 FRAME_BUDGET_MS = 50.0  # the bound on the page's longest frame gap while it parses

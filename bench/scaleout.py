@@ -22,7 +22,7 @@ import aiohttp
 from bench.rows import REPORT, Row, at_most, not_measured, percentile
 from bench.socket import CONNECT_BATCH, in_thread
 from support.redis import RedisServer, redis_binary
-from tests.support import RunningServer, free_port
+from support.server import RunningServer, free_port
 
 SERVER_ARGS = ["--rate", "1000000", "--burst", "1000000"]
 

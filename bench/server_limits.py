@@ -19,7 +19,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse, TCPConnector
 
 from bench.rows import REPORT, Row, at_most, percentile
 from bench.socket import in_thread
-from tests.support import RunningServer, free_port
+from support.server import RunningServer, free_port
 
 #: Relaxed so the benchmark's own clients never trip the limits they are not measuring.
 BENCH_ARGS = ["--rate", "100000", "--burst", "100000", "--max-connections-per-address", "20000"]

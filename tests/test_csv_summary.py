@@ -20,7 +20,7 @@ from offload.runtime import SILENT, TaskContext
 from offload.tasks import TASKS, run_task
 from offload.tasks.csv_summary import MAX_BYTES, summarise_csv
 from offload.textfile import DataError
-from tests.csv_reference import realistic_csv, reference_summary
+from support.csv_reference import realistic_csv, reference_summary
 
 
 def agrees_with_reference(summary: dict[str, object], text: str, delimiter: str = ",") -> None:

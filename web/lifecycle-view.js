@@ -4,13 +4,16 @@
 // persistent (one connection and its age), bidirectional (server pushes no request asked for) and
 // low overhead (framing bytes per message against an HTTP request carrying the same payload).
 
+import { ServerType } from "./socket-protocol.js";
+
 /** @typedef {import("./socket.js").SocketState} SocketState */
 /** @typedef {import("./socket.js").StateDetail} StateDetail */
 /** @typedef {import("./socket.js").FrameInfo} FrameInfo */
 /** @typedef {"upgrade" | "switch" | "open" | "close"} Step */
 
 // Replies to something the page sent; every other message from the server is a push.
-const REPLIES = new Set(["ack", "pong", "error", "hello"]);
+/** @type {Set<string>} */
+const REPLIES = new Set([ServerType.ACK, ServerType.PONG, ServerType.ERROR, ServerType.HELLO]);
 
 /**
  * Bytes of WebSocket framing around a payload (RFC 6455 section 5.2): 2 bytes, plus 2 or 8 for an

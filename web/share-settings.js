@@ -4,6 +4,8 @@
 // An unshared result is not sent at all: not even without its parameters, since a task name and a
 // duration can say more than a person expects. Off by default for tasks that take code.
 
+import { ClientType } from "./socket-protocol.js";
+
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
 
 /**
@@ -74,7 +76,7 @@ export class ShareSettings {
       ? "After each run of this task, the message below goes to the server: it is stored, shown to every connected page and listed at /api/results."
       : "Nothing about runs of this task leaves this page: not the parameters, not the result.";
     const message = {
-      type: "result",
+      type: ClientType.RESULT,
       task: this.task.name,
       params: this.params,
       result:

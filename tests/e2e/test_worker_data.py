@@ -13,7 +13,7 @@ from playwright.sync_api import Route
 from offload.runtime import SILENT
 from offload.tasks.csv_summary import summarise_csv
 from offload.tasks.jsonl_summary import summarise_jsonl
-from tests.csv_reference import realistic_csv
+from support.csv_reference import realistic_csv
 from tests.e2e.conftest import ClientPage
 from tests.support import RunningServer, ServerFactory
 

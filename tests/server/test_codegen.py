@@ -64,7 +64,7 @@ def test_a_page_may_leave_out_defaulted_fields_but_the_server_always_sends_them(
 def test_the_task_schema_typedefs_keep_optional_bounds_optional() -> None:
     text = task_schema_js()
     assert "@property {number} [minimum]" in text
-    assert '@property {"integer" | "number" | "string" | "range"} kind' in text
+    assert '@property {"integer" | "number" | "string" | "range" | "bytes"} kind' in text
 
 
 @pytest.mark.parametrize("path", PAGE_MODULES, ids=lambda path: str(path.relative_to(ROOT)))
