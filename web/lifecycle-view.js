@@ -53,10 +53,13 @@ export class LifecycleView {
    *   `steps` holds one element per step with `data-step` and a `.detail` inside
    * @param {{close: (code?: number, reason?: string) => Promise<{code: number, reason: string, wasClean: boolean} | null>,
    *          connect: () => void}} socket
+   * @param {{shared?: boolean}} [options]  shared: the connection is a shared worker's, kept for
+   *   every tab of this browser, so this page cannot close it (only its own port to it)
    */
-  constructor(elements, socket) {
+  constructor(elements, socket, { shared = false } = {}) {
     this.elements = elements;
     this.socket = socket;
+    this.shared = shared;
     this.connections = 0;
     /** @type {number | null} */
     this.openedAt = null;
@@ -182,7 +185,9 @@ export class LifecycleView {
       "close",
       "done",
       result === null
-        ? "There was no open connection to close."
+        ? this.shared
+          ? "This tab let go of the browser's shared connection, which stays open for the other tabs: no close frame was sent. Open the page with ?socket=direct to watch a closing handshake."
+          : "There was no open connection to close."
         : `→ close frame sent: code 1000 ("closed from this page"). ← the server answered with its close frame (code ${result.code}); clean close: ${result.wasClean ? "yes" : "no"}. Nothing reconnects until you ask.`,
     );
     this.elements.reopen.disabled = false;

@@ -139,6 +139,7 @@ const lifecycle = new LifecycleView(
     measure: element("ws-measure"),
   },
   socket,
+  { shared: socketChoice.mode === "shared" },
 );
 
 const sharedJob = new SharedJobPanel(
