@@ -15,7 +15,12 @@ from playwright.sync_api import Page, expect
 from tests.support import ROOT, PageProblems, RunningServer, ServerFactory
 
 # What build.py needs from the repository; the big, unchanged parts are linked, not copied.
-COPIED = ("build.py", "pyproject.toml", "package.json", "package-lock.json", "web", "worker", "py")
+# build.py generates the page's protocol modules from server/ (and the schema into docs/), and
+# finds the browser through support/.
+COPIED = (
+    *("build.py", "pyproject.toml", "package.json", "package-lock.json"),
+    *("web", "worker", "py", "server", "support", "docs"),
+)
 LINKED = (".venv", "node_modules", ".cache")
 
 NEW_TASK = '''"""Greets someone: the task a developer adds in the README's "Reusing it"."""
