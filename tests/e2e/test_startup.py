@@ -27,6 +27,9 @@ RUNS: list[tuple[str, dict[str, object]]] = [
     ("mandelbrot", {"width": 40, "height": 30, "max_iter": 60}),
     ("run_code", {"code": "print('hi')\nsum(range(10))"}),
     ("run_code", {"code": "def f():\n    return 1 / 0\nf()"}),
+    # Files arrive as bytes: `text` becomes the ArrayBuffer `data` in the page (see `answers`).
+    ("csv_summary", {"text": 'city;temp\nOslo;3.5\nRome;18\n"Nice, FR";\n'}),
+    ("jsonl_summary", {"text": '{"a": 1, "b": "x"}\n{"a": 2.5}\n'}),
 ]
 
 HELPERS = """
@@ -65,7 +68,10 @@ const boot = async () => {
 /** Run every (task, params) on a worker: the value, or the error's name, message, traceback. */
 const answers = async (worker, runs) => {
   const out = [];
-  for (const [task, params] of runs) {
+  for (const [task, given] of runs) {
+    const { text, ...rest } = given;
+    const params = text === undefined
+      ? rest : { ...rest, data: new TextEncoder().encode(text).buffer };
     try {
       let value = await worker.run(task, params).result;
       if (value instanceof ArrayBuffer) value = { sha256: await digest(value) };
