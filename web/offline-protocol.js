@@ -5,8 +5,9 @@
 // Service worker -> that page (`client.postMessage`):  StatusReply
 // Service worker -> every page (BroadcastChannel CHANNEL): Intercepted, Precached, PrecacheFailed
 
-/** Every cache this site makes starts with this; the rest of the name is the build's hash. */
-export const CACHE_PREFIX = "offload-";
+/** The service worker's caches start with this (the rest is the build's hash); other caches of the
+ * origin, such as a worker's memory snapshot (worker/snapshot.js), are not its to delete. */
+export const CACHE_PREFIX = "offload-site-";
 /** The BroadcastChannel the service worker announces on. */
 export const CHANNEL = "offload-service-worker";
 
