@@ -58,6 +58,17 @@ async function boot() {
 
 /** The id of the run in progress, for the `input` replies its code's input() sends. */
 let runningId = 0;
+/** @type {number | null} the run going through Pyodide's event loop (see "unhandledrejection") */
+let awaitingRun = null;
+// A task that awaits runs in callbacks of Pyodide's event loop: a fatal error there (a wasm trap,
+// memory exhausted) rejects a promise nobody awaits instead of throwing into runTask, and the run
+// would never end. Report it as the crash it is; the client replaces this worker.
+scope.addEventListener("unhandledrejection", (event) => {
+  if (awaitingRun === null) return;
+  event.preventDefault();
+  post({ type: Reply.CRASHED, id: awaitingRun, message: `Python crashed: ${describe(event.reason)}` });
+  awaitingRun = null;
+});
 /** @type {Set<string>} tasks that may await (their schema says `awaits`) */
 let awaitingTasks = new Set();
 
@@ -80,7 +91,12 @@ async function runTask(python, { id, task, params }) {
       if (typeof params.code === "string") {
         await installImports(python, params.code, (text) => onOutput("stderr", text));
       }
-      outcome = await runBridgeAsync(python, task, params, onProgress, onOutput);
+      awaitingRun = id;
+      try {
+        outcome = await runBridgeAsync(python, task, params, onProgress, onOutput);
+      } finally {
+        awaitingRun = null;
+      }
     } else {
       outcome = runBridge(python, task, params, onProgress, onOutput);
     }
