@@ -9,6 +9,7 @@ share broadcasts, presence, results and distributed jobs. The socket layer (`web
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -155,3 +156,16 @@ class JobEngine(Protocol):
     async def run(self) -> None:
         """The background work (lease expiry, reclaiming, feeding pages), until cancelled."""
         ...
+
+
+def stored_result(client_id: str, message: ResultMessage) -> StoredResult:
+    """A `result` message as every store keeps it: with its sender and the time it arrived."""
+    return StoredResult(
+        id=message.id,
+        client_id=client_id,
+        task=message.task,
+        params=message.params,
+        result=message.result,
+        duration_ms=message.duration_ms,
+        received_at=time.time(),
+    )

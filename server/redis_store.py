@@ -11,13 +11,12 @@ round of commands, so a pipeline costs one fsync, not one per result.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from redis.exceptions import RedisError
 
 from server.batcher import Batcher
-from server.engines import ResultsPage, StorageError, StorageFacts
+from server.engines import ResultsPage, StorageError, StorageFacts, stored_result
 from server.protocol import ResultMessage, StoredResult
 from server.redis_link import PREFIX, RedisLink
 from server.store import DEFAULT_BUDGET_BYTES, MAX_BATCH
@@ -84,15 +83,7 @@ class RedisStore:
             raise StorageError(
                 "Redis is unreachable, so the result was not stored: it will be sent again."
             )
-        stored = StoredResult(
-            id=message.id,
-            client_id=client_id,
-            task=message.task,
-            params=message.params,
-            result=message.result,
-            duration_ms=message.duration_ms,
-            received_at=time.time(),
-        )
+        stored = stored_result(client_id, message)
         inserted = await self._batcher.submit(stored)
         return stored if inserted else None
 

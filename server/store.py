@@ -15,14 +15,13 @@ import asyncio
 import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from server.batcher import Batcher
-from server.engines import ResultsPage, StorageError, StorageFacts
+from server.engines import ResultsPage, StorageError, StorageFacts, stored_result
 from server.protocol import ResultMessage, StoredResult
 
 __all__ = ["DEFAULT_BUDGET_BYTES", "StorageError", "Store"]
@@ -149,15 +148,7 @@ class Store:
         Raises:
             StorageError: the write failed (disk full, the table changed under us...).
         """
-        stored = StoredResult(
-            id=message.id,
-            client_id=client_id,
-            task=message.task,
-            params=message.params,
-            result=message.result,
-            duration_ms=message.duration_ms,
-            received_at=time.time(),
-        )
+        stored = stored_result(client_id, message)
         params = json.dumps(stored.params)
         result = json.dumps(stored.result)
         row = (
