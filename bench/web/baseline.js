@@ -62,3 +62,34 @@ export class BareWorker {
     this.worker.terminate();
   }
 }
+
+/**
+ * Round trips of an ArrayBuffer of `bytes` to an echo worker and back, interleaved: `reps` moved
+ * (the buffers `transferList` names) and `reps` structured-cloned, in milliseconds.
+ * @param {number} bytes
+ * @param {number} reps
+ * @param {(buffer: ArrayBuffer) => Transferable[]} transferList
+ */
+export async function roundTrips(bytes, reps, transferList) {
+  const worker = new Worker(new URL("./workers/echo-worker.js", import.meta.url), { type: "module" });
+  let buffer = new Uint8Array(bytes).fill(7).buffer;
+  /** @param {boolean} transfer @returns {Promise<number>} */
+  const once = (transfer) =>
+    new Promise((resolve) => {
+      const t0 = performance.now();
+      worker.onmessage = (event) => {
+        buffer = event.data.buffer; // touching data is what deserializes a clone
+        resolve(performance.now() - t0);
+      };
+      worker.postMessage({ buffer, transfer }, transfer ? transferList(buffer) : []);
+    });
+  await once(true); // the worker's module has loaded once this returns
+  /** @type {{transfer: number[], clone: number[]}} */
+  const times = { transfer: [], clone: [] };
+  for (let i = 0; i < reps; i++) {
+    times.transfer.push(await once(true));
+    times.clone.push(await once(false));
+  }
+  worker.terminate();
+  return { ...times, bytes: buffer.byteLength };
+}

@@ -5,7 +5,7 @@
 // client and the volunteering for distributed jobs, imported from the built site; only the bare
 // Pyodide worker (baseline.js) is the benchmark's own, as the baseline.
 
-import { BareWorker, taskCall } from "./baseline.js";
+import { BareWorker, roundTrips, taskCall } from "./baseline.js";
 import { dataBench } from "./data-bench.js";
 
 /**
@@ -223,27 +223,7 @@ const bench = {
    * @param {number} reps
    */
   async transfer(bytes, reps) {
-    const worker = new Worker(new URL("./workers/echo-worker.js", import.meta.url), { type: "module" });
-    let buffer = new Uint8Array(bytes).fill(7).buffer;
-    /** @param {boolean} transfer */
-    const once = (transfer) =>
-      new Promise((resolve) => {
-        const t0 = performance.now();
-        worker.onmessage = (event) => {
-          buffer = event.data.buffer; // touching data is what deserializes a clone
-          resolve(performance.now() - t0);
-        };
-        worker.postMessage({ buffer, transfer }, transfer ? [buffer] : []);
-      });
-    await once(true); // the worker's module has loaded once this returns
-    /** @type {{transfer: number[], clone: number[]}} */
-    const times = { transfer: [], clone: [] };
-    for (let i = 0; i < reps; i++) {
-      times.transfer.push(/** @type {number} */ (await once(true)));
-      times.clone.push(/** @type {number} */ (await once(false)));
-    }
-    worker.terminate();
-    return { ...times, bytes: buffer.byteLength };
+    return roundTrips(bytes, reps, (buffer) => [buffer]);
   },
 
   /**

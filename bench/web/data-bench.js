@@ -3,6 +3,8 @@
 // Cancel ends a `time.sleep(30)` (and a busy loop, the baseline) without replacing the worker.
 // bench.js merges these into `offloadBench`.
 
+import { roundTrips } from "./baseline.js";
+
 /** @typedef {import("../../worker/client.js").PythonWorker} PythonWorker */
 
 // The page's own modules, imported by URL from the built site (bench/ sits beside them).
@@ -65,28 +67,7 @@ export const dataBench = {
    */
   async inputTransfer(bytes, reps) {
     const { transferables } = await import(new URL("../worker/python-worker.js", import.meta.url).href);
-    const worker = new Worker(new URL("./workers/echo-worker.js", import.meta.url), { type: "module" });
-    let buffer = new Uint8Array(bytes).fill(7).buffer;
-    /** @param {boolean} transfer @returns {Promise<number>} */
-    const once = (transfer) =>
-      new Promise((resolve) => {
-        const t0 = performance.now();
-        worker.onmessage = (event) => {
-          buffer = event.data.buffer; // touching data is what deserializes a clone
-          resolve(performance.now() - t0);
-        };
-        const params = { data: buffer };
-        worker.postMessage({ buffer, transfer }, transfer ? transferables(params) : []);
-      });
-    await once(true); // the worker's module has loaded once this returns
-    /** @type {{transfer: number[], clone: number[]}} */
-    const times = { transfer: [], clone: [] };
-    for (let i = 0; i < reps; i++) {
-      times.transfer.push(await once(true));
-      times.clone.push(await once(false));
-    }
-    worker.terminate();
-    return { ...times, bytes: buffer.byteLength };
+    return roundTrips(bytes, reps, (buffer) => transferables({ data: buffer }));
   },
 
   /**
