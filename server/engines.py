@@ -160,7 +160,10 @@ class JobEngine(Protocol):
 
 def stored_result(client_id: str, message: ResultMessage) -> StoredResult:
     """A `result` message as every store keeps it: with its sender and the time it arrived."""
-    return StoredResult(
+    # model_construct: every field comes from a message pydantic has already validated (params
+    # and result are JSON values checked at the door); validating them again would walk a large
+    # result twice on the path every ack waits for.
+    return StoredResult.model_construct(
         id=message.id,
         client_id=client_id,
         task=message.task,
