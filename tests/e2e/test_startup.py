@@ -135,7 +135,12 @@ def visit(startup_page: StartupPage) -> StartupPage:
 
 def make_snapshot(visit: StartupPage) -> dict[str, Any]:
     """Boot the first worker (it makes the snapshot) and wait until the snapshot is stored."""
-    first: dict[str, Any] = visit.run("const first = await boot(); await stored(); return first;")
+    first: dict[str, Any] = visit.run(
+        "const first = await boot();"
+        "if (!(await stored())) throw new Error("
+        "  `no snapshot stored: ${await snapshot.lastStoreFailure()}`);"
+        "return first;"
+    )
     return first
 
 
@@ -210,7 +215,7 @@ def test_seeded_monte_carlo_depends_on_the_seed_only_and_unseeded_random_differs
         const draw = async (worker) =>
           (await worker.run("run_code", { code: "import random\\nrandom.random()" }).result);
         const result = {
-          sources: [a.info.boot.source, b.info.boot.source],
+          boots: [a.info.boot, b.info.boot],
           sameSeed: [await pi(a, 11), await pi(b, 11)],
           otherSeed: await pi(b, 12),
           unseeded: [await draw(a), await draw(b)],
@@ -220,7 +225,7 @@ def test_seeded_monte_carlo_depends_on_the_seed_only_and_unseeded_random_differs
         return result;
         """
     )
-    assert got["sources"] == ["snapshot", "snapshot"]
+    assert got["boots"] == [{"source": "snapshot", "madeSnapshot": False, "note": None}] * 2
     assert got["sameSeed"][0] == got["sameSeed"][1]
     assert got["otherSeed"]["inside"] != got["sameSeed"][0]["inside"]
     first, second = got["unseeded"]
