@@ -40,9 +40,12 @@ class Plan:
     fanout: dict[int, int] = field(default_factory=dict)
     e2e_chunks: int = 100
     e2e_chunk_samples: int = 20_000
-    #: Rows of the generated CSV parsed natively and in the worker (~90 bytes a row).
+    #: Rows of the generated CSV parsed natively and in the worker (~150 bytes a row: ~22 MB,
+    #: the issue's "≥ 20 MB" also in a quick run: smaller files measure start-up more than
+    #: throughput (3 MB gave 3.4x where 22 MB gave 2.4x), and a run costs ~1 s natively, ~2 s
+    #: in the worker).
     csv_rows: int = 150_000
-    csv_reps: int = 1
+    csv_reps: int = 3
     input_bytes: int = 64 * 1024 * 1024
     cancel_reps: int = 5
 
@@ -71,6 +74,5 @@ def make_plan(quick: bool) -> Plan:
         rtt_count=300 if quick else 1000,
         fanout={1: 300, 100: 50, 1000: 10} if quick else {1: 1000, 100: 200, 1000: 30},
         e2e_chunks=30 if quick else 100,
-        csv_rows=20_000 if quick else 150_000,  # ~3 MB quick, ~22 MB full
         cancel_reps=3 if quick else 5,
     )

@@ -237,6 +237,62 @@ def test_any_table_written_by_the_csv_module_reads_back_the_same(rows: list[list
     agrees_with_reference(summary, text)
 
 
+def lines_record_by_record(text: str) -> tuple[list[int], list[int]] | None:
+    """The first lines of ragged and malformed records, from csv.reader's line_num after each;
+    None when the file ends inside a quoted field."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    ragged: list[int] = []
+    malformed: list[int] = []
+    width, last = -1, 0
+    while True:
+        try:
+            for row in reader:
+                start, last = last + 1, reader.line_num
+                if row and width < 0:
+                    width = len(row)
+                elif row and len(row) != width:
+                    ragged.append(start)
+            return ragged[:10], malformed[:10]
+        except csv.Error as error:
+            if "unexpected end of data" in str(error):
+                return None
+            start, last = last + 1, reader.line_num
+            malformed.append(start)
+
+
+lines_text = st.lists(st.sampled_from(["a", ",", '"', "\n", "\r", "\r\n", "é"]), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines_text.map("".join))
+def test_bad_records_are_found_on_the_lines_csv_reads_them_from(body: str) -> None:
+    text = f"h1,h2\n{body}"
+    expected = lines_record_by_record(text)
+    if expected is None:
+        with pytest.raises(DataError, match="unclosed quote"):
+            summarise_csv(text.encode(), SILENT, delimiter=",")
+        return
+    ragged, malformed = expected
+    summary = summarise_csv(text.encode(), SILENT, delimiter=",")
+    assert summary["ragged_rows"]["first_lines"] == ragged  # type: ignore[index]
+    assert summary["malformed_rows"]["first_lines"] == malformed  # type: ignore[index]
+
+
+def test_line_numbers_stay_right_after_batches_of_regular_records() -> None:
+    # Thousands of good records spanning several lines each (read BATCH at a time), then bad ones.
+    good = ['"x\r\ny",1\n', '"p\rq\n\nr",2\r\n', "3,4\n"] * 3_000
+    bad = ["ragged\n", '"a"b,1\n', "5,6\n", "7,8,9\n"] * 3
+    text = "a,b\n" + "".join(good + bad + good[:10] + bad)
+    summary = summarise_csv(text.encode(), SILENT)
+    expected = lines_record_by_record(text)
+    assert expected is not None
+    ragged, malformed = expected
+    assert ragged[0] == 1 + 3_000 * (2 + 4 + 1) + 1
+    assert summary["ragged_rows"]["first_lines"] == ragged  # type: ignore[index]
+    assert summary["malformed_rows"]["first_lines"] == malformed  # type: ignore[index]
+    assert summary["malformed_rows"]["count"] == 6  # type: ignore[index]
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_give_a_summary_or_a_clear_error(data: bytes) -> None:

@@ -5,6 +5,7 @@ worker's Atomics-based functions."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 
 import pytest
@@ -91,6 +92,36 @@ def test_a_cancel_raised_inside_sleep_reaches_the_code_as_keyboard_interrupt() -
     with installed(Console(sleep=cancelled)):
         outcome = bridge.run("run_code", {"code": "import time\ntime.sleep(30)"})
     assert outcome["name"] == "KeyboardInterrupt"
+
+
+def test_a_sleep_woken_by_sigint_raises_keyboard_interrupt_from_pythons_handler() -> None:
+    # The worker's sleep returns the signal it took out of the interrupt buffer (worker/python.js).
+    with installed(Console(sleep=lambda _seconds: signal.SIGINT)):
+        outcome = bridge.run("run_code", {"code": "import time\ntime.sleep(30)"})
+    assert outcome["name"] == "KeyboardInterrupt"
+
+
+def test_a_sleep_woken_by_a_signal_whose_handler_returns_sleeps_on() -> None:
+    asked: list[float] = []
+
+    def woken_once(seconds: float) -> int:
+        asked.append(seconds)
+        return signal.SIGINT if len(asked) == 1 else 0
+
+    code = (
+        "import signal, time\n"
+        "seen = []\n"
+        "signal.signal(signal.SIGINT, lambda *a: seen.append(1))\n"
+        "try:\n"
+        "    time.sleep(30)\n"
+        "finally:\n"
+        "    signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "seen"
+    )
+    result, _ = run(code, Console(sleep=woken_once))
+    assert result == "[1]"
+    assert len(asked) == 2
+    assert 29 < asked[1] <= 30  # the rest of the 30 s, as time.sleep does after a signal
 
 
 @pytest.mark.parametrize(

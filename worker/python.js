@@ -221,27 +221,32 @@ export function toPlain(proxy) {
 
 // --- the console of a person's code: input() and time.sleep over shared memory ----------------
 // Python blocks the worker while it runs, so neither an answer nor a cancel can arrive as a
-// message. Both are waited for with Atomics.wait in short slices, with pyodide.checkInterrupt()
-// between them, as Pyodide's docs show (usage/keyboard-interrupts.md): a cancel raises
-// KeyboardInterrupt in the waiting code and the interpreter lives on.
+// message. Both wait with Atomics.wait, which the page's notify after a cancel wakes: input() in
+// short slices with pyodide.checkInterrupt() between them, as Pyodide's docs show
+// (usage/keyboard-interrupts.md), time.sleep on the interrupt buffer itself. Either way a cancel
+// raises KeyboardInterrupt in the waiting code and the interpreter lives on.
 
 /** The longest Atomics.wait between two interrupt checks: bounds how late a cancel is seen. */
 export const WAIT_SLICE_MS = 50;
 
 /**
- * A `time.sleep` that Cancel ends: it waits on the interrupt buffer itself, so the page's
- * Atomics.notify after storing SIGINT wakes it at once (the slices are a fallback).
- * @param {PyodideAPI} pyodide
+ * A `time.sleep` that Cancel ends at once: it waits on the interrupt buffer itself, so the page's
+ * Atomics.notify after storing SIGINT wakes it. It takes the signal out of the buffer and returns
+ * it; offload.interactive then runs Python's handler (KeyboardInterrupt). Raising it here with
+ * pyodide.checkInterrupt() would turn the KeyboardInterrupt into a JavaScript error and back.
  * @param {Int32Array} interruptBuffer
- * @returns {(seconds: number) => void}
+ * @returns {(seconds: number) => number}  the signal that ended the sleep early, else 0
  */
-export function blockingSleep(pyodide, interruptBuffer) {
+export function blockingSleep(interruptBuffer) {
   return (seconds) => {
     const deadline = performance.now() + seconds * 1000;
     for (let left = seconds * 1000; left > 0; left = deadline - performance.now()) {
-      Atomics.wait(interruptBuffer, 0, 0, Math.min(left, WAIT_SLICE_MS));
-      pyodide.checkInterrupt();
+      // Returns at once when a signal is already stored: one sent just before is not missed.
+      Atomics.wait(interruptBuffer, 0, 0, left);
+      const signal = Atomics.exchange(interruptBuffer, 0, 0);
+      if (signal !== 0) return signal;
     }
+    return 0;
   };
 }
 
@@ -290,7 +295,7 @@ export function installConsole({ pyodide }, { interruptBuffer, inputBuffer, ask 
   // undefined, not null, for "none": Python receives undefined as None, null as jsnull.
   const readLine = inputBuffer ? blockingInput(pyodide, inputBuffer, ask) : undefined;
   // Without an interrupt buffer Cancel restarts the worker anyway: Pyodide's own sleep will do.
-  const sleep = interruptBuffer ? blockingSleep(pyodide, interruptBuffer) : undefined;
+  const sleep = interruptBuffer ? blockingSleep(interruptBuffer) : undefined;
   const wheelhouse = Object.keys(pyodide.lockfile.packages).filter((name) => name !== "offload");
   interactive.install(readLine, sleep, NOT_ISOLATED, wheelhouse);
   interactive.destroy();
@@ -311,7 +316,9 @@ export async function installImports({ pyodide }, code, onNote) {
     const found = findImports(code);
     imports = found.toJs();
     found.destroy();
-  } catch {
+  } catch (error) {
+    // A cancel that lands while the imports are looked for must end the job, not vanish here.
+    if (/** @type {{type?: unknown}} */ (error)?.type === "KeyboardInterrupt") throw error;
     return; // a syntax error: running the code reports it properly
   } finally {
     findImports.destroy();

@@ -69,6 +69,18 @@ scope.addEventListener("unhandledrejection", (event) => {
   post({ type: Reply.CRASHED, id: awaitingRun, message: `Python crashed: ${describe(event.reason)}` });
   awaitingRun = null;
 });
+/** @type {Int32Array | null} the page's interrupt buffer (from `init`; null without isolation) */
+let interruptBuffer = null;
+
+/**
+ * Take a cancel the page stored before the job got this far (e.g. cancel() right after run()),
+ * so it ends the job here instead of landing in whatever Python runs first. The page clears the
+ * buffer before it sends a job, so a signal found now is this job's.
+ */
+function takeCancel() {
+  return interruptBuffer !== null && Atomics.exchange(interruptBuffer, 0, 0) !== 0;
+}
+
 /** @type {Set<string>} tasks that may await (their schema says `awaits`) */
 let awaitingTasks = new Set();
 
@@ -87,9 +99,19 @@ async function runTask(python, { id, task, params }) {
   /** @type {Outcome} */
   let outcome;
   try {
+    if (takeCancel()) {
+      post({ type: Reply.CANCELLED, id });
+      return;
+    }
     if (awaitingTasks.has(task)) {
       if (typeof params.code === "string") {
         await installImports(python, params.code, (text) => onOutput("stderr", text));
+      }
+      // Checked again before Pyodide's event loop starts the run: an interrupt that lands in the
+      // loop's own code, outside offload.bridge, would be lost and the run left to the grace timer.
+      if (takeCancel()) {
+        post({ type: Reply.CANCELLED, id });
+        return;
       }
       awaitingRun = id;
       try {
@@ -101,6 +123,13 @@ async function runTask(python, { id, task, params }) {
       outcome = runBridge(python, task, params, onProgress, onOutput);
     }
   } catch (error) {
+    // A cancel that landed in Python outside offload.bridge (installImports looks for imports in
+    // Python): the interpreter is fine and the job is cancelled. Without this the interrupt would
+    // be spent there and the code's sleep would wait until the client replaced the worker.
+    if (/** @type {{type?: unknown}} */ (error)?.type === "KeyboardInterrupt") {
+      post({ type: Reply.CANCELLED, id });
+      return;
+    }
     // Pyodide itself failed (a wasm trap, memory exhausted, a fatal error): this interpreter
     // cannot be trusted again.
     post({ type: Reply.CRASHED, id, message: `Python crashed: ${describe(error)}` });
@@ -150,6 +179,7 @@ scope.onmessage = async (/** @type {MessageEvent<WorkerRequest>} */ event) => {
       // Without isolation the page sends nulls: cancel falls back to terminate + restart, and
       // input() says why it cannot ask.
       if (request.interruptBuffer) python.pyodide.setInterruptBuffer(request.interruptBuffer);
+      interruptBuffer = request.interruptBuffer;
       installConsole(python, {
         interruptBuffer: request.interruptBuffer,
         inputBuffer: request.inputBuffer,

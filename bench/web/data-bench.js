@@ -26,25 +26,36 @@ async function dataWorker() {
   return own;
 }
 
+/** The CSV's bytes, kept by csvLoad for csvInWorker's runs. */
+let csvBytes = new Uint8Array(0);
+
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const dataBench = {
   /**
-   * Parse `text` (as UTF-8 bytes, moved to the worker) with csv_summary `reps` times; the wall
-   * time of each and the longest frame gap on this page meanwhile.
+   * Keep `text` as the UTF-8 bytes csvInWorker parses, so the text crosses into the page once
+   * however many runs there are. Returns their size.
    * @param {string} text
+   */
+  csvLoad(text) {
+    csvBytes = new TextEncoder().encode(text);
+    return csvBytes.byteLength;
+  },
+
+  /**
+   * Parse the loaded bytes with csv_summary `reps` times: the wall time of each (bytes moved in,
+   * summary back) and the longest frame gap on this page meanwhile.
    * @param {number} reps
    */
-  async csvInWorker(text, reps) {
+  async csvInWorker(reps) {
     const worker = await dataWorker();
-    const encoded = new TextEncoder().encode(text);
     const times = [];
     let maxGapMs = 0;
     /** @type {any} */
     let summary = null;
     for (let i = 0; i < reps; i++) {
-      const data = encoded.slice().buffer; // each run moves its buffer away
+      const data = csvBytes.slice().buffer; // each run moves its buffer away
       await frames.nextFrame();
       meter.beginRun("worker");
       const t0 = performance.now();
@@ -52,11 +63,18 @@ export const dataBench = {
       times.push(performance.now() - t0);
       maxGapMs = Math.max(maxGapMs, (await meter.endRun()).longestGap);
     }
-    // The same page idle for a while, for comparison: on a loaded machine frames slip anyway.
+    return { times, maxGapMs, rows: summary.rows };
+  },
+
+  /**
+   * The longest frame gap of this page idle for `ms`, for comparison: on a loaded machine frames
+   * slip anyway.
+   * @param {number} ms
+   */
+  async idleGap(ms) {
     meter.beginRun("idle");
-    await sleep(Math.min(Math.max(...times), 3000));
-    const idleGapMs = (await meter.endRun()).longestGap;
-    return { times, maxGapMs, idleGapMs, bytes: encoded.byteLength, rows: summary.rows };
+    await sleep(ms);
+    return (await meter.endRun()).longestGap;
   },
 
   /**

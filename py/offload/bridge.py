@@ -64,7 +64,13 @@ def tasks() -> list[TaskSchema]:
 
 
 def describe(error: BaseException) -> Outcome:
-    """The exception as {"ok": False, name, message, traceback}, our own frames left out."""
+    """The exception as {"ok": False, name, message, traceback}, our own frames left out.
+
+    A KeyboardInterrupt (a cancel) gets no traceback: the worker reports it as `cancelled`, which
+    has none, and formatting one (source lines, carets) is most of what a cancel costs in Python.
+    """
+    if isinstance(error, KeyboardInterrupt):
+        return {"ok": False, "name": "KeyboardInterrupt", "message": str(error), "traceback": ""}
     frames = traceback.extract_tb(error.__traceback__)
     # Drop the leading frames of this module and the registry: the reader wants their task's code.
     skip = 0

@@ -12,7 +12,7 @@ import bisect
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 #: The types a column can have, in the order a column moves through them as values arrive.
 EMPTY, INTEGER, FLOAT, TEXT = "empty", "integer", "float", "text"
@@ -113,26 +113,39 @@ class Column:
     def add_texts(self, texts: Sequence[str]) -> None:
         """Add a batch of values as read from text (CSV fields)."""
         present = list(filter(None, texts))  # C loops: this runs for every cell of the file
-        if any(map(str.isspace, present)):
+        numbers: list[int] | list[float] | None = None
+        distinct: set[str] | None = None
+        # Whitespace-only values (missing) are rare, and looking for them costs a call per value,
+        # which the worker (wasm) pays dearly: look only where needed.
+        if self.kind == TEXT:
+            distinct = set(present)  # a text column's distinct values are often far fewer
+            spaces = any(map(str.isspace, distinct))
+        else:
+            # int() and float() refuse whitespace-only texts: a batch they read whole has none.
+            numbers = _read(present, int) if self.kind == INTEGER else _read(present, float)
+            spaces = numbers is None and any(map(str.isspace, present))
+        if spaces:
             present = [text for text in present if not text.isspace()]
+            distinct = None
         self.missing += len(texts) - len(present)
         if not present:
             return
         self.count += len(present)
         if self.kind == INTEGER:
             try:
-                self._add_numbers(list(map(int, present)))
+                self._add_numbers(numbers if numbers is not None else list(map(int, present)))
                 return
             # Not all integers, or one longer than int's digit limit, or beyond a float's range.
             except (ValueError, OverflowError):
                 self._become(FLOAT)
+                numbers = None
         if self.kind == FLOAT:
             try:
-                self._add_numbers(list(map(float, present)))
+                self._add_numbers(numbers if numbers is not None else list(map(float, present)))
                 return
             except ValueError:
                 self._become(TEXT)
-        self._count_values(present)
+        self._count_values(present, distinct)
 
     def add_values(self, values: Sequence[object]) -> None:
         """Add a batch of values already typed (parsed JSON): None is missing, strings are text."""
@@ -188,8 +201,9 @@ class Column:
             self.histogram = Histogram()
         self.kind = kind
 
-    def _count_values(self, texts: list[str]) -> None:
-        if max(map(len, texts)) > MAX_KEY:
+    def _count_values(self, texts: list[str], distinct: set[str] | None = None) -> None:
+        """Count `texts` by value; `distinct`, when given, is the set of them (a quicker `max`)."""
+        if max(map(len, texts if distinct is None else distinct)) > MAX_KEY:
             texts = [text if len(text) <= MAX_KEY else text[:MAX_KEY] + "…" for text in texts]
         self.values.update(texts)
         if len(self.values) > MAX_DISTINCT:
@@ -224,6 +238,14 @@ class Column:
             result["distinct"] = len(self.values) if exact else None
             result["top_exact"] = exact
         return result
+
+
+def _read[T](texts: list[str], kind: Callable[[str], T]) -> list[T] | None:
+    """`texts` read with `kind` (int or float); None if one of them does not read."""
+    try:
+        return list(map(kind, texts))
+    except (ValueError, OverflowError):
+        return None
 
 
 def _as_text(value: object) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 
 #: Asks the person: receives the prompt, returns their answer (None: they gave none, end of input).
 ReadLine = Callable[[str], "str | None"]
-#: Waits this many seconds (non-negative, finite); may raise KeyboardInterrupt when cancelled.
-Sleep = Callable[[float], None]
+#: Waits this many seconds (non-negative, finite). Returns early with the number of the signal that
+#: woke it (a cancel: SIGINT), taken out of the interrupt buffer; else 0 or None. May also raise.
+Sleep = Callable[[float], "int | None"]
 
 NOBODY_TO_ASK = "input() has nobody to ask here: only code run in a worker can wait for an answer"
 
@@ -136,7 +138,21 @@ def make_sleep(console: Console, before: Callable[[], None]) -> Callable[..., No
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
         before()
-        sleep(float(seconds))
+        deadline = time.monotonic() + seconds
+        left = float(seconds)
+        while signum := sleep(left):
+            # The host took the signal out of the interrupt buffer, as CPython's own check does,
+            # so Python's handler for it runs here: default_int_handler raises KeyboardInterrupt
+            # straight from the sleep. (Raising it in the host, through Pyodide's checkInterrupt,
+            # turns it into a JavaScript error and back, which made a cancel during a sleep take
+            # several times as long as a cancel of a busy loop.) A handler that returns resumes
+            # the sleep, as time.sleep does after a signal (PEP 475).
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                handler(signum, None)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
 
     return checked_sleep
 

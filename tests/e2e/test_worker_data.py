@@ -168,6 +168,31 @@ def test_cancel_while_python_waits_ends_the_job_at_once_and_keeps_the_interprete
     assert got["next"] == {"result_repr": "('kept', True)"}
 
 
+def test_cancel_sent_before_the_code_starts_to_sleep_ends_it_without_a_new_worker(
+    client: ClientPage,
+) -> None:
+    # The interrupt is then stored before the worker starts the job: it must end the job as
+    # cancelled, not be spent in the Python that runs first (looking for the code's imports,
+    # Pyodide's event loop) and leave the sleep to the grace timer, which replaces the worker.
+    got = client.run(
+        """
+        await worker.run("run_code", { code: "import time" }).result;  // a worker done booting
+        const restarts = worker.restarts;
+        const names = [];
+        for (let i = 0; i < 3; i++) {
+          const job = worker.run("run_code", { code: "import time\\ntime.sleep(30)" });
+          job.cancel();
+          names.push((await outcome(job.result)).name);
+        }
+        const next = await worker.run("run_code", { code: "6 * 7" }).result;
+        return { names, next, replaced: worker.restarts - restarts };
+        """
+    )
+    assert got["names"] == ["CancelledError"] * 3
+    assert got["replaced"] == 0
+    assert got["next"] == {"result_repr": "42"}
+
+
 def test_sympy_imports_from_the_sites_wheelhouse_with_nothing_fetched_elsewhere(
     client: ClientPage,
 ) -> None:

@@ -21,6 +21,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from itertools import islice
 
 from offload.columns import Column, summarise
 from offload.params import BytesParam, TextParam, reject_unknown_params
@@ -31,7 +32,7 @@ MAX_BYTES = (
     256 * 1024 * 1024
 )  # a worker's heap holds the file twice (page's copy + Python's) and more
 MAX_COLUMNS = 1_000
-BATCH = 2_048  # rows per batch handed to the column statistics
+BATCH = 2_048  # records read at a time and handed to the column statistics
 FIRST_LINES = 10  # line numbers kept of ragged or malformed rows
 DELIMITERS = ",;\t|"  # candidates, in order of preference when the sample does not decide
 SAMPLE = 64 * 1024  # characters read to detect the delimiter
@@ -97,26 +98,43 @@ def _summarise(data: memoryview, codec: str, delimiter: str, ctx: TaskContext) -
     ragged, malformed = LineCounts(), LineCounts()
     rows = blank = 0
     batch: list[list[str]] = []
-    last_line = 0  # the line the previous record ended on; the next one starts after it
+    # Good records not yet handed to the statistics. They get exactly BATCH records at a time, as
+    # many as are read at once, whatever lines are left out: a histogram's first range and a float
+    # column's partial sums depend on where batches start, and the result must not depend on it.
+    pending: list[list[str]] = []
+    last_line = 0  # the line the last record read ended on; the next one starts after it
     width = -1  # fields per record, once the header is read
 
-    def flush() -> None:
-        for column, values in zip(columns, zip(*batch, strict=True), strict=True):
-            column.add_texts(values)
-        batch.clear()
-        ctx.progress(raw.position, len(data))
-
     while True:
+        wanted = BATCH - len(pending)
+        batch.clear()
+        error: csv.Error | None = None
         try:
-            # One `for` over the reader for speed; a csv.Error leaves it, is recorded, and the
-            # reader carries on from the next line when the loop is entered again.
-            for row in reader:
-                start, last_line = last_line + 1, reader.line_num
+            # Records read in C (islice into list.extend), not one by one in a Python `for`, whose
+            # bytecode per record cost the worker (wasm) about as much as csv's own parsing.
+            # After a csv.Error the records before it stay in the batch, and the reader carries
+            # on from the next line when asked again.
+            batch.extend(islice(reader, wanted))
+        except csv.Error as caught:
+            error = caught
+        records = pending + batch if pending else batch
+        values = None if error else transposed(records, width)
+        if values is not None:
+            # The usual batch: every record as wide as the header.
+            rows += len(batch)
+            last_line = reader.line_num
+            add_values(columns, values)
+            pending = []
+            ctx.progress(raw.position, len(data))
+        else:
+            # Rare (the header, blank lines, ragged records, an error): record by record, with the
+            # line each starts on worked out from the lines they span (reader.line_num is known
+            # only after the whole batch).
+            for row in batch:
+                start, last_line = last_line + 1, last_line + lines_spanned(row, delimiter)
                 if len(row) == width:
-                    batch.append(row)
                     rows += 1
-                    if len(batch) >= BATCH:
-                        flush()
+                    pending.append(row)
                 elif not row:
                     blank += 1
                 elif not columns:
@@ -125,20 +143,17 @@ def _summarise(data: memoryview, codec: str, delimiter: str, ctx: TaskContext) -
                 else:
                     rows += 1
                     ragged.add(start)
-            break
-        except csv.Error as error:
+        if error is not None:
             start, last_line = last_line + 1, reader.line_num
-            if "unexpected end of data" in str(error):
-                raise DataError(
-                    f"csv_summary: unclosed quote: a quoted field in the record starting on line "
-                    f"{start:_} is never closed, so the file ends inside it"
-                ) from None
+            refuse_unclosed_quote(error, start)
             rows += 1
             malformed.add(start)  # e.g. "a"b: a character after a closing quote
+        elif len(batch) < wanted:
+            break  # the reader is exhausted
     if not columns:
         raise DataError("csv_summary: the file has no rows (only blank lines)")
-    if batch:
-        flush()
+    if pending:
+        add_values(columns, transposed(pending, width) or [])
     ctx.progress(len(data), len(data))
     return {
         "bytes": len(data),
@@ -149,6 +164,42 @@ def _summarise(data: memoryview, codec: str, delimiter: str, ctx: TaskContext) -
         "ragged_rows": {**ragged.summary(), "expected_fields": len(columns)},
         "malformed_rows": malformed.summary(),
     }
+
+
+def refuse_unclosed_quote(error: csv.Error, start: int) -> None:
+    """Raise for the csv.Error that is no malformed record: the file ends inside a quoted field.
+
+    Raises:
+        DataError: naming the line the record starts on.
+    """
+    if "unexpected end of data" in str(error):
+        raise DataError(
+            f"csv_summary: unclosed quote: a quoted field in the record starting on line "
+            f"{start:_} is never closed, so the file ends inside it"
+        ) from None
+
+
+def transposed(records: list[list[str]], width: int) -> list[tuple[str, ...]] | None:
+    """The values of `records` column by column; None unless there are records and every one has
+    `width` fields (zip's strict check of that is the transposition itself, nothing per record)."""
+    try:
+        values = list(zip(*records, strict=True))
+    except ValueError:
+        return None
+    return values if len(values) == width else None
+
+
+def add_values(columns: list[Column], values: list[tuple[str, ...]]) -> None:
+    """Hand each column its values (a batch of records, column by column)."""
+    for column, texts in zip(columns, values, strict=True):
+        column.add_texts(texts)
+
+
+def lines_spanned(row: list[str], delimiter: str) -> int:
+    """The lines a record read from a stream with newlines untranslated spans: one, plus the line
+    breaks inside its quoted fields ("\r\n" is one break, as for the stream's lines)."""
+    joined = delimiter.join(row)  # the delimiter is never "\r" or "\n": no break is made or lost
+    return 1 + joined.count("\n") + joined.count("\r") - joined.count("\r\n")
 
 
 def header(row: list[str], delimiter: str) -> list[Column]:
