@@ -25,12 +25,11 @@ const INDEX = new URL("index.html", SCOPE).href;
 // Live data and the socket: always the network. (A WebSocket never reaches a service worker, but
 // saying so here keeps the rule in one place should /ws ever be fetched.)
 const NEVER_CACHED = [new URL("api/", SCOPE).pathname, new URL("ws", SCOPE).pathname];
-// What makes the page cross-origin isolated and locked down. Every file is stored with the page's
-// own values of these (taken from the server's answer for index.html when precaching, so
-// server/headers.py stays their one definition): a worker script or the wasm served without them
-// would break COEP, and the page would lose crossOriginIsolated offline. They are written at
-// precache time, not added per request, because the fetch handler must hand out the cached
-// Response object itself (see fromCache).
+// What makes the page cross-origin isolated and locked down. Every file is stored only with the
+// page's own values of these (as the server sent them, so server/headers.py stays their one
+// definition; see checkPolicy): a worker script or the wasm served without them would break COEP,
+// and the page would lose crossOriginIsolated offline. Checked when precaching, not added per
+// request, because the fetch handler hands out the cached Response itself (see fromCache).
 const POLICY_HEADERS = [
   "Cross-Origin-Opener-Policy",
   "Cross-Origin-Embedder-Policy",
@@ -39,6 +38,8 @@ const POLICY_HEADERS = [
   "X-Content-Type-Options",
 ];
 const MAX_LOG = 200;
+// What V8 compiles, and keeps compiled only for HTTP-cache responses (see fromHttpCache).
+const CODE_TYPES = ["application/wasm", "text/javascript"];
 
 const channel = new BroadcastChannel(CHANNEL);
 /** @type {InterceptedEntry[]} Recent answers, oldest first (lost when the browser stops us). */
@@ -97,16 +98,14 @@ async function precache() {
   }
   // Download and check everything before storing anything: a missing or changed file stops the
   // install before a single entry is written.
-  const files = await Promise.all(info.precache.map(fetchVerified));
-  const page = files[info.precache.findIndex((entry) => new URL(entry.url, SCOPE).href === INDEX)];
-  if (page === undefined) throw new PrecacheError("the build lists no index.html to take the page's headers from");
-  const policy = policyOf(page.response.headers);
+  const responses = await Promise.all(info.precache.map(fetchVerified));
+  const page = responses[info.precache.findIndex((entry) => new URL(entry.url, SCOPE).href === INDEX)];
+  if (page === undefined) throw new PrecacheError("the build lists no index.html");
+  for (const [index, response] of responses.entries()) checkPolicy(info.precache[index], response, page);
   await caches.delete(CACHE); // leftovers of an interrupted earlier attempt
   const cache = await caches.open(CACHE);
   try {
-    await Promise.all(
-      info.precache.map((entry, index) => cache.put(new URL(entry.url, SCOPE).href, withPolicy(files[index], policy))),
-    );
+    await Promise.all(info.precache.map((entry, index) => cache.put(new URL(entry.url, SCOPE).href, responses[index])));
     await cache.put(BUILD_INFO, infoResponse);
   } catch (error) {
     const name = error instanceof DOMException ? error.name : String(error);
@@ -116,21 +115,24 @@ async function precache() {
 }
 
 /**
- * One file of the manifest, checked against its size and sha256: the server's response (its body
- * already read) and the bytes.
+ * One file of the manifest, checked against its size and sha256: the server's response itself,
+ * body unread, to be stored as it is. Not a `new Response(body, ...)`: that has no URL, and the
+ * Cache API keeps a response's URL, so every answer from the cache would be one Chromium keeps no
+ * compiled code for (docs/offline.md).
  * @param {ManifestEntry} entry
- * @returns {Promise<{response: Response, body: ArrayBuffer}>}
+ * @returns {Promise<Response>}
  */
 async function fetchVerified(entry) {
   const url = new URL(entry.url, SCOPE).href;
   // The HTTP cache's copy first, when it is fresh: revalidating it would give it a new response
-  // time, and Chromium drops the compiled wasm it keeps for a response whose time has changed (see
+  // time, and Chromium drops the compiled code it keeps for a response whose time has changed (see
   // fromHttpCache). The checksum decides; a copy of another build is fetched again, revalidated.
   for (const mode of /** @type {const} */ (["default", "no-cache"])) {
     const response = await fetchOrExplain(url, mode);
-    const body = await response.arrayBuffer();
+    const body = await response.clone().arrayBuffer();
     const digest = hex(await crypto.subtle.digest("SHA-256", body));
-    if (body.byteLength === entry.size && digest === entry.sha256) return { response, body };
+    if (body.byteLength === entry.size && digest === entry.sha256) return response;
+    await response.body?.cancel();
   }
   throw new PrecacheError(
     `${entry.url} on the server is not the one of build ${BUILD_HASH} ` +
@@ -139,31 +141,19 @@ async function fetchVerified(entry) {
 }
 
 /**
- * The policy headers among `headers` (the page's, as the server sent them).
- * @param {Headers} headers
- * @returns {Headers}
+ * Refuse to store a file without the page's policy headers: served from the cache it would break
+ * COEP (a worker script, the wasm) or the page's lockdown. The server sends them on every response
+ * (server/headers.py), so this only fails for a server set up differently.
+ * @param {ManifestEntry} entry
+ * @param {Response} response
+ * @param {Response} page  the response for index.html
  */
-function policyOf(headers) {
-  const policy = new Headers();
+function checkPolicy(entry, response, page) {
   for (const name of POLICY_HEADERS) {
-    const value = headers.get(name);
-    if (value) policy.set(name, value);
+    if (response.headers.get(name) !== page.headers.get(name)) {
+      throw new PrecacheError(`${entry.url} was served without the page's ${name} header`);
+    }
   }
-  return policy;
-}
-
-/**
- * What is stored for a file: the server's status and headers (Content-Type included, which
- * `WebAssembly.instantiateStreaming` insists on: exactly `application/wasm`), with the page's
- * policy headers written over them.
- * @param {{response: Response, body: ArrayBuffer}} file
- * @param {Headers} policy
- * @returns {Response}
- */
-function withPolicy({ response, body }, policy) {
-  const headers = new Headers(response.headers);
-  for (const [name, value] of policy) headers.set(name, value);
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /**
@@ -220,7 +210,7 @@ async function answer(event, url) {
   /** @type {Source} */
   let source = "cache";
   let response = cached;
-  if (cached !== null && cached.headers.get("Content-Type") === "application/wasm") {
+  if (cached !== null && cached.url === url.href && isCode(cached)) {
     const compiled = await fromHttpCache(url, cached);
     if (compiled !== null) {
       response = compiled;
@@ -244,9 +234,9 @@ async function answer(event, url) {
  * This build's copy of `url`, as stored; null when not cached.
  *
  * Handed out as the Cache API gives it, not re-wrapped in `new Response(...)` per request: the
- * headers it needs were stored with it (withPolicy), and Chromium never keeps compiled code for a
+ * headers it needs were stored with it (checkPolicy), and Chromium never keeps compiled code for a
  * synthetic Response or one whose URL is not the request's (blink's CachedMetadataSender::Create,
- * docs/offline.md). For the wasm runtime even that is not enough: see fromHttpCache.
+ * docs/offline.md). For scripts and wasm even that is not enough: see fromHttpCache.
  * @param {URL} url
  * @returns {Promise<Response | null>}
  */
@@ -266,17 +256,25 @@ async function fromCache(url) {
   return new Response(cached.body, { status, statusText, headers });
 }
 
+/** @param {Response} response */
+function isCode(response) {
+  const type = response.headers.get("Content-Type")?.split(";")[0].trim();
+  return type !== undefined && CODE_TYPES.includes(type);
+}
+
 /**
- * The browser's HTTP-cached copy of a wasm file, when it is the very one this build stored (same
- * ETag and policy headers); null otherwise. Never touches the network (`only-if-cached`).
+ * The browser's HTTP-cached copy of a script or wasm file, when it is the very one this build
+ * stored (same ETag and policy headers); null otherwise. Never touches the network
+ * (`only-if-cached`).
  *
- * Chromium (156, measured with its V8.WasmCodeCaching histogram) never reuses compiled wasm for a
- * response from Cache Storage: it stores the code under the URL in its HTTP-side code cache, which
- * it then does not consult for a Cache Storage response. So pyodide.asm.wasm (9.6 MB) would be
- * compiled afresh at every start, where a start without a service worker reuses the compiled code.
- * An HTTP-cache response passed through unchanged does get it (keyed by URL and response time). So
- * the wasm comes from the HTTP cache while that holds this build's copy, and from Cache Storage
- * (the copy that makes the page work offline) when it does not. docs/offline.md has the numbers.
+ * Chromium (156, measured with its V8.WasmCodeCaching and V8CodeCacheMetadata histograms) never
+ * reuses compiled code for a response from Cache Storage: it stores the code under the URL in its
+ * HTTP-side code cache, which it then does not consult for a Cache Storage response. So
+ * pyodide.asm.wasm (9.6 MB) and every script would be compiled afresh at every start, where a
+ * start without a service worker reuses the compiled code. An HTTP-cache response passed through
+ * unchanged does get it (keyed by URL and response time). So code comes from the HTTP cache while
+ * that holds this build's copy, and from Cache Storage (the copy that makes the page work
+ * offline) when it does not. docs/offline.md has the numbers.
  * @param {URL} url
  * @param {Response} stored  this build's copy
  * @returns {Promise<Response | null>}
