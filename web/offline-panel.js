@@ -147,7 +147,12 @@ export class OfflinePanel {
     this.seen.add(key);
     const row = document.createElement("tr");
     row.dataset.source = entry.source;
-    const from = { cache: "cache", network: "network", failed: "failed (offline?)" }[entry.source];
+    const from = {
+      cache: "cache",
+      "http-cache": "HTTP cache (same build)",
+      network: "network",
+      failed: "failed (offline?)",
+    }[entry.source];
     const cells = [clock(entry.time), entry.url, from, `${entry.ms.toFixed(1)} ms`];
     for (const text of cells) {
       const cell = document.createElement("td");

@@ -21,9 +21,11 @@ export function cacheName(buildHash) {
 }
 
 /**
- * Where the service worker got a response from: its cache, the network (a file it does not
- * precache, e.g. /api/, which it never caches), or nowhere (the network failed).
- * @typedef {"cache" | "network" | "failed"} Source
+ * Where the service worker got a response from: its cache, the browser's HTTP cache (scripts and
+ * the wasm runtime, when it holds this build's copy: see fromHttpCache in service-worker.js), the network
+ * (a file it does not precache, e.g. /api/, which it never caches), or nowhere (the network
+ * failed).
+ * @typedef {"cache" | "http-cache" | "network" | "failed"} Source
  */
 
 /**

@@ -25,10 +25,11 @@ const INDEX = new URL("index.html", SCOPE).href;
 // Live data and the socket: always the network. (A WebSocket never reaches a service worker, but
 // saying so here keeps the rule in one place should /ws ever be fetched.)
 const NEVER_CACHED = [new URL("api/", SCOPE).pathname, new URL("ws", SCOPE).pathname];
-// What makes the page cross-origin isolated and locked down. Every response served from the cache
-// gets the page's own values of these (recorded from the server when precaching, so
-// server/headers.py stays their one definition): a worker script or the wasm served without them
-// would break COEP, and the page would lose crossOriginIsolated offline.
+// What makes the page cross-origin isolated and locked down. Every file is stored only with the
+// page's own values of these (as the server sent them, so server/headers.py stays their one
+// definition; see checkPolicy): a worker script or the wasm served without them would break COEP,
+// and the page would lose crossOriginIsolated offline. Checked when precaching, not added per
+// request, because the fetch handler hands out the cached Response itself (see fromCache).
 const POLICY_HEADERS = [
   "Cross-Origin-Opener-Policy",
   "Cross-Origin-Embedder-Policy",
@@ -37,13 +38,13 @@ const POLICY_HEADERS = [
   "X-Content-Type-Options",
 ];
 const MAX_LOG = 200;
+// What V8 compiles, and keeps compiled only for HTTP-cache responses (see fromHttpCache).
+const CODE_TYPES = ["application/wasm", "text/javascript"];
 
 const channel = new BroadcastChannel(CHANNEL);
 /** @type {InterceptedEntry[]} Recent answers, oldest first (lost when the browser stops us). */
 const log = [];
 let sequence = 0;
-/** @type {Promise<Headers> | null} */
-let policy = null;
 
 /** @param {WorkerMessage} message */
 function announce(message) {
@@ -98,6 +99,9 @@ async function precache() {
   // Download and check everything before storing anything: a missing or changed file stops the
   // install before a single entry is written.
   const responses = await Promise.all(info.precache.map(fetchVerified));
+  const page = responses[info.precache.findIndex((entry) => new URL(entry.url, SCOPE).href === INDEX)];
+  if (page === undefined) throw new PrecacheError("the build lists no index.html");
+  for (const [index, response] of responses.entries()) checkPolicy(info.precache[index], response, page);
   await caches.delete(CACHE); // leftovers of an interrupted earlier attempt
   const cache = await caches.open(CACHE);
   try {
@@ -111,32 +115,58 @@ async function precache() {
 }
 
 /**
- * One file of the manifest, checked against its size and sha256.
+ * One file of the manifest, checked against its size and sha256: the server's response itself,
+ * body unread, to be stored as it is. Not a `new Response(body, ...)`: that has no URL, and the
+ * Cache API keeps a response's URL, so every answer from the cache would be one Chromium keeps no
+ * compiled code for (docs/offline.md).
  * @param {ManifestEntry} entry
  * @returns {Promise<Response>}
  */
 async function fetchVerified(entry) {
-  const response = await fetchOrExplain(new URL(entry.url, SCOPE).href);
-  const body = await response.arrayBuffer();
-  const digest = hex(await crypto.subtle.digest("SHA-256", body));
-  if (body.byteLength !== entry.size || digest !== entry.sha256) {
-    throw new PrecacheError(
-      `${entry.url} on the server is not the one of build ${BUILD_HASH} ` +
-        "(the site was rebuilt meanwhile); reload the page",
-    );
+  const url = new URL(entry.url, SCOPE).href;
+  // The HTTP cache's copy first, when it is fresh: revalidating it would give it a new response
+  // time, and Chromium drops the compiled code it keeps for a response whose time has changed (see
+  // fromHttpCache). The checksum decides; a copy of another build is fetched again, revalidated.
+  for (const mode of /** @type {const} */ (["default", "no-cache"])) {
+    const response = await fetchOrExplain(url, mode);
+    const body = await response.clone().arrayBuffer();
+    const digest = hex(await crypto.subtle.digest("SHA-256", body));
+    if (body.byteLength === entry.size && digest === entry.sha256) return response;
+    await response.body?.cancel();
   }
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  throw new PrecacheError(
+    `${entry.url} on the server is not the one of build ${BUILD_HASH} ` +
+      "(the site was rebuilt meanwhile); reload the page",
+  );
 }
 
 /**
- * GET `url`, revalidating any HTTP-cached copy; a missing file or a dead server is a PrecacheError.
- * @param {string} url
+ * Refuse to store a file without the page's policy headers: served from the cache it would break
+ * COEP (a worker script, the wasm) or the page's lockdown. The server sends them on every response
+ * (server/headers.py), so this only fails for a server set up differently.
+ * @param {ManifestEntry} entry
+ * @param {Response} response
+ * @param {Response} page  the response for index.html
  */
-async function fetchOrExplain(url) {
+function checkPolicy(entry, response, page) {
+  for (const name of POLICY_HEADERS) {
+    if (response.headers.get(name) !== page.headers.get(name)) {
+      throw new PrecacheError(`${entry.url} was served without the page's ${name} header`);
+    }
+  }
+}
+
+/**
+ * GET `url` (by default revalidating any HTTP-cached copy); a missing file or a dead server is a
+ * PrecacheError.
+ * @param {string} url
+ * @param {RequestCache} [mode]
+ */
+async function fetchOrExplain(url, mode = "no-cache") {
   /** @type {Response} */
   let response;
   try {
-    response = await fetch(url, { cache: "no-cache" });
+    response = await fetch(url, { cache: mode });
   } catch (error) {
     throw new PrecacheError(`could not reach the server for ${relative(url)} (${String(error)})`);
   }
@@ -180,6 +210,13 @@ async function answer(event, url) {
   /** @type {Source} */
   let source = "cache";
   let response = cached;
+  if (cached !== null && cached.url === url.href && isCode(cached)) {
+    const compiled = await fromHttpCache(url, cached);
+    if (compiled !== null) {
+      response = compiled;
+      source = "http-cache";
+    }
+  }
   if (response === null) {
     try {
       response = await fetch(event.request);
@@ -194,7 +231,12 @@ async function answer(event, url) {
 }
 
 /**
- * This build's copy of `url`, re-wrapped with the page's policy headers; null when not cached.
+ * This build's copy of `url`, as stored; null when not cached.
+ *
+ * Handed out as the Cache API gives it, not re-wrapped in `new Response(...)` per request: the
+ * headers it needs were stored with it (checkPolicy), and Chromium never keeps compiled code for a
+ * synthetic Response or one whose URL is not the request's (blink's CachedMetadataSender::Create,
+ * docs/offline.md). For scripts and wasm even that is not enough: see fromHttpCache.
  * @param {URL} url
  * @returns {Promise<Response | null>}
  */
@@ -206,25 +248,54 @@ async function fromCache(url) {
   // newer worker deleted it, and an old page's requests would keep an empty one alive.
   const cached = await caches.match(key, { cacheName: CACHE });
   if (cached === undefined) return null;
-  const headers = new Headers(cached.headers);
-  for (const [name, value] of await policyHeaders()) headers.set(name, value);
-  return new Response(cached.body, { status: cached.status, statusText: cached.statusText, headers });
+  if (cached.url === url.href) return cached;
+  // Another URL's entry (`/` is index.html, a query is dropped): handed out as is, its URL would
+  // become the document's or the module's own (import.meta.url). Code caching is off for it in
+  // any case, so a copy under the requested URL costs nothing.
+  const { status, statusText, headers } = cached;
+  return new Response(cached.body, { status, statusText, headers });
+}
+
+/** @param {Response} response */
+function isCode(response) {
+  const type = response.headers.get("Content-Type")?.split(";")[0].trim();
+  return type !== undefined && CODE_TYPES.includes(type);
 }
 
 /**
- * The policy headers the server sent with the page when it was precached.
- * @returns {Promise<Headers>}
+ * The browser's HTTP-cached copy of a script or wasm file, when it is the very one this build
+ * stored (same ETag and policy headers); null otherwise. Never touches the network
+ * (`only-if-cached`).
+ *
+ * Chromium (156, measured with its V8.WasmCodeCaching and V8CodeCacheMetadata histograms) never
+ * reuses compiled code for a response from Cache Storage: it stores the code under the URL in its
+ * HTTP-side code cache, which it then does not consult for a Cache Storage response. So
+ * pyodide.asm.wasm (9.6 MB) and every script would be compiled afresh at every start, where a
+ * start without a service worker reuses the compiled code. An HTTP-cache response passed through
+ * unchanged does get it (keyed by URL and response time). So code comes from the HTTP cache while
+ * that holds this build's copy, and from Cache Storage (the copy that makes the page work
+ * offline) when it does not. docs/offline.md has the numbers.
+ * @param {URL} url
+ * @param {Response} stored  this build's copy
+ * @returns {Promise<Response | null>}
  */
-function policyHeaders() {
-  policy ??= caches.match(INDEX, { cacheName: CACHE }).then((page) => {
-    const headers = new Headers();
-    for (const name of POLICY_HEADERS) {
-      const value = page?.headers.get(name);
-      if (value) headers.set(name, value);
-    }
-    return headers;
-  });
-  return policy;
+async function fromHttpCache(url, stored) {
+  const tag = stored.headers.get("ETag");
+  if (tag === null) return null;
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch(url.href, { cache: "only-if-cached", mode: "same-origin" });
+  } catch {
+    return null; // not in the HTTP cache
+  }
+  const same =
+    response.ok &&
+    response.headers.get("ETag") === tag &&
+    POLICY_HEADERS.every((name) => response.headers.get(name) === stored.headers.get(name));
+  if (same) return response;
+  await response.body?.cancel();
+  return null;
 }
 
 /**

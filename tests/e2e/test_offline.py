@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Response, expect
+from playwright.sync_api import BrowserType, Page, Response, expect
 
 import build
+from support.browser import chromium_executable
 from tests.support import (
+    CHROMIUM_ARGS,
     DIST,
     WORKER_READY_TIMEOUT_MS,
     RunningServer,
@@ -136,6 +138,40 @@ def test_a_reload_with_the_server_down_boots_python_from_the_cache(
     expect(page.locator("#shared-results")).to_contain_text("primes", timeout=30_000)
     stored = page.request.get(f"{server.url}api/results?limit=10").json()
     assert [result["task"] for result in stored] == ["primes"]
+
+
+def test_the_wasm_runtime_comes_from_the_http_cache_while_it_holds_this_builds_copy(
+    browser_type: BrowserType, servers: list[RunningServer], tmp_path: Path
+) -> None:
+    # Chromium reuses compiled wasm only for an HTTP-cache response passed through, never for one
+    # from Cache Storage (docs/offline.md): a profile with a disk cache, like a person's, keeps the
+    # 9.6 MB runtime there (a default test context does not).
+    server = start(servers, tmp_path, free_port())
+    context = browser_type.launch_persistent_context(
+        tmp_path / "profile", args=CHROMIUM_ARGS, executable_path=chromium_executable()
+    )
+    try:
+        page = open_page(context.new_page(), server)
+        wait_until_offline_ready(page)
+        wasm = "#offline-log tr:has-text('/pyodide/pyodide.asm.wasm')"
+
+        page.reload()
+        page.locator("#worker-status[data-state='ready']").wait_for(timeout=WORKER_READY_TIMEOUT_MS)
+        expect(page.locator(f"{wasm}[data-source='http-cache']")).not_to_have_count(0)
+        expect(page.locator(f"{wasm}[data-source='cache']")).to_have_count(0)
+
+        # Without it (evicted, cleared), the service worker's own copy serves, offline too.
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.clearBrowserCache")
+        server.stop()
+        page.reload()
+        page.locator("#worker-status[data-state='ready']").wait_for(timeout=WORKER_READY_TIMEOUT_MS)
+        assert page.evaluate("() => crossOriginIsolated") is True
+        expect(page.locator(f"{wasm}[data-source='cache']")).not_to_have_count(0)
+        run_in_worker(page, "primes", {"n": "1000"})
+        expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+    finally:
+        context.close()
 
 
 def test_a_rebuilt_site_replaces_the_cache_on_the_next_load(
