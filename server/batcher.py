@@ -1,17 +1,11 @@
 """Group commit: writes that arrive while a batch is being written form the next batch.
 
-Writes queue up; once per turn of the event loop the queue is handed to `commit` as one list (up
-to `max_batch`), and each waiting `submit` gets its own answer when its batch is done. A lone write
-is committed at once (no timer, no added latency); under load a batch grows with the number of
-concurrent writers, so the cost of a commit (an fsync, a round trip to Redis) is paid once per
-batch, not per item.
-
-`depth` 2 hands a second batch to `commit` while the first is still being written, for a
-committer that runs batches strictly in the order it got them (the SQLite store's one thread).
-With one batch at a time every writer ends up in the same batch (a convoy): while the disk works
-the event loop idles, and while the loop answers the writers the disk idles. So when nothing is
-being written, a full queue is split in two halves; from then on one half is answered while the
-other is written.
+One batch is written at a time. Writes queue up meanwhile, and when it is done everything queued
+(up to `max_batch`) goes to `commit` as one list; each waiting `submit` gets its own answer when
+its batch is done. A lone write is committed on the next turn of the event loop (no timer, no
+added latency), together with any write submitted in the same turn; under load a batch grows with
+the number of concurrent writers, so the cost of a commit (an fsync, a round trip to Redis) is
+paid once per batch, not per item.
 """
 
 from __future__ import annotations
@@ -36,7 +30,6 @@ class Batcher[T, R]:
         max_batch: int,
         fail: Callable[[Exception], Exception] = lambda exc: exc,
         name: str = "group-commit",
-        depth: int = 1,
     ) -> None:
         """
         Args:
@@ -44,14 +37,11 @@ class Batcher[T, R]:
             max_batch: items per batch at most (1 commits each on its own).
             fail: turns commit's exception into the one every waiter of that batch gets.
             name: the commit tasks' name.
-            depth: batches handed to `commit` at once; more than 1 only when `commit` itself
-                runs batches one after another in the order it was called.
         """
         self._commit = commit
         self._max_batch = max(1, max_batch)
         self._fail = fail
         self._name = name
-        self._depth = max(1, depth)
         self._queue: list[_Waiting[T, R]] = []
         self._batches: set[asyncio.Task[None]] = set()
         self._dispatch_due = False
@@ -83,16 +73,13 @@ class Batcher[T, R]:
             await asyncio.gather(*self._batches, return_exceptions=True)
 
     def _dispatch(self) -> None:
-        """Hand queued writes to `commit`, as many batches as `depth` allows."""
+        """Hand what is queued to `commit` as one batch, unless a batch is being written: then it
+        waits for that one (its end dispatches again)."""
         self._dispatch_due = False
-        while self._queue and len(self._batches) < self._depth:
-            take = len(self._queue)
-            if self._depth > 1 and not self._batches and take > 1:
-                take = (take + 1) // 2  # the other half follows at once: see the module doc
-            batch = self._queue[: min(take, self._max_batch)]
+        if self._queue and not self._batches:
+            batch = self._queue[: self._max_batch]
             del self._queue[: len(batch)]
-            task = asyncio.create_task(self._write(batch), name=self._name)
-            self._batches.add(task)
+            self._batches.add(asyncio.create_task(self._write(batch), name=self._name))
 
     async def _write(self, batch: list[_Waiting[T, R]]) -> None:
         try:

@@ -75,8 +75,6 @@ class Store:
             max_batch,
             fail=lambda exc: storage_error(exc, path),
             name="store-group-commit",
-            # The store's one thread commits batches in the order they were handed over.
-            depth=2,
         )
 
     @property
@@ -178,9 +176,7 @@ class Store:
 
         The batch's ids already stored are found with one query and the rest inserted with one
         `executemany`: per-row statements would make a batch of a hundred cost several fsyncs'
-        worth of CPU, and the store's thread holds the GIL while it runs Python. It updates the
-        stored bytes itself: with two batches handed over at once (the batcher's depth 2), the
-        second must start from the first's total.
+        worth of CPU, and the store's thread holds the GIL while it runs Python.
         """
         db = self._db
         stored_bytes = self._bytes

@@ -1,4 +1,4 @@
-"""Group commit (`server.batcher`): batches, pipelining, failures and writers that go away."""
+"""Group commit (`server.batcher`): batches, failures and writers that go away."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ async def test_each_writer_gets_its_own_answer_and_concurrent_writes_share_batch
     answers = await asyncio.gather(*(batcher.submit(f"w{i}") for i in range(100)))
     assert answers == [f"W{i}" for i in range(100)]
     assert batcher.commits == len(commit.batches) <= 2
-    assert commit.most_at_once == 1, "depth 1 never writes two batches at once"
+    assert commit.most_at_once == 1, "one batch is written at a time"
 
 
 async def test_a_lone_write_is_committed_at_once_without_waiting_for_company() -> None:
@@ -50,22 +50,9 @@ async def test_a_lone_write_is_committed_at_once_without_waiting_for_company() -
     assert commit.batches == [["alone"]]
 
 
-async def test_depth_two_splits_a_convoy_so_one_half_is_answered_while_the_other_is_written() -> (
-    None
-):
-    commit = Committer()
-    batcher = Batcher[str, str](commit, max_batch=1000, depth=2)
-    answers = await asyncio.gather(*(batcher.submit(f"w{i}") for i in range(100)))
-    assert answers == [f"W{i}" for i in range(100)]
-    assert commit.most_at_once == 2
-    assert [len(b) for b in commit.batches] == [50, 50]
-    # Order is kept across batches: the committer sees the writes in the order they came.
-    assert [item for batch in commit.batches for item in batch] == [f"w{i}" for i in range(100)]
-
-
 async def test_max_batch_caps_every_batch() -> None:
     commit = Committer()
-    batcher = Batcher[str, str](commit, max_batch=7, depth=2)
+    batcher = Batcher[str, str](commit, max_batch=7)
     await asyncio.gather(*(batcher.submit(f"w{i}") for i in range(40)))
     assert max(len(b) for b in commit.batches) <= 7
     assert sum(len(b) for b in commit.batches) == 40
@@ -95,7 +82,7 @@ async def test_a_writer_that_goes_away_still_has_its_write_committed_with_the_ot
 
 async def test_drain_waits_for_everything_queued() -> None:
     commit = Committer()
-    batcher = Batcher[str, str](commit, max_batch=3, depth=2)
+    batcher = Batcher[str, str](commit, max_batch=3)
     writers = [asyncio.create_task(batcher.submit(f"w{i}")) for i in range(10)]
     await asyncio.sleep(0)
     await batcher.drain()
