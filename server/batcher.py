@@ -36,14 +36,15 @@ class Batcher[T, R]:
             commit: writes one batch; raises when none of it was written.
             max_batch: items per batch at most (1 commits each on its own).
             fail: turns commit's exception into the one every waiter of that batch gets.
-            name: the commit tasks' name.
+            name: the writing task's name.
         """
         self._commit = commit
         self._max_batch = max(1, max_batch)
         self._fail = fail
         self._name = name
         self._queue: list[_Waiting[T, R]] = []
-        self._batches: set[asyncio.Task[None]] = set()
+        #: The batch being written, if any: one at a time.
+        self._writing: asyncio.Task[None] | None = None
         self._dispatch_due = False
         #: How many batches were committed (tests and the benchmark read it).
         self.commits = 0
@@ -67,19 +68,20 @@ class Batcher[T, R]:
 
     async def drain(self) -> None:
         """Wait until everything queued so far is committed (or failed)."""
-        while self._batches or self._queue:
-            if not self._batches:
+        while self._writing is not None or self._queue:
+            if self._writing is None:
                 self._dispatch()
-            await asyncio.gather(*self._batches, return_exceptions=True)
+            if self._writing is not None:
+                await asyncio.gather(self._writing, return_exceptions=True)
 
     def _dispatch(self) -> None:
         """Hand what is queued to `commit` as one batch, unless a batch is being written: then it
         waits for that one (its end dispatches again)."""
         self._dispatch_due = False
-        if self._queue and not self._batches:
+        if self._queue and self._writing is None:
             batch = self._queue[: self._max_batch]
             del self._queue[: len(batch)]
-            self._batches.add(asyncio.create_task(self._write(batch), name=self._name))
+            self._writing = asyncio.create_task(self._write(batch), name=self._name)
 
     async def _write(self, batch: list[_Waiting[T, R]]) -> None:
         try:
@@ -98,7 +100,5 @@ class Batcher[T, R]:
                 if not waiting.done.done():
                     waiting.done.set_result(answer)
         finally:
-            task = asyncio.current_task()
-            if task is not None:
-                self._batches.discard(task)
+            self._writing = None
             self._dispatch()

@@ -60,3 +60,43 @@ def run_in_worker(page: Page, task: str, params: dict[str, str], timeout_ms: int
         page.locator(f"#params [name='{name}']").fill(value)
     page.get_by_role("button", name="Run in worker").click()
     expect(page.get_by_role("button", name="Cancel")).to_be_disabled(timeout=timeout_ms)
+
+
+# Starts a job from inside a page over a socket of its own (not the app's) and keeps, in
+# window.finalProgress, a promise of the job's last progress message (returning the promise itself
+# would make evaluate wait for the whole job).
+START_JOB = """
+({url, id, samples, chunkSamples, seed}) => {
+ window.finalProgress = new Promise((resolve, reject) => {
+  const socket = new WebSocket(url);
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "hello") {
+      socket.send(JSON.stringify({type: "job_start", id, samples,
+                                  chunk_samples: chunkSamples, seed}));
+    } else if (message.type === "job_progress" && message.done) {
+      resolve(message);
+      socket.close();
+    } else if (message.type === "error") {
+      reject(new Error(message.message));
+    }
+  };
+}); }
+"""
+
+
+def start_job(
+    page: Page, ws_url: str, job_id: str, *, chunks: int, chunk_samples: int, seed: int
+) -> None:
+    """Start job `job_id` of `chunks` chunks from `page` (see START_JOB); size and seed are the
+    test's, so the total can be checked natively."""
+    page.evaluate(
+        START_JOB,
+        {
+            "url": ws_url,
+            "id": job_id,
+            "samples": chunks * chunk_samples,
+            "chunkSamples": chunk_samples,
+            "seed": seed,
+        },
+    )

@@ -295,13 +295,10 @@ async function startPool(size) {
   pool?.terminate();
   const current = new WorkerPool({ size });
   pool = current;
-  // The first worker up is enough to build the form and accept runs; a pool whose every worker
-  // fails rejects with the first failure (Promise.any would hide it in an AggregateError).
+  // The first worker up is enough to build the form and accept runs; any worker failing to boot
+  // still fails the start, as before (pool.ready rejects with it; once all are up it never wins).
   /** @type {import("./worker/protocol.js").ReadyReply} */
-  const info = await Promise.race([
-    Promise.any(current.workers.map((worker) => worker.ready)),
-    current.ready.then(() => new Promise(() => {})),
-  ]);
+  const info = await Promise.race([current.firstReady, current.ready.then(() => new Promise(() => {}))]);
   schemas = new Map(info.tasks.map((task) => [task.name, task]));
   element("python-version").textContent = `Python ${info.python} (Pyodide ${info.pyodide})`;
   element("load-time").textContent = `${(info.timings.total / 1000).toFixed(2)} s`;

@@ -104,6 +104,15 @@ export class WorkerPool {
     /** @type {Promise<ReadyReply[]>} */
     this.ready = Promise.all(this.workers.map((worker) => worker.ready));
     this.ready.catch(() => {}); // jobs reject too; no unhandled rejection
+    /**
+     * The first worker's ready reply, as soon as one is ready (runs can start then); rejects with
+     * the first failure only when every worker failed.
+     * @type {Promise<ReadyReply>}
+     */
+    this.firstReady = Promise.any(this.workers.map((worker) => worker.ready)).catch(
+      (/** @type {AggregateError} */ error) => Promise.reject(error.errors[0]),
+    );
+    this.firstReady.catch(() => {});
     /** @type {PoolJob[]} */
     this.queue = [];
     /** @type {Set<PythonWorker>} */
@@ -201,9 +210,7 @@ export class WorkerPool {
    * @returns {Promise<TaskInfo | null>}
    */
   async schema(task) {
-    const info = await Promise.any(this.workers.map((worker) => worker.ready)).catch(
-      (/** @type {AggregateError} */ error) => Promise.reject(error.errors[0]),
-    );
+    const info = await this.firstReady;
     return info.tasks.find((candidate) => candidate.name === task) ?? null;
   }
   /** Stop every worker; every unfinished job rejects with WorkerCrashedError. */

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, WebSocket, expect
 
 from offload.tasks.montecarlo import count_inside
 from server.jobs import chunk_seed
-from tests.support import ServerFactory, run_in_worker
+from tests.support import ServerFactory, run_in_worker, start_job
 
 # A plain WebSocket client (not the app's), kept in window.plain with every message it received.
 PLAIN_CLIENT = """
@@ -26,24 +26,6 @@ PLAIN_CLIENT = """
 """
 PLAIN_TYPES = "() => window.plain.map((message) => message.type)"
 
-# Starts a job over a plain socket and keeps a promise of its last progress in window.finalProgress.
-START_JOB = """
-({url, samples, chunkSamples, seed}) => { window.finalProgress = new Promise((resolve, reject) => {
-  const socket = new WebSocket(url);
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "hello") {
-      socket.send(JSON.stringify({type: "job_start", id: "tabs-job", samples,
-                                  chunk_samples: chunkSamples, seed}));
-    } else if (message.type === "job_progress" && message.done) {
-      resolve(message);
-      socket.close();
-    } else if (message.type === "error") {
-      reject(new Error(message.message));
-    }
-  };
-}); }
-"""
 JOB_SEED = 7_202_611
 CHUNK_SAMPLES = 400_000
 CHUNKS = 40
@@ -159,14 +141,13 @@ def test_a_tab_closing_with_chunks_loses_none_and_the_total_is_exact(
             button.click()
             expect(button).to_have_attribute("aria-pressed", "true")
         starter.goto(server.url)
-        starter.evaluate(
-            START_JOB,
-            {
-                "url": server.ws_url,
-                "samples": CHUNKS * CHUNK_SAMPLES,
-                "chunkSamples": CHUNK_SAMPLES,
-                "seed": JOB_SEED,
-            },
+        start_job(
+            starter,
+            server.ws_url,
+            "tabs-job",
+            chunks=CHUNKS,
+            chunk_samples=CHUNK_SAMPLES,
+            seed=JOB_SEED,
         )
         expect(leaving.locator("#job-mine")).not_to_have_text(
             re.compile(r"^[01]$"), timeout=120_000

@@ -16,32 +16,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from offload.tasks.montecarlo import count_inside
 from server.jobs import chunk_seed
-from tests.support import RunningServer, ServerFactory, open_page
+from tests.support import RunningServer, ServerFactory, open_page, start_job
 
 JOB_SEED = 20261125
 CHUNK_SAMPLES = 500_000
 CHUNKS = 60
-
-# Starts a job from inside a page over a socket of its own and keeps, in window.finalProgress, a
-# promise of the job's last progress message (returning the promise itself would make evaluate
-# wait for the whole job). The size and seed are the test's, so the total can be checked natively.
-START_JOB = """
-({url, samples, chunkSamples, seed}) => { window.finalProgress = new Promise((resolve, reject) => {
-  const socket = new WebSocket(url);
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "hello") {
-      socket.send(JSON.stringify({type: "job_start", id: "e2e-job", samples,
-                                  chunk_samples: chunkSamples, seed}));
-    } else if (message.type === "job_progress" && message.done) {
-      resolve(message);
-      socket.close();
-    } else if (message.type === "error") {
-      reject(new Error(message.message));
-    }
-  };
-}); }
-"""
 
 
 def join(page: Page) -> None:
@@ -65,14 +44,13 @@ def test_a_shared_job_ends_exactly_right_when_a_page_leaves_half_way(
         for page in (staying, leaving):
             open_page(page, server)
             join(page)
-        staying.evaluate(
-            START_JOB,
-            {
-                "url": server.ws_url,
-                "samples": CHUNKS * CHUNK_SAMPLES,
-                "chunkSamples": CHUNK_SAMPLES,
-                "seed": JOB_SEED,
-            },
+        start_job(
+            staying,
+            server.ws_url,
+            "e2e-job",
+            chunks=CHUNKS,
+            chunk_samples=CHUNK_SAMPLES,
+            seed=JOB_SEED,
         )
         # (A locator, not wait_for_function: the page's CSP rightly forbids evaluating strings.)
         expect(leaving.locator("#job-mine")).not_to_have_text(
