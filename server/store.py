@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import to_json
+
 from server.batcher import Batcher
 from server.engines import ResultsPage, StorageError, StorageFacts, stored_result
 from server.protocol import ResultMessage, StoredResult
@@ -149,8 +151,10 @@ class Store:
             StorageError: the write failed (disk full, the table changed under us...).
         """
         stored = stored_result(client_id, message)
-        params = json.dumps(stored.params)
-        result = json.dumps(stored.result)
+        # pydantic's encoder (Rust) rather than json.dumps: a fifth of the event loop's CPU per
+        # ack went to encoding. Compact UTF-8 JSON; json.loads reads it back the same.
+        params = to_json(stored.params).decode()
+        result = to_json(stored.result).decode()
         row = (
             stored.id,
             stored.client_id,
@@ -159,6 +163,7 @@ class Store:
             result,
             stored.duration_ms,
             stored.received_at,
+            text_bytes(stored.id, stored.client_id, stored.task, params, result) + 16,
         )
         inserted = await self._batcher.submit(row)
         return stored if inserted else None
@@ -190,9 +195,8 @@ class Store:
                 inserted.append(fresh)
                 if fresh:
                     seen.add(row[0])  # the same id twice in one batch: the first one wins
-                    size = row_size(row)
-                    stored_bytes += size
-                    fresh_rows.append((*row, size))
+                    stored_bytes += row[-1]
+                    fresh_rows.append(row)
             db.executemany(
                 "INSERT INTO results"
                 " (id, client_id, task, params, result, duration_ms, received_at, size)"
@@ -246,9 +250,13 @@ class Store:
         self._executor.shutdown(wait=True)
 
 
-def row_size(row: tuple[Any, ...]) -> int:
-    """What one row counts against the budget: its text in UTF-8 plus the numbers."""
-    return sum(len(str(v).encode("utf-8", "surrogatepass")) for v in row[:5]) + 16
+def text_bytes(*texts: str) -> int:
+    """The texts' length in UTF-8 (what a row's text counts against the budget; its two numbers
+    add 16). ASCII, the usual case, is measured without encoding."""
+    total = 0
+    for text in texts:
+        total += len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    return total
 
 
 def already_stored(db: sqlite3.Connection, ids: list[str]) -> set[str]:
