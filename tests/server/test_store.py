@@ -97,6 +97,24 @@ async def test_beyond_the_budget_the_oldest_results_go_first(tmp_path: Path) -> 
         await reopened.close()
 
 
+async def test_the_budget_counts_text_in_utf8_bytes_and_reads_back_what_was_sent(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path)
+    try:
+        ascii_only = await store.add("c", result("ascii", "a" * 100))
+        before = store.stored_bytes
+        accented = await store.add("c", result("accents", "é" * 100))  # 2 bytes each in UTF-8
+        assert ascii_only is not None
+        assert accented is not None
+        assert store.stored_bytes - before == before + 100 + len("accents") - len("ascii")
+        by_id = {r.id: r for r in await store.recent(10)}
+        assert by_id["accents"].result == {"text": "é" * 100}
+        assert by_id["accents"].params == {"n": 10}
+    finally:
+        await store.close()
+
+
 async def test_a_corrupt_database_refuses_to_open_with_one_sentence(tmp_path: Path) -> None:
     store = await Store.open(tmp_path)
     for i in range(300):
