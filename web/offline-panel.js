@@ -1,12 +1,19 @@
 // The offline panel: registers the service worker (web/service-worker.js) and shows what it does —
 // whether this load came from the network or its cache, the cache's version and size, a live list
-// of the requests it answered — with a button that clears the cache and unregisters it.
+// of the requests it answered (through its fetch handler, or its static routes, which the page
+// sees in its resource timing) — with a button that clears the cache and unregisters it.
 
 import { CACHE_PREFIX, CHANNEL } from "./offline-protocol.js";
 
 /** @typedef {import("./offline-protocol.js").InterceptedEntry} InterceptedEntry */
 /** @typedef {import("./offline-protocol.js").WorkerMessage} WorkerMessage */
 /** @typedef {import("./offline-protocol.js").StatusReply} StatusReply */
+/**
+ * Resource timing with the service worker router's fields (Chromium 126+; not yet in TypeScript's
+ * DOM types): which source a static route chose, and which one answered.
+ * @typedef {PerformanceResourceTiming & {workerMatchedSourceType?: string,
+ *            workerFinalSourceType?: string}} RoutedTiming
+ */
 /**
  * @typedef {{load: HTMLElement, state: HTMLElement, cache: HTMLElement, log: HTMLElement,
  *            clear: HTMLButtonElement}} OfflineElements
@@ -23,6 +30,8 @@ export class OfflinePanel {
     this.hash = null;
     /** @type {Set<string>} Entries shown, by time and seq (a status reply repeats broadcasts). */
     this.seen = new Set();
+    /** Whether the page's resource timing is watched for statically routed requests. */
+    this.watching = false;
     this.supported = "serviceWorker" in navigator && globalThis.isSecureContext;
     if (!this.supported) {
       this.showLoad("network", "from the network (this browser offers no service worker here)");
@@ -33,7 +42,10 @@ export class OfflinePanel {
     // Listening before registering: an install that fails says why only once, on this channel.
     new BroadcastChannel(CHANNEL).onmessage = (event) => this.receive(event.data);
     container.addEventListener("message", (event) => this.receive(event.data));
-    container.addEventListener("controllerchange", () => this.askStatus());
+    container.addEventListener("controllerchange", () => {
+      this.askStatus();
+      this.watchRoutes();
+    });
     elements.clear.addEventListener("click", () => this.clear());
     if (container.controller === null) {
       this.showLoad("network", "from the network (no service worker controlled this load)");
@@ -41,7 +53,38 @@ export class OfflinePanel {
     } else {
       this.showLoad("unknown", "through the service worker…");
       this.askStatus();
+      this.watchRoutes();
     }
+  }
+
+  /**
+   * Log the page's requests that the service worker's static routes answered (its cache or the
+   * network, chosen by the browser without running the worker's fetch handler, so the worker never
+   * hears of them): their resource timing says so in `workerMatchedSourceType` (Chromium 126+).
+   * Requests that reached the fetch handler ("fetch-event") are in the worker's own log.
+   */
+  watchRoutes() {
+    if (this.watching || typeof PerformanceObserver !== "function") return;
+    this.watching = true;
+    let seq = 0;
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of /** @type {RoutedTiming[]} */ (list.getEntries())) {
+        const matched = entry.workerMatchedSourceType;
+        if (matched !== "cache" && matched !== "network") continue;
+        const url = new URL(entry.name);
+        this.addEntry({
+          seq: ++seq,
+          url: url.pathname + url.search,
+          source: entry.workerFinalSourceType === "cache" ? "route-cache" : "route-network",
+          status: entry.responseStatus ?? 0,
+          ms: Math.round(entry.duration * 10) / 10,
+          time: Math.round(performance.timeOrigin + entry.startTime),
+          navigation: false,
+          clientId: "",
+        });
+      }
+    });
+    observer.observe({ type: "resource", buffered: true });
   }
 
   /**
@@ -142,7 +185,7 @@ export class OfflinePanel {
 
   /** @param {InterceptedEntry} entry */
   addEntry(entry) {
-    const key = `${entry.time}:${entry.seq}`;
+    const key = `${entry.source.startsWith("route-") ? "route" : "worker"}:${entry.time}:${entry.seq}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
     const row = document.createElement("tr");
@@ -152,6 +195,8 @@ export class OfflinePanel {
       "http-cache": "HTTP cache (same build)",
       network: "network",
       failed: "failed (offline?)",
+      "route-cache": "cache (static route)",
+      "route-network": "network (static route)",
     }[entry.source];
     const cells = [clock(entry.time), entry.url, from, `${entry.ms.toFixed(1)} ms`];
     for (const text of cells) {
