@@ -69,9 +69,9 @@ export class OfflinePanel {
       this.showLoad("network", "from the network (no service worker controlled this load)");
       this.showState("none", "not installed yet");
     } else {
+      // What the worker did for this load is asked for, and drawn, in register(): not while the
+      // page's workers boot, whose requests the same service worker answers meanwhile.
       this.showLoad("unknown", "through the service worker…");
-      this.askStatus();
-      this.watchRoutes();
     }
   }
 
@@ -106,11 +106,16 @@ export class OfflinePanel {
   }
 
   /**
-   * Register the service worker (or check it for a new version). Called once the page's own
-   * workers are up, so precaching 14 MB does not compete with their first boot.
+   * Register the service worker (or check it for a new version), and show what it did for this
+   * load. Called once the page's own workers are up, so precaching 14 MB does not compete with
+   * their first boot, nor the status request (a walk through the cache) with their requests.
    */
   async register() {
     if (!this.supported) return;
+    if (navigator.serviceWorker.controller !== null) {
+      this.askStatus();
+      this.watchRoutes();
+    }
     try {
       const registration = await navigator.serviceWorker.register(SERVICE_WORKER_URL, {
         type: "module",
