@@ -40,6 +40,8 @@ const POLICY_HEADERS = [
 const MAX_LOG = 200;
 // What V8 compiles, and keeps compiled only for HTTP-cache responses (see fromHttpCache).
 const CODE_TYPES = ["application/wasm", "text/javascript"];
+// Below this, compiled code saves less than the detour to the HTTP cache costs (see isSmall).
+const SMALL_CODE_BYTES = 100_000;
 
 const channel = new BroadcastChannel(CHANNEL);
 /** @type {InterceptedEntry[]} Recent answers, oldest first (lost when the browser stops us). */
@@ -314,9 +316,22 @@ function storedCode() {
     // caches.has first: caches.open would re-create a cache a newer worker deleted (see fromCache).
     if (!(await caches.has(CACHE))) return new Map();
     const responses = await (await caches.open(CACHE)).matchAll();
-    return new Map(responses.filter(isCode).map((response) => [response.url, response.headers]));
+    const worthIt = responses.filter((response) => isCode(response) && !isSmall(response));
+    return new Map(worthIt.map((response) => [response.url, response.headers]));
   })().catch(() => new Map());
   return storedCodeHeaders;
+}
+
+/**
+ * Whether compiled code is worth less than the HTTP-cache detour: a script of a few kilobytes (the
+ * workers' own modules, `pyodide.mjs`) compiles in well under a millisecond, while each detour, a
+ * request of its own through the network stack, cost ~10–40 ms under load, once per import wave.
+ * These come from the cache directly; the wasm (9.6 MB) and `pyodide.asm.mjs` (1.25 MB) still take
+ * the detour.
+ * @param {Response} response
+ */
+function isSmall(response) {
+  return Number(response.headers.get("Content-Length") ?? Number.POSITIVE_INFINITY) < SMALL_CODE_BYTES;
 }
 
 /** @param {Response} response */
