@@ -281,7 +281,7 @@ async function answer(event, url) {
  * Handed out as the Cache API gives it, not re-wrapped in `new Response(...)` per request: the
  * headers it needs were stored with it (checkPolicy), and Chromium never keeps compiled code for a
  * synthetic Response or one whose URL is not the request's (blink's CachedMetadataSender::Create,
- * docs/offline.md). For scripts and wasm even that is not enough: see fromHttpCache.
+ * docs/offline.md). For the wasm and pyodide.asm.mjs even that is not enough: see fromHttpCache.
  * @param {URL} url
  * @returns {Promise<Response | null>}
  */
