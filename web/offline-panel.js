@@ -1,6 +1,7 @@
 // The offline panel: registers the service worker (web/service-worker.js) and shows what it does —
 // whether this load came from the network or its cache, the cache's version and size, a live list
-// of the requests it answered — with a button that clears the cache and unregisters it.
+// of the requests it answered (through its fetch handler, or its static routes, which the page
+// sees in its resource timing) — with a button that clears the cache and unregisters it.
 
 import { CACHE_PREFIX, CHANNEL } from "./offline-protocol.js";
 
@@ -8,11 +9,33 @@ import { CACHE_PREFIX, CHANNEL } from "./offline-protocol.js";
 /** @typedef {import("./offline-protocol.js").WorkerMessage} WorkerMessage */
 /** @typedef {import("./offline-protocol.js").StatusReply} StatusReply */
 /**
+ * Resource timing with the service worker router's fields (Chromium 126+; not yet in TypeScript's
+ * DOM types): which source a static route chose, and which one answered.
+ * @typedef {PerformanceResourceTiming & {workerMatchedSourceType?: string,
+ *            workerFinalSourceType?: string}} RoutedTiming
+ */
+/**
  * @typedef {{load: HTMLElement, state: HTMLElement, cache: HTMLElement, log: HTMLElement,
  *            clear: HTMLButtonElement}} OfflineElements
  */
 
 const MAX_LOG_ROWS = 100;
+/** @type {Record<import("./offline-protocol.js").Source, string>} */
+const SOURCE_LABELS = {
+  cache: "cache",
+  "http-cache": "HTTP cache (same build)",
+  network: "network",
+  failed: "failed (offline?)",
+  "route-cache": "cache (static route)",
+  "route-network": "network (static route)",
+};
+// One formatter for every row: `toLocaleTimeString` builds a new one per call (~0.3 ms each).
+const TIME_OF_DAY = new Intl.DateTimeFormat([], {
+  hour: "numeric",
+  minute: "numeric",
+  second: "numeric",
+  hour12: false,
+});
 const SERVICE_WORKER_URL = new URL("./service-worker.js", import.meta.url);
 
 export class OfflinePanel {
@@ -23,6 +46,10 @@ export class OfflinePanel {
     this.hash = null;
     /** @type {Set<string>} Entries shown, by time and seq (a status reply repeats broadcasts). */
     this.seen = new Set();
+    /** @type {InterceptedEntry[]} Entries not drawn yet (see addEntry). */
+    this.pending = [];
+    /** Whether the page's resource timing is watched for statically routed requests. */
+    this.watching = false;
     this.supported = "serviceWorker" in navigator && globalThis.isSecureContext;
     if (!this.supported) {
       this.showLoad("network", "from the network (this browser offers no service worker here)");
@@ -33,23 +60,62 @@ export class OfflinePanel {
     // Listening before registering: an install that fails says why only once, on this channel.
     new BroadcastChannel(CHANNEL).onmessage = (event) => this.receive(event.data);
     container.addEventListener("message", (event) => this.receive(event.data));
-    container.addEventListener("controllerchange", () => this.askStatus());
+    container.addEventListener("controllerchange", () => {
+      this.askStatus();
+      this.watchRoutes();
+    });
     elements.clear.addEventListener("click", () => this.clear());
     if (container.controller === null) {
       this.showLoad("network", "from the network (no service worker controlled this load)");
       this.showState("none", "not installed yet");
     } else {
+      // What the worker did for this load is asked for, and drawn, in register(): not while the
+      // page's workers boot, whose requests the same service worker answers meanwhile.
       this.showLoad("unknown", "through the service worker…");
-      this.askStatus();
     }
   }
 
   /**
-   * Register the service worker (or check it for a new version). Called once the page's own
-   * workers are up, so precaching 14 MB does not compete with their first boot.
+   * Log the page's requests that the service worker's static routes answered (its cache or the
+   * network, chosen by the browser without running the worker's fetch handler, so the worker never
+   * hears of them): their resource timing says so in `workerMatchedSourceType` (Chromium 126+).
+   * Requests that reached the fetch handler ("fetch-event") are in the worker's own log.
+   */
+  watchRoutes() {
+    if (this.watching || typeof PerformanceObserver !== "function") return;
+    this.watching = true;
+    let seq = 0;
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of /** @type {RoutedTiming[]} */ (list.getEntries())) {
+        const matched = entry.workerMatchedSourceType;
+        if (matched !== "cache" && matched !== "network") continue;
+        const url = new URL(entry.name);
+        this.addEntry({
+          seq: ++seq,
+          url: url.pathname + url.search,
+          source: entry.workerFinalSourceType === "cache" ? "route-cache" : "route-network",
+          status: entry.responseStatus ?? 0,
+          ms: Math.round(entry.duration * 10) / 10,
+          time: Math.round(performance.timeOrigin + entry.startTime),
+          navigation: false,
+          clientId: "",
+        });
+      }
+    });
+    observer.observe({ type: "resource", buffered: true });
+  }
+
+  /**
+   * Register the service worker (or check it for a new version), and show what it did for this
+   * load. Called once the page's own workers are up, so precaching 14 MB does not compete with
+   * their first boot, nor the status request (a walk through the cache) with their requests.
    */
   async register() {
     if (!this.supported) return;
+    if (navigator.serviceWorker.controller !== null) {
+      this.askStatus();
+      this.watchRoutes();
+    }
     try {
       const registration = await navigator.serviceWorker.register(SERVICE_WORKER_URL, {
         type: "module",
@@ -140,26 +206,35 @@ export class OfflinePanel {
     for (const entry of status.log) this.addEntry(entry);
   }
 
-  /** @param {InterceptedEntry} entry */
+  /**
+   * Queue a row for the log, drawn with the others of this frame. During a start the log gets
+   * ~70 entries in ~1 s, each its own message or observer callback: drawn one by one, they kept the
+   * main thread from the idle time the worker pool waits for (boot-view.js afterFirstPaint).
+   * @param {InterceptedEntry} entry
+   */
   addEntry(entry) {
-    const key = `${entry.time}:${entry.seq}`;
+    const key = `${entry.source.startsWith("route-") ? "route" : "worker"}:${entry.time}:${entry.seq}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    const row = document.createElement("tr");
-    row.dataset.source = entry.source;
-    const from = {
-      cache: "cache",
-      "http-cache": "HTTP cache (same build)",
-      network: "network",
-      failed: "failed (offline?)",
-    }[entry.source];
-    const cells = [clock(entry.time), entry.url, from, `${entry.ms.toFixed(1)} ms`];
-    for (const text of cells) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
-    this.elements.log.prepend(row);
+    this.pending.push(entry);
+    if (this.pending.length === 1) requestAnimationFrame(() => this.drawPending());
+  }
+
+  /** Draw the queued rows, newest first, keeping the newest MAX_LOG_ROWS. */
+  drawPending() {
+    const rows = this.pending.slice(-MAX_LOG_ROWS).map((entry) => {
+      const row = document.createElement("tr");
+      row.dataset.source = entry.source;
+      const cells = [clock(entry.time), entry.url, SOURCE_LABELS[entry.source], `${entry.ms.toFixed(1)} ms`];
+      for (const text of cells) {
+        const cell = document.createElement("td");
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    });
+    this.pending = [];
+    this.elements.log.prepend(...rows.reverse());
     while (this.elements.log.childElementCount > MAX_LOG_ROWS) this.elements.log.lastElementChild?.remove();
   }
 
@@ -200,5 +275,5 @@ function megabytes(bytes) {
 /** @param {number} epochMs */
 function clock(epochMs) {
   const time = new Date(epochMs);
-  return `${time.toLocaleTimeString([], { hour12: false })}.${String(time.getMilliseconds()).padStart(3, "0")}`;
+  return `${TIME_OF_DAY.format(time)}.${String(time.getMilliseconds()).padStart(3, "0")}`;
 }

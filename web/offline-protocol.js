@@ -24,8 +24,10 @@ export function cacheName(buildHash) {
  * Where the service worker got a response from: its cache, the browser's HTTP cache (scripts and
  * the wasm runtime, when it holds this build's copy: see fromHttpCache in service-worker.js), the network
  * (a file it does not precache, e.g. /api/, which it never caches), or nowhere (the network
- * failed).
- * @typedef {"cache" | "http-cache" | "network" | "failed"} Source
+ * failed). "route-cache" and "route-network" are requests its static routes sent to its cache or
+ * the network without running its fetch handler: the page reads those from its own resource timing
+ * (offline-panel.js), the service worker never sees them.
+ * @typedef {"cache" | "http-cache" | "network" | "failed" | "route-cache" | "route-network"} Source
  */
 
 /**

@@ -40,6 +40,8 @@ const POLICY_HEADERS = [
 const MAX_LOG = 200;
 // What V8 compiles, and keeps compiled only for HTTP-cache responses (see fromHttpCache).
 const CODE_TYPES = ["application/wasm", "text/javascript"];
+// Below this, compiled code saves less than the detour to the HTTP cache costs (see isSmall).
+const SMALL_CODE_BYTES = 100_000;
 
 const channel = new BroadcastChannel(CHANNEL);
 /** @type {InterceptedEntry[]} Recent answers, oldest first (lost when the browser stops us). */
@@ -59,6 +61,7 @@ class PrecacheError extends Error {
 }
 
 sw.addEventListener("install", (event) => {
+  event.waitUntil(addRoutes(event));
   event.waitUntil(
     precache().then(
       // Take over at once: a reload, which keeps the old page until the new one loads, would
@@ -76,6 +79,45 @@ sw.addEventListener("install", (event) => {
     ),
   );
 });
+
+/**
+ * @typedef {{urlPattern?: {pathname: string}, requestMode?: RequestMode}} RouterCondition
+ * @typedef {"network" | "fetch-event" | {cacheName: string}} RouterSource
+ * @typedef {{condition: RouterCondition, source: RouterSource}} RouterRule
+ */
+
+/**
+ * Static routes (Chromium 123+): the browser answers the page's own requests for this build's
+ * files from its cache, and /api/ from the network, without running this worker's JavaScript;
+ * navigations still come to the fetch handler (a folder or a query maps to index.html there, see
+ * fromCache). A file missing from the cache goes to the network. Where the API is missing, or
+ * refuses the rules, the fetch handler answers everything as before.
+ *
+ * Why (docs/offline.md): each request through the fetch handler waits for this worker's thread,
+ * a Cache Storage lookup and a message to the pages; a start makes ~45 requests from the page
+ * alone, most of them ES modules imported in waves. Chromium does not apply these routes to the
+ * requests of the page's dedicated and shared workers (their resource timing shows no router
+ * evaluation), so those still reach the fetch handler.
+ * @param {ExtendableEvent} event  the install event
+ */
+async function addRoutes(event) {
+  const install = /** @type {{addRoutes?: (rules: RouterRule[]) => Promise<void>}} */ (/** @type {unknown} */ (event));
+  if (install.addRoutes === undefined) return;
+  /** @type {RouterRule[]} */
+  const rules = [
+    ...NEVER_CACHED.map((prefix) => ({
+      condition: { urlPattern: { pathname: `${prefix}*` } },
+      source: /** @type {const} */ ("network"),
+    })),
+    { condition: { requestMode: "navigate" }, source: "fetch-event" },
+    { condition: { urlPattern: { pathname: `${SCOPE.pathname}*` } }, source: { cacheName: CACHE } },
+  ];
+  try {
+    await install.addRoutes(rules);
+  } catch {
+    // E.g. an older rule syntax: the fetch handler below serves every request then.
+  }
+}
 
 /** Fetch and verify every file of the build, then store them all under this build's cache. */
 async function precache() {
@@ -206,17 +248,20 @@ sw.addEventListener("fetch", (event) => {
 async function answer(event, url) {
   const started = performance.now();
   const neverCached = NEVER_CACHED.some((prefix) => url.pathname.startsWith(prefix));
-  const cached = neverCached ? null : await fromCache(url);
-  /** @type {Source} */
-  let source = "cache";
-  let response = cached;
-  if (cached !== null && cached.url === url.href && isCode(cached)) {
-    const compiled = await fromHttpCache(url, cached);
+  // A navigation (the page, not code) starts reading the stored headers for the requests that
+  // follow, without waiting for them.
+  const headers = storedCode();
+  const code = neverCached || event.request.mode === "navigate" ? undefined : (await headers).get(url.href);
+  if (code !== undefined) {
+    const compiled = await fromHttpCache(url, code);
     if (compiled !== null) {
-      response = compiled;
-      source = "http-cache";
+      record(event, url, "http-cache", compiled.status, performance.now() - started);
+      return compiled;
     }
   }
+  /** @type {Source} */
+  let source = "cache";
+  let response = neverCached ? null : await fromCache(url);
   if (response === null) {
     try {
       response = await fetch(event.request);
@@ -236,7 +281,7 @@ async function answer(event, url) {
  * Handed out as the Cache API gives it, not re-wrapped in `new Response(...)` per request: the
  * headers it needs were stored with it (checkPolicy), and Chromium never keeps compiled code for a
  * synthetic Response or one whose URL is not the request's (blink's CachedMetadataSender::Create,
- * docs/offline.md). For scripts and wasm even that is not enough: see fromHttpCache.
+ * docs/offline.md). For the wasm and pyodide.asm.mjs even that is not enough: see fromHttpCache.
  * @param {URL} url
  * @returns {Promise<Response | null>}
  */
@@ -254,6 +299,39 @@ async function fromCache(url) {
   // any case, so a copy under the requested URL costs nothing.
   const { status, statusText, headers } = cached;
   return new Response(cached.body, { status, statusText, headers });
+}
+
+/** @type {Promise<Map<string, Headers>> | undefined} */
+let storedCodeHeaders;
+
+/**
+ * The stored headers of this build's scripts and wasm, by URL, read from the cache once per run of
+ * this worker (one `matchAll`, bodies unread): they are all fromHttpCache needs to check the HTTP
+ * cache's copy, so a script or the wasm served from there costs no Cache Storage lookup of its own.
+ * Empty when the cache is gone; then every request takes the slower path through fromCache.
+ * @returns {Promise<Map<string, Headers>>}
+ */
+function storedCode() {
+  storedCodeHeaders ??= (async () => {
+    // caches.has first: caches.open would re-create a cache a newer worker deleted (see fromCache).
+    if (!(await caches.has(CACHE))) return new Map();
+    const responses = await (await caches.open(CACHE)).matchAll();
+    const worthIt = responses.filter((response) => isCode(response) && !isSmall(response));
+    return new Map(worthIt.map((response) => [response.url, response.headers]));
+  })().catch(() => new Map());
+  return storedCodeHeaders;
+}
+
+/**
+ * Whether compiled code is worth less than the HTTP-cache detour: a script of a few kilobytes (the
+ * workers' own modules, `pyodide.mjs`) compiles in well under a millisecond, while each detour, a
+ * request of its own through the network stack, cost ~10–40 ms under load, once per import wave.
+ * These come from the cache directly; the wasm (9.6 MB) and `pyodide.asm.mjs` (1.25 MB) still take
+ * the detour.
+ * @param {Response} response
+ */
+function isSmall(response) {
+  return Number(response.headers.get("Content-Length") ?? Number.POSITIVE_INFINITY) < SMALL_CODE_BYTES;
 }
 
 /** @param {Response} response */
@@ -276,11 +354,11 @@ function isCode(response) {
  * that holds this build's copy, and from Cache Storage (the copy that makes the page work
  * offline) when it does not. docs/offline.md has the numbers.
  * @param {URL} url
- * @param {Response} stored  this build's copy
+ * @param {Headers} stored  the headers of this build's copy
  * @returns {Promise<Response | null>}
  */
 async function fromHttpCache(url, stored) {
-  const tag = stored.headers.get("ETag");
+  const tag = stored.get("ETag");
   if (tag === null) return null;
   /** @type {Response} */
   let response;
@@ -292,7 +370,7 @@ async function fromHttpCache(url, stored) {
   const same =
     response.ok &&
     response.headers.get("ETag") === tag &&
-    POLICY_HEADERS.every((name) => response.headers.get(name) === stored.headers.get(name));
+    POLICY_HEADERS.every((name) => response.headers.get(name) === stored.get(name));
   if (same) return response;
   await response.body?.cancel();
   return null;

@@ -131,6 +131,11 @@ def test_a_reload_with_the_server_down_boots_python_from_the_cache(
     cached = page.locator("#offline-log tr[data-source='cache']")
     expect(cached.filter(has_text="/pyodide/pyodide.asm.wasm")).not_to_have_count(0)
     expect(cached.filter(has_text="/wheels/offload-")).not_to_have_count(0)
+    # The page's own scripts come by the worker's static routes, without its fetch handler: the
+    # panel lists them from the page's resource timing.
+    routed = page.locator("#offline-log tr[data-source='route-cache']")
+    expect(routed.filter(has_text="/main.js")).to_have_count(1)
+    expect(routed.filter(has_text="/style.css")).to_have_count(1)
 
     # When the server is back, the result computed offline reaches it.
     start(servers, tmp_path, server.port)
