@@ -4,7 +4,7 @@
 // which is why cancel goes through shared memory (the interrupt buffer) and not a message.
 // Started by endpoint.js as `new Worker(new URL("./worker.js", import.meta.url), {type: "module"})`.
 
-import { Reply, Request } from "./protocol.js";
+import { Reply, Request, SIGINT } from "./protocol.js";
 import { installConsole, installImports, loadPython, runBridge, runBridgeAsync, toPlain } from "./python.js";
 
 /** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
@@ -53,7 +53,54 @@ async function boot() {
   });
   // Storing a snapshot this boot made happens after `ready`; if it fails, the next boot says why.
   stored.catch((/** @type {unknown} */ error) => console.warn("offload: snapshot not stored:", error));
+  if (boot.madeSnapshot) warmUp(python);
   return python;
+}
+
+/** Set by the first request after `ready`: the warm-up stops before its next step. */
+let requested = false;
+
+/**
+ * The snapshot maker's warm-up (py/offload/warmup.py says why): small runs of the tasks, one step
+ * per turn of this worker's event loop, so a request that arrives meanwhile is handled before the
+ * next step; the first request ends it. Never fails the worker: a failing step ends the warm-up.
+ * @param {Python} python
+ */
+async function warmUp({ pyodide }) {
+  const started = performance.now();
+  const warmup = pyodide.pyimport("offload.warmup");
+  const of = warmup.count();
+  let steps = 0;
+  try {
+    for (; steps < of; steps++) {
+      await nextTurn();
+      if (requested) break;
+      if (!warmup.step(steps)) {
+        handOnCancel();
+        break;
+      }
+    }
+  } catch (error) {
+    if (/** @type {{type?: unknown}} */ (error)?.type === "KeyboardInterrupt") handOnCancel();
+    else console.warn("offload: warm-up stopped:", error);
+  } finally {
+    warmup.destroy();
+  }
+  const stoppedBy = steps < of ? "request" : "done";
+  post({ type: Reply.WARMED, steps, of, ms: performance.now() - started, stoppedBy });
+}
+
+/**
+ * Nobody cancels a warm-up: a SIGINT that stopped a step was the page cancelling the run it sent
+ * meanwhile (still queued here). Put it back, so that run's takeCancel sees it.
+ */
+function handOnCancel() {
+  if (interruptBuffer) Atomics.store(interruptBuffer, 0, SIGINT);
+}
+
+/** A promise that settles on a later turn of the event loop, after the messages already queued. */
+function nextTurn() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The id of the run in progress, for the `input` replies its code's input() sends. */
@@ -171,6 +218,7 @@ ready.catch((/** @type {unknown} */ error) => {
 // instead of being lost, and messages are still handled in the order they came.
 scope.onmessage = async (/** @type {MessageEvent<WorkerRequest>} */ event) => {
   const request = event.data;
+  if (request.type === Request.RUN) requested = true;
   // After a failed boot the page already has `boot_failed`: there is nothing more to say.
   const python = await ready.catch(() => null);
   if (!python) return;
