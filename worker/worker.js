@@ -63,28 +63,47 @@ let requested = false;
 /**
  * The snapshot maker's warm-up (py/offload/warmup.py says why): small runs of the tasks, one step
  * per turn of this worker's event loop, so a request that arrives meanwhile is handled before the
- * next step; the first request ends it. Never fails the worker: a failing step ends the warm-up.
+ * next step; the first request ends it. Each step goes the way a real run goes (runBridge: params
+ * converted to Python, progress and output callbacks into JavaScript, the result converted back),
+ * because those paths are compiled code V8 should cache too. Never fails the worker: a failing
+ * step ends the warm-up.
  * @param {Python} python
  */
-async function warmUp({ pyodide }) {
+async function warmUp(python) {
   const started = performance.now();
-  const warmup = pyodide.pyimport("offload.warmup");
-  const of = warmup.count();
+  const warmup = python.pyodide.pyimport("offload.warmup");
+  /** @type {[string, Record<string, unknown>][]} */
+  let plan = [];
+  let rounds = 0;
+  try {
+    const planProxy = warmup.plan();
+    plan = toPlain(planProxy);
+    planProxy.destroy();
+    rounds = warmup.ROUNDS;
+  } finally {
+    warmup.destroy();
+  }
+  const of = plan.length * rounds;
+  const ignore = () => {};
   let steps = 0;
   try {
     for (; steps < of; steps++) {
       await nextTurn();
       if (requested) break;
-      if (!warmup.step(steps)) {
-        handOnCancel();
+      const [task, params] = plan[steps % plan.length];
+      // Bytes travel as an ArrayBuffer, as the page sends them (a fresh one: runBridge keeps none).
+      const sent = Object.fromEntries(
+        Object.entries(params).map(([k, v]) => [k, v instanceof Uint8Array ? v.slice().buffer : v]),
+      );
+      const outcome = runBridge(python, task, sent, ignore, ignore);
+      if (!outcome.ok) {
+        if (outcome.name === "KeyboardInterrupt") handOnCancel();
+        else console.warn("offload: warm-up stopped:", outcome.name, outcome.message);
         break;
       }
     }
   } catch (error) {
-    if (/** @type {{type?: unknown}} */ (error)?.type === "KeyboardInterrupt") handOnCancel();
-    else console.warn("offload: warm-up stopped:", error);
-  } finally {
-    warmup.destroy();
+    console.warn("offload: warm-up stopped:", error);
   }
   const stoppedBy = steps < of ? "request" : "done";
   post({ type: Reply.WARMED, steps, of, ms: performance.now() - started, stoppedBy });

@@ -42,17 +42,23 @@ STEPS: tuple[tuple[str, dict[str, object]], ...] = (
 ROUNDS = 40
 
 
+def plan() -> list[list[object]]:
+    """The steps as [task, params] pairs, which the worker runs ROUNDS times over through
+    offload.bridge.run, the way it runs a page's request (so the conversions warm up too)."""
+    return [[name, dict(params)] for name, params in STEPS]
+
+
 def count() -> int:
     """How many steps a full warm-up has."""
     return len(STEPS) * ROUNDS
 
 
 def step(index: int) -> bool:
-    """Run step `index` (any integer; it cycles through STEPS) and throw the result away.
+    """Run step `index` (any integer; it cycles through STEPS) natively, for the tests, and throw
+    the result away.
 
     Returns:
-        False when a KeyboardInterrupt stopped it: the signal was meant for the request that came
-        meanwhile, and the worker hands it on (the warm-up itself is never cancelled).
+        False when a KeyboardInterrupt stopped it.
     """
     name, params = STEPS[index % len(STEPS)]
     try:
