@@ -4,10 +4,10 @@ cached.
 
 Why (docs/startup.md, "The first run after a restore"): V8 keeps the compiled wasm of Pyodide in
 its code cache, but only the functions its optimising tier (TurboFan) had compiled when it wrote
-the cache, and it writes it only for a module it compiled itself, never for one it read from the
-cache. A restored worker reads it, so what the worker that booted from scratch warmed is all later
-visits get: without this, their first heavy run started on baseline code (measured about a third
-slower for a small run) and paid for the optimising compiles on the same cores.
+the cache, and (as observed here) only from a worker that compiled the module itself, not from one
+that read it from the cache. So what the worker that booted from scratch warmed is all later
+visits get: without this, their first runs start on baseline code and pay for the optimising
+compiles on the same cores.
 
 Each step is one small run (a few milliseconds once optimised, tens before): the worker runs steps
 between its messages and stops at the first real request, so a person's run waits at most for
