@@ -20,6 +20,7 @@ export const Reply = Object.freeze({
   CRASHED: "crashed",
   BOOT_FAILED: "boot_failed",
   INPUT: "input",
+  WARMED: "warmed",
 });
 
 /** The value the page stores in the interrupt buffer to cancel: SIGINT, i.e. KeyboardInterrupt. */
@@ -148,6 +149,15 @@ export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
  */
 
 /**
+ * The worker that made the memory snapshot ran small runs of the tasks after `ready` (py/offload/
+ * warmup.py: so that V8 optimises their code while it can still be cached for later visits) and
+ * stopped: `steps` of `of` done in `ms` milliseconds, `stoppedBy` "done" or "request" (a run came,
+ * which goes first). Sent once, only by that worker; nothing waits for it.
+ * @typedef {{type: "warmed", steps: number, of: number, ms: number,
+ *            stoppedBy: "done" | "request"}} WarmedReply
+ */
+
+/**
  * @typedef {ReadyReply | ProgressReply | StdoutReply | ResultReply | ErrorReply | CancelledReply
- *           | CrashedReply | BootFailedReply | InputReply} WorkerReply
+ *           | CrashedReply | BootFailedReply | InputReply | WarmedReply} WorkerReply
  */

@@ -99,6 +99,12 @@ export class PythonWorker {
     this.createEndpoint = endpoint;
     /** @type {ReadyReply | null} what the current worker reported when it booted */
     this.info = null;
+    /**
+     * The warm-up of the worker that made the memory snapshot, once it stopped (null: none, or
+     * not yet); see WarmedReply in protocol.js.
+     * @type {import("./protocol.js").WarmedReply | null}
+     */
+    this.warmup = null;
     /** How many times the worker was replaced (after a crash or an ignored cancel). */
     this.restarts = 0;
     const shared = globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function";
@@ -404,6 +410,9 @@ export class PythonWorker {
         break;
       case Reply.CRASHED:
         this.crashed(reply.message);
+        break;
+      case Reply.WARMED:
+        this.warmup = reply;
         break;
       case Reply.BOOT_FAILED:
         this.crashed(`The worker could not start: ${reply.name}: ${reply.message}`);

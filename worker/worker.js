@@ -4,7 +4,7 @@
 // which is why cancel goes through shared memory (the interrupt buffer) and not a message.
 // Started by endpoint.js as `new Worker(new URL("./worker.js", import.meta.url), {type: "module"})`.
 
-import { Reply, Request } from "./protocol.js";
+import { Reply, Request, SIGINT } from "./protocol.js";
 import { installConsole, installImports, loadPython, runBridge, runBridgeAsync, toPlain } from "./python.js";
 
 /** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
@@ -53,7 +53,83 @@ async function boot() {
   });
   // Storing a snapshot this boot made happens after `ready`; if it fails, the next boot says why.
   stored.catch((/** @type {unknown} */ error) => console.warn("offload: snapshot not stored:", error));
+  if (boot.madeSnapshot) warmUp(python);
   return python;
+}
+
+/** Set by the first request after `ready`: the warm-up stops before its next step. */
+let requested = false;
+
+/**
+ * The snapshot maker's warm-up (py/offload/warmup.py says why): small runs of the tasks, one step
+ * per turn of this worker's event loop, so a request that arrives meanwhile is handled before the
+ * next step; the first request ends it. Each step goes the way a real run goes (runBridge: params
+ * converted to Python, progress and output callbacks into JavaScript, the result converted back),
+ * because those paths are compiled code V8 should cache too. Never fails the worker: a failing
+ * step ends the warm-up.
+ * @param {Python} python
+ */
+async function warmUp(python) {
+  const started = performance.now();
+  const warmup = python.pyodide.pyimport("offload.warmup");
+  /** @type {[string, Record<string, unknown>][]} */
+  let plan = [];
+  let rounds = 0;
+  try {
+    const planProxy = warmup.plan();
+    plan = toPlain(planProxy);
+    planProxy.destroy();
+    rounds = warmup.ROUNDS;
+  } finally {
+    warmup.destroy();
+  }
+  const of = plan.length * rounds;
+  const ignore = () => {};
+  let steps = 0;
+  try {
+    for (; steps < of; steps++) {
+      await nextTurn();
+      if (requested) break;
+      const [task, params] = plan[steps % plan.length];
+      // Bytes travel as an ArrayBuffer, as the page sends them (a fresh one: runBridge keeps none).
+      const sent = Object.fromEntries(
+        Object.entries(params).map(([k, v]) => [k, v instanceof Uint8Array ? v.slice().buffer : v]),
+      );
+      const outcome = runBridge(python, task, sent, ignore, ignore);
+      if (!outcome.ok) {
+        if (outcome.name === "KeyboardInterrupt") handOnCancel();
+        else console.warn("offload: warm-up stopped:", outcome.name, outcome.message);
+        break;
+      }
+    }
+  } catch (error) {
+    console.warn("offload: warm-up stopped:", error);
+  }
+  const stoppedBy = steps < of ? "request" : "done";
+  post({ type: Reply.WARMED, steps, of, ms: performance.now() - started, stoppedBy });
+}
+
+/**
+ * Nobody cancels a warm-up: a SIGINT that stopped a step was the page cancelling the run it sent
+ * meanwhile (still queued here). Put it back, so that run's takeCancel sees it.
+ */
+function handOnCancel() {
+  if (interruptBuffer) Atomics.store(interruptBuffer, 0, SIGINT);
+}
+
+// A message to ourselves is a task queued behind the page's messages that came meanwhile, without
+// the 4 ms a nested setTimeout(0) waits: the warm-up yields to every request and idles little.
+const turns = new MessageChannel();
+/** @type {(() => void)[]} */
+const waitingTurns = [];
+turns.port1.onmessage = () => waitingTurns.shift()?.();
+
+/** A promise that settles on a later turn of the event loop, after the messages already queued. */
+function nextTurn() {
+  return new Promise((resolve) => {
+    waitingTurns.push(() => resolve(undefined));
+    turns.port2.postMessage(null);
+  });
 }
 
 /** The id of the run in progress, for the `input` replies its code's input() sends. */
@@ -171,6 +247,7 @@ ready.catch((/** @type {unknown} */ error) => {
 // instead of being lost, and messages are still handled in the order they came.
 scope.onmessage = async (/** @type {MessageEvent<WorkerRequest>} */ event) => {
   const request = event.data;
+  if (request.type === Request.RUN) requested = true;
   // After a failed boot the page already has `boot_failed`: there is nothing more to say.
   const python = await ready.catch(() => null);
   if (!python) return;

@@ -187,6 +187,22 @@ const bench = {
   },
 
   /**
+   * The warm-up of the last worker startOffloadWorker started, once it stopped (the worker that
+   * made the snapshot sends one; see WarmedReply); null when none came within `timeoutMs`.
+   * @param {number} timeoutMs
+   */
+  async offloadWarmup(timeoutMs) {
+    const worker = /** @type {import("../../worker/client.js").PythonWorker} */ (
+      /** @type {unknown} */ (started.at(-1))
+    );
+    const until = performance.now() + timeoutMs;
+    while (!worker.warmup && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return worker.warmup;
+  },
+
+  /**
    * Time from `new Worker` to a bare `loadPyodide` being ready.
    * @param {boolean} withWheel
    */

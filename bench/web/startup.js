@@ -46,6 +46,11 @@ const startup = {
   async firstResult(task, params) {
     const askedAt = performance.now();
     const { pool, ready, startedAt } = await created;
+    /** @type {number | null} when the first worker was ready: the first run's parts began then */
+    let firstReadyAt = null;
+    pool.firstReady.then(() => {
+      firstReadyAt = performance.now();
+    });
     /** @param {boolean} split */
     const once = (split) => (split ? pool.runSplit(task, params).result : pool.run(task, params).result);
     const split = task === "mandelbrot";
@@ -62,6 +67,7 @@ const startup = {
       readyAt,
       doneAt,
       excludedMs,
+      firstReadyAt,
       boots: replies.map(({ boot, timings }) => ({ boot, timings })),
     };
   },

@@ -317,3 +317,113 @@ def test_after_a_corrupted_snapshot_the_page_shows_a_note_and_works(
         expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
     finally:
         context.close()
+
+
+# --- the maker's warm-up (py/offload/warmup.py): V8 caches the code it optimises -----------------
+
+WARMED = """
+/** Wait until `worker` reported the end of its warm-up (null if it sent none in `ms`). */
+const warmed = async (worker, ms) => {
+  for (const until = performance.now() + ms; !worker.warmup && performance.now() < until;) {
+    await sleep(50);
+  }
+  return worker.warmup;
+};
+"""
+
+
+def test_the_maker_warms_up_after_ready_and_restored_workers_do_not(visit: StartupPage) -> None:
+    got = visit.run(
+        WARMED
+        + """
+        const maker = await PythonWorker.start();
+        const warmup = await warmed(maker, 120_000);
+        const after = await maker.run("primes", { n: 1000 }).result;
+        await stored();
+        const restored = await PythonWorker.start();
+        const primes = await restored.run("primes", { n: 1000 }).result;
+        const none = await warmed(restored, 1_000);
+        maker.terminate();
+        restored.terminate();
+        return { boots: [maker.info.boot, restored.info.boot], warmup, after, primes, none };
+        """
+    )
+    assert [boot["source"] for boot in got["boots"]] == ["scratch", "snapshot"]
+    warmup = got["warmup"]
+    assert warmup["type"] == "warmed"
+    assert warmup["stoppedBy"] == "done"
+    assert warmup["steps"] == warmup["of"] > 0
+    assert warmup["ms"] > 0
+    assert got["after"] == got["primes"] == {"count": 168}
+    assert got["none"] is None
+
+
+def test_a_run_sent_during_the_warm_up_ends_it_and_gets_the_same_answers(
+    visit: StartupPage,
+) -> None:
+    got = visit.run(
+        WARMED
+        + """
+        const maker = await PythonWorker.start();
+        await sleep(100); // the warm-up is under way (it runs for seconds)
+        const started = performance.now();
+        const first = await maker.run("primes", { n: 1000 }).result;
+        const firstMs = performance.now() - started;
+        const warmup = await warmed(maker, 10_000);
+        const ours = await answers(maker, arg);
+        await stored();
+        const restored = await PythonWorker.start();
+        const theirs = await answers(restored, arg);
+        maker.terminate();
+        restored.terminate();
+        return { first, firstMs, warmup, ours, theirs, restarts: maker.restarts };
+        """,
+        RUNS,
+    )
+    assert got["first"] == {"count": 168}
+    # The run ended the warm-up: it waited at most for one small step, not for the rest.
+    assert got["warmup"]["stoppedBy"] == "request"
+    assert got["warmup"]["steps"] < got["warmup"]["of"]
+    assert got["firstMs"] < 2_000
+    assert got["ours"] == got["theirs"]
+    assert got["restarts"] == 0
+
+
+def test_cancel_right_after_a_run_sent_during_the_warm_up_still_cancels(
+    visit: StartupPage,
+) -> None:
+    # A cancel stored while a warm-up step runs stops that step; the worker must hand it on to the
+    # run it received meanwhile. Several makers (the slot emptied before each), so that some
+    # cancel lands inside a step and some between steps.
+    got = visit.run(
+        WARMED
+        + """
+        const cache = await caches.open(snapshot.CACHE_NAME);
+        const results = [];
+        for (const wait of [30, 60, 90]) {
+          for (const request of await cache.keys()) await cache.delete(request);
+          const maker = await PythonWorker.start();
+          const boot = maker.info.boot;
+          await sleep(wait);
+          const job = maker.run("run_code", { code: "while True:\\n    pass" });
+          job.cancel();
+          const outcome = await job.result.then(() => "finished", (error) => error.name);
+          const after = await maker.run("primes", { n: 1000 }).result;
+          const warmup = await warmed(maker, 10_000);
+          results.push({ outcome, after, warmup, restarts: maker.restarts,
+                         mode: maker.cancelMode, boot });
+          await stored(); // before the next maker empties the slot
+          maker.terminate();
+          // The next worker is a maker only once this one's Web Lock is gone.
+          while ((await navigator.locks.query()).held.length > 0) await sleep(20);
+        }
+        return results;
+        """
+    )
+    for result in got:
+        assert result["restarts"] == 0, "the cancel was lost and the worker had to be replaced"
+        assert result["outcome"] == "CancelledError"
+        assert result["boot"]["madeSnapshot"] is True
+        assert result["mode"] == "interrupt"
+        assert result["after"] == {"count": 168}
+        assert result["warmup"]["stoppedBy"] == "request"

@@ -50,6 +50,15 @@ test("ready reports the worker's tasks, and a job resolves with the task's value
   assert.deepEqual(await worker.run("echo", { a: [1, 2] }).result, { a: [1, 2] });
 });
 
+test("a warm-up report is kept as worker.warmup and disturbs no job", async () => {
+  const { worker } = start({ fake: { warms: true } });
+  const plain = start().worker;
+  assert.deepEqual(await worker.run("echo", { a: 1 }).result, { a: 1 });
+  assert.deepEqual(worker.warmup, { type: "warmed", steps: 3, of: 200, ms: 12, stoppedBy: "request" });
+  assert.deepEqual(await plain.run("echo", { b: 2 }).result, { b: 2 });
+  assert.equal(plain.warmup, null);
+});
+
 test("jobs run before boot wait for it, then run one at a time in the order of run calls", async () => {
   const { worker, made } = start({ fake: { bootMs: 20 } });
   const first = worker.run("count", { to: 3 });

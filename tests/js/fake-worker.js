@@ -151,12 +151,13 @@ export const TASKS = {
  * @property {number} [bootMs]  how long booting takes
  * @property {boolean} [bootFails]  send `boot_failed` instead of `ready`
  * @property {number} [tickMs]  how long one tick of a task takes
+ * @property {boolean} [warms]  be the snapshot maker: send a `warmed` reply right after `ready`
  */
 
 /** @implements {Endpoint} */
 export class FakeWorker {
   /** @param {FakeOptions} [options] */
-  constructor({ bootMs = 1, bootFails = false, tickMs = 1 } = {}) {
+  constructor({ bootMs = 1, bootFails = false, tickMs = 1, warms = false } = {}) {
     this.tickMs = tickMs;
     /** @type {WorkerRequest[]} every request received, in order (after the structured clone) */
     this.received = [];
@@ -188,6 +189,7 @@ export class FakeWorker {
         },
         tasks: Object.keys(TASKS).map(taskInfo),
       });
+      if (warms) this.reply({ type: Reply.WARMED, steps: 3, of: 200, ms: 12, stoppedBy: "request" });
       return true;
     });
     /** @type {Promise<unknown>} */
