@@ -74,16 +74,15 @@ async function warmUp(python) {
   const warmup = python.pyodide.pyimport("offload.warmup");
   /** @type {[string, Record<string, unknown>][]} */
   let plan = [];
-  let rounds = 0;
+  let of = 0;
   try {
     const planProxy = warmup.plan();
     plan = toPlain(planProxy);
     planProxy.destroy();
-    rounds = warmup.ROUNDS;
+    of = warmup.count(); // offload.warmup owns how many steps a warm-up has
   } finally {
     warmup.destroy();
   }
-  const of = plan.length * rounds;
   const ignore = () => {};
   let steps = 0;
   try {
