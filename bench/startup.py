@@ -29,7 +29,7 @@ FIRST_TASK = ("primes", {"n": 100_000})
 WAIT_STORED = """async () => {
   const snapshot = await import("/worker/snapshot.js");
   for (let i = 0; i < 1200; i++) {
-    if (await (await caches.open(snapshot.CACHE_NAME)).match(snapshot.slot())) return true;
+    if (await snapshot.hasSnapshot()) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return false;

@@ -6,7 +6,7 @@
 // Service worker -> every page (BroadcastChannel CHANNEL): Intercepted, Precached, PrecacheFailed
 
 /** The service worker's caches start with this (the rest is the build's hash); other caches of the
- * origin, such as a worker's memory snapshot (worker/snapshot.js), are not its to delete. */
+ * origin are not its to delete. */
 export const CACHE_PREFIX = "offload-site-";
 /** The BroadcastChannel the service worker announces on. */
 export const CHANNEL = "offload-service-worker";

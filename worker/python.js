@@ -24,6 +24,8 @@ const PYODIDE_URL = new URL("../pyodide/pyodide.mjs", import.meta.url).href;
 const INDEX_URL = new URL("../pyodide/", import.meta.url).href;
 const WHEELS_URL = new URL("../wheels/", import.meta.url).href;
 const LOCKFILE_URL = new URL("pyodide-lock.json", WHEELS_URL).href;
+// Pyodide's Emscripten module: imported here (as loadPyodide would) so that it loads at once.
+const ASM_URL = new URL("pyodide.asm.mjs", INDEX_URL).href;
 
 /**
  * How a worker booted, for its `ready` reply and the page.
@@ -46,6 +48,35 @@ const LOCKFILE_URL = new URL("pyodide-lock.json", WHEELS_URL).href;
  */
 
 /**
+ * What a boot with snapshots fetches, all asked for at once when it starts, so that the reads
+ * overlap each other and the runtime's loading instead of waiting in turn (docs/startup.md):
+ * the lockfile, the stored snapshot (30 MiB, read at once), the runtime's Emscripten module, the
+ * wheel.
+ * @typedef {object} Prefetched
+ * @property {Promise<snapshots.Lockfile>} lockfile
+ * @property {Promise<snapshots.StoredSnapshot | null>} snapshot
+ * @property {Promise<CreatePyodideModule>} createPyodideModule
+ * @property {Promise<ArrayBuffer>} wheel
+ */
+
+/** @typedef {NonNullable<import("pyodide").PyodideConfig["createPyodideModule"]>} CreatePyodideModule */
+
+/** @returns {Prefetched} */
+function prefetch() {
+  const lockfile = fetch(LOCKFILE_URL).then((response) => response.json());
+  /** @type {Prefetched} */
+  const prefetched = {
+    lockfile,
+    snapshot: snapshots.openSnapshot(),
+    createPyodideModule: import(ASM_URL).then((module) => module.default),
+    wheel: lockfile.then((contents) => snapshots.fetchWheel(contents, WHEELS_URL)),
+  };
+  // Each is awaited where it is needed, or not at all when an earlier step failed.
+  for (const promise of Object.values(prefetched)) promise.catch(() => {});
+  return prefetched;
+}
+
+/**
  * Load Pyodide and the offload wheel, timing each phase (milliseconds).
  *
  * With `snapshot: true` (the worker), restore the memory snapshot stored for this build when there
@@ -57,13 +88,14 @@ const LOCKFILE_URL = new URL("pyodide-lock.json", WHEELS_URL).href;
  */
 export async function loadPython({ snapshot = false } = {}) {
   const t0 = performance.now();
+  const prefetched = snapshot ? prefetch() : null;
   /** @type {typeof import("pyodide")} */
   const runtime = await import(PYODIDE_URL);
   const importRuntime = performance.now() - t0;
   /** @type {BootInfo} */
   const boot = { source: "scratch", madeSnapshot: false, note: null };
-  if (snapshot) {
-    const loaded = await loadWithSnapshot(runtime, boot);
+  if (prefetched) {
+    const loaded = await loadWithSnapshot(runtime, prefetched, boot);
     if (loaded) return { ...loaded, timings: { importRuntime, ...loaded.timings } };
   }
   const t1 = performance.now();
@@ -87,40 +119,70 @@ export async function loadPython({ snapshot = false } = {}) {
 }
 
 /**
+ * loadPyodide's options for restoring `stored` while its digest is still being checked (off this
+ * thread): Pyodide instantiates the runtime meanwhile, and the module factory, the last step
+ * before Pyodide reads the heap, waits for the check. A corrupt heap fails there, unread.
+ * @param {snapshots.StoredSnapshot} stored
+ * @param {CreatePyodideModule} createPyodideModule  from pyodide.asm.mjs
+ * @returns {import("pyodide").PyodideConfig}
+ */
+function restoring(stored, createPyodideModule) {
+  return {
+    _loadSnapshot: stored.heap,
+    createPyodideModule: async (settings) => {
+      const module = await createPyodideModule(settings);
+      await stored.checked;
+      return module;
+    },
+  };
+}
+
+/**
  * The snapshot path of loadPython: restore, or make. Null (with `boot.note` set when something
  * failed) means "boot normally": no valid snapshot, another worker is making it, or a step failed.
  * @param {typeof import("pyodide")} runtime
+ * @param {Prefetched} prefetched
  * @param {BootInfo} boot  filled in here
  * @returns {Promise<Omit<Loaded, "timings"> & {timings: Omit<Phases, "importRuntime">} | null>}
  */
-async function loadWithSnapshot(runtime, boot) {
+async function loadWithSnapshot(runtime, prefetched, boot) {
   /** @type {snapshots.Lockfile} */
   let lockfile;
   /** @type {string} */
   let key;
+  /** @type {CreatePyodideModule} */
+  let createPyodideModule;
   try {
-    lockfile = await (await fetch(LOCKFILE_URL)).json();
+    lockfile = await prefetched.lockfile;
     key = snapshots.snapshotKey(runtime.version, lockfile);
+    createPyodideModule = await prefetched.createPyodideModule;
   } catch (error) {
     boot.note = `snapshots off: ${snapshots.describe(error)}`;
     return null;
   }
   /** @type {import("pyodide").PyodideConfig} */
-  const config = { indexURL: INDEX_URL, lockFileContents: lockfile, packageBaseUrl: WHEELS_URL };
-  /** @type {{bytes: Promise<Uint8Array>} | null} */
+  const config = {
+    indexURL: INDEX_URL,
+    lockFileContents: lockfile,
+    packageBaseUrl: WHEELS_URL,
+    createPyodideModule,
+  };
+  /** @type {snapshots.StoredSnapshot | null} */
   let stored = null;
   try {
-    stored = await snapshots.openSnapshot(key);
+    stored = await prefetched.snapshot;
+    if (stored) snapshots.checkBuild(stored, key);
   } catch (error) {
+    stored = null;
     boot.note = `snapshot not used: ${snapshots.describe(error)}; booted from scratch`;
     await snapshots.dropSnapshot().catch(() => {});
   }
   if (stored) {
     try {
       const t1 = performance.now();
-      const pyodide = await runtime.loadPyodide({ ...config, _loadSnapshot: stored.bytes });
+      const pyodide = await runtime.loadPyodide({ ...config, ...restoring(stored, createPyodideModule) });
       const t2 = performance.now();
-      await snapshots.installWheel(pyodide, lockfile, WHEELS_URL);
+      snapshots.unpackWheel(pyodide, await prefetched.wheel);
       pyodide.runPython(snapshots.RESEED);
       const bridge = pyodide.pyimport("offload.bridge");
       const t3 = performance.now();
@@ -132,10 +194,13 @@ async function loadWithSnapshot(runtime, boot) {
         stored: Promise.resolve(),
       };
     } catch (error) {
-      // A corrupt or foreign snapshot (the digest covers the bytes, not whether Pyodide takes
-      // them): forget it and boot from scratch, which makes a new one.
+      // Corrupt bytes (the digest), or bytes Pyodide refuses (the digest covers the bytes, not
+      // whether Pyodide takes them): forget them and boot from scratch, which makes a new one.
       const why = snapshots.describe(error);
-      boot.note = `the stored snapshot did not restore (${why}); booted from scratch`;
+      boot.note =
+        error instanceof snapshots.SnapshotError
+          ? `snapshot not used: ${why}; booted from scratch`
+          : `the stored snapshot did not restore (${why}); booted from scratch`;
       await snapshots.dropSnapshot().catch(() => {});
     }
   }
@@ -154,7 +219,7 @@ async function loadWithSnapshot(runtime, boot) {
     return null;
   }
   const t2 = performance.now();
-  await snapshots.installWheel(pyodide, lockfile, WHEELS_URL);
+  snapshots.unpackWheel(pyodide, await prefetched.wheel);
   pyodide.runPython(snapshots.WARM_IMPORTS);
   const t3 = performance.now();
   let storing = Promise.resolve();

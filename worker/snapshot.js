@@ -1,11 +1,12 @@
 // Memory snapshots of a booted interpreter: made once by the first worker that boots from scratch
-// in this browser, kept in Cache Storage, restored by every later worker (the pool's other workers,
+// in this browser, kept in the origin private file system, restored by every later worker (the pool's other workers,
 // the next visit) in a fraction of a normal boot. docs/startup.md says why it is made here and not
 // at build time, and what a restore must redo (the wheel's files, the random state).
 //
 // Pyodide's snapshot API is private (`_makeSnapshot`, `_loadSnapshot`, `makeMemorySnapshot`): every
 // step here may fail on another Pyodide, and python.js falls back to a normal boot when one does.
-// Uses only what both a worker and a window have (caches, crypto.subtle, navigator.locks).
+// Uses only what both a worker and a window have (navigator.storage, crypto.subtle,
+// navigator.locks); a worker reads the file synchronously, a window (the tests) as a File.
 
 /** @typedef {import("pyodide").PyodideAPI} PyodideAPI */
 
@@ -22,16 +23,18 @@ export class SnapshotError extends Error {
   }
 }
 
-// One slot: a new build's snapshot replaces the old one, so nothing accumulates. The URL is only a
-// cache key (nothing is ever fetched from it); it is on this origin because Cache Storage wants one.
-// Made on use, not at import: this module must load where there is no `location` (Node's tests).
-export const CACHE_NAME = "offload-snapshot";
-export const slot = () => new URL("/__offload__/snapshot", globalThis.location.origin).href;
+// One file: a new build's snapshot replaces the old one, so nothing accumulates. It holds a header
+// (MAGIC, the length of the JSON that follows, the JSON: build key, sha256, size) and the heap.
+// The origin private file system, not Cache Storage: a worker reads the 30 MiB synchronously in
+// about 30 ms, against 100 ms and more through Cache Storage, whose body arrives in pieces on the
+// worker's event loop, stalled while Pyodide's start-up holds it (docs/startup.md).
+export const FILE_NAME = "offload-snapshot";
 // What went wrong the last time a snapshot could not be stored (a quota, say), so the next boot
 // can say why it had none.
-const failureSlot = () => new URL("/__offload__/snapshot-failure", globalThis.location.origin).href;
-const BUILD_HEADER = "x-offload-build";
-const DIGEST_HEADER = "x-offload-sha256";
+const FAILURE_FILE = "offload-snapshot-failure.txt";
+const MAGIC = new TextEncoder().encode("offload\u{1}");
+// Cache Storage held the snapshot before; its 30 MiB are deleted once the file exists.
+const OLD_CACHE_NAME = "offload-snapshot";
 // Only one worker makes the snapshot; the others boot plainly meanwhile.
 const MAKER_LOCK = "offload-snapshot-maker";
 
@@ -68,31 +71,155 @@ export function snapshotKey(pyodideVersion, lockfile) {
 }
 
 /**
- * The stored snapshot for `key`: null when there is none. Its bytes come as a promise so that
- * loadPyodide can start fetching and compiling the runtime while they are read and their digest
- * checked (it awaits them only before instantiating the wasm module).
- * @param {string} key
- * @returns {Promise<{bytes: Promise<Uint8Array>} | null>}
+ * What the file's header says about the heap in it.
+ * @typedef {{build: string, sha256: string, size: number}} SnapshotMeta
+ */
+
+/**
+ * A stored snapshot, read: its heap is not checked yet, `checked` says when it is.
+ * @typedef {object} StoredSnapshot
+ * @property {string} build  the key it was made under (see snapshotKey)
+ * @property {Uint8Array} heap  the bytes, for Pyodide to restore only once `checked` resolved
+ * @property {Promise<void>} checked  rejects with a SnapshotError when the heap is corrupt
+ */
+
+/** @typedef {{getSize(): number, read(into: Uint8Array, options: {at: number}): number, close(): void}} SyncAccessHandle */
+
+/** @returns {Promise<FileSystemDirectoryHandle>} */
+const root = () => navigator.storage.getDirectory();
+
+/**
+ * The file's bytes, or null when there is none: synchronously in a worker, as a File in a window.
+ * @param {string} name
+ * @returns {Promise<Uint8Array | null>}
+ */
+async function readFile(name) {
+  /** @type {FileSystemFileHandle} */
+  let file;
+  try {
+    file = await (await root()).getFileHandle(name);
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "NotFoundError") return null;
+    throw error;
+  }
+  // Read-only handles may be open in several workers at once (the pool's workers boot together).
+  // Declared here: the window's type library (the tests, the page) has no sync handles.
+  /** @type {{createSyncAccessHandle?: (options: {mode: string}) => Promise<SyncAccessHandle>}} */
+  const syncable = /** @type {any} */ (file);
+  const open = syncable.createSyncAccessHandle;
+  if (typeof open !== "function") return new Uint8Array(await (await file.getFile()).arrayBuffer());
+  /** @type {SyncAccessHandle} */
+  let handle;
+  try {
+    handle = await open.call(file, { mode: "read-only" });
+  } catch (error) {
+    // Being written right now (a writable stream holds the file): not stored yet.
+    if (error instanceof DOMException && error.name === "NoModificationAllowedError") return null;
+    throw error;
+  }
+  try {
+    const bytes = new Uint8Array(handle.getSize());
+    handle.read(bytes, { at: 0 });
+    return bytes;
+  } finally {
+    handle.close();
+  }
+}
+
+/**
+ * Replace the file with `parts`, whole or not at all (a writable stream swaps the file on close).
+ * @param {string} name
+ * @param {BlobPart[]} parts
+ */
+async function writeFile(name, parts) {
+  const writable = await (await (await root()).getFileHandle(name, { create: true })).createWritable();
+  try {
+    await writable.write(new Blob(parts));
+    await writable.close();
+  } catch (error) {
+    await writable.abort().catch(() => {});
+    throw error;
+  }
+}
+
+/** @param {string} name */
+async function removeFile(name) {
+  try {
+    await (await root()).removeEntry(name);
+  } catch (error) {
+    if (!(error instanceof DOMException && error.name === "NotFoundError")) throw error;
+  }
+}
+
+/**
+ * The stored snapshot file as it is: its header and its heap, or null when there is none (or it
+ * is not a snapshot file). For the boot and for tests that inspect or damage it.
+ * @returns {Promise<{meta: SnapshotMeta, heap: Uint8Array} | null>}
+ * @throws {SnapshotError} the file's header cannot be read
+ */
+export async function readStored() {
+  const bytes = await readFile(FILE_NAME);
+  // Empty: created by a writer whose stream has not closed yet (the file is swapped in on close).
+  if (!bytes || bytes.length === 0) return null;
+  const start = MAGIC.length + 4;
+  if (bytes.length < start || MAGIC.some((byte, i) => bytes[i] !== byte)) {
+    throw new SnapshotError("the stored snapshot has no header (it is not a snapshot file)");
+  }
+  const length = new DataView(bytes.buffer).getUint32(MAGIC.length, true);
+  /** @type {SnapshotMeta} */
+  let meta;
+  try {
+    meta = JSON.parse(new TextDecoder().decode(bytes.subarray(start, start + length)));
+  } catch {
+    throw new SnapshotError("the stored snapshot's header is corrupt");
+  }
+  return { meta, heap: bytes.subarray(start + length) };
+}
+
+/**
+ * Write a snapshot file: `heap` under the header `meta`, as stored (no check).
+ * @param {SnapshotMeta} meta
+ * @param {Uint8Array<ArrayBuffer>} heap
+ */
+export async function writeStored(meta, heap) {
+  // Padded with spaces (which JSON allows) so the heap starts at a multiple of 64 bytes: Pyodide
+  // reads its header through a Uint32Array on the same buffer, which must be aligned.
+  const encoded = new TextEncoder().encode(JSON.stringify(meta));
+  const json = new Uint8Array(encoded.length + ((64 - ((MAGIC.length + 4 + encoded.length) % 64)) % 64));
+  json.fill(0x20).set(encoded);
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, json.length, true);
+  await writeFile(FILE_NAME, [MAGIC, length, json, heap]);
+}
+
+/**
+ * The stored snapshot, read at once (before the caller knows this build's key, which needs the
+ * lockfile): null when there is none. Its digest is checked meanwhile, off this thread; check its
+ * build with `checkBuild` before use.
+ * @returns {Promise<StoredSnapshot | null>}
+ */
+export async function openSnapshot() {
+  const stored = await readStored();
+  if (!stored) return null;
+  const { meta, heap } = stored;
+  const checked = sha256(heap).then((digest) => {
+    if (digest !== meta.sha256 || heap.length !== meta.size) {
+      throw new SnapshotError(`the stored snapshot is corrupt (sha256 ${digest}, stored ${meta.sha256})`);
+    }
+  });
+  checked.catch(() => {}); // awaited later; a rejection there is the one that counts
+  return { build: meta.build, heap, checked };
+}
+
+/**
+ * @param {StoredSnapshot} stored
+ * @param {string} key  this build's (snapshotKey)
  * @throws {SnapshotError} the stored snapshot belongs to another build
  */
-export async function openSnapshot(key) {
-  const cache = await caches.open(CACHE_NAME);
-  const response = await cache.match(slot());
-  if (!response) return null;
-  const build = response.headers.get(BUILD_HEADER);
-  if (build !== key) {
-    throw new SnapshotError(`the stored snapshot was made for another build (${build}), not ${key}`);
+export function checkBuild(stored, key) {
+  if (stored.build !== key) {
+    throw new SnapshotError(`the stored snapshot was made for another build (${stored.build}), not ${key}`);
   }
-  const expected = response.headers.get(DIGEST_HEADER);
-  const bytes = response.arrayBuffer().then(async (buffer) => {
-    const digest = await sha256(buffer);
-    if (digest !== expected) {
-      throw new SnapshotError(`the stored snapshot is corrupt (sha256 ${digest}, stored ${expected})`);
-    }
-    return new Uint8Array(buffer);
-  });
-  bytes.catch(() => {}); // awaited by loadPyodide; a rejection there is the one that counts
-  return { bytes };
 }
 
 /**
@@ -102,26 +229,40 @@ export async function openSnapshot(key) {
  * @returns {Promise<void>}
  */
 export async function storeSnapshot(key, snapshot) {
-  const cache = await caches.open(CACHE_NAME);
   try {
     if (snapshot.byteLength > MAX_SNAPSHOT_BYTES) {
       throw new SnapshotError(`the heap grew to ${snapshot.byteLength} bytes, more than Pyodide can restore`);
     }
-    const body = /** @type {Uint8Array<ArrayBuffer>} */ (snapshot);
-    const headers = { [BUILD_HEADER]: key, [DIGEST_HEADER]: await sha256(body) };
-    await cache.put(slot(), new Response(body, { headers }));
-    await cache.delete(failureSlot());
+    const heap = /** @type {Uint8Array<ArrayBuffer>} */ (snapshot);
+    await writeStored({ build: key, sha256: await sha256(heap), size: heap.length }, heap);
+    await removeFile(FAILURE_FILE);
   } catch (error) {
-    await cache.delete(slot());
-    await cache.put(failureSlot(), new Response(describe(error))).catch(() => {});
+    await dropSnapshot().catch(() => {});
+    await writeFile(FAILURE_FILE, [describe(error)]).catch(() => {});
     throw error;
+  }
+  await caches?.delete(OLD_CACHE_NAME).catch(() => {});
+}
+
+/** Whether a snapshot is stored (the maker stores it after its `ready`). */
+export async function hasSnapshot() {
+  try {
+    const file = await (await root()).getFileHandle(FILE_NAME);
+    return (await file.getFile()).size > 0; // empty until its writer's stream closes
+  } catch {
+    return false;
   }
 }
 
 /** Forget the stored snapshot (it failed to restore); the next boot from scratch makes another. */
 export async function dropSnapshot() {
-  const cache = await caches.open(CACHE_NAME);
-  await cache.delete(slot());
+  await removeFile(FILE_NAME);
+}
+
+/** Forget the stored snapshot and any record of a failed store. */
+export async function clearSnapshots() {
+  await removeFile(FILE_NAME);
+  await removeFile(FAILURE_FILE);
 }
 
 /**
@@ -129,9 +270,8 @@ export async function dropSnapshot() {
  * @returns {Promise<string | null>}
  */
 export async function lastStoreFailure() {
-  const cache = await caches.open(CACHE_NAME);
-  const response = await cache.match(failureSlot());
-  return response ? response.text() : null;
+  const bytes = await readFile(FAILURE_FILE);
+  return bytes ? new TextDecoder().decode(bytes) : null;
 }
 
 /**
@@ -157,15 +297,13 @@ export function claimMaker() {
 }
 
 /**
- * Put the offload wheel's files into site-packages: before a snapshot is made (its modules are
- * then imported and live in the heap), and after every restore, because the file system is not in
- * the snapshot and tracebacks read the tasks' source lines from it. Checked against the lockfile's
- * sha256 as loadPackage would.
- * @param {PyodideAPI} pyodide
+ * The offload wheel's bytes, checked against the lockfile's sha256 as loadPackage would. Fetched
+ * while the runtime loads: `unpackWheel` needs them only once Python runs.
  * @param {Lockfile} lockfile
  * @param {string} wheelsURL  the folder the lockfile's file names are relative to
+ * @returns {Promise<ArrayBuffer>}
  */
-export async function installWheel(pyodide, lockfile, wheelsURL) {
+export async function fetchWheel(lockfile, wheelsURL) {
   const wheel = lockfile.packages.offload;
   if (!wheel) throw new SnapshotError("the lockfile lists no offload wheel");
   const response = await fetch(new URL(wheel.file_name, wheelsURL));
@@ -175,16 +313,28 @@ export async function installWheel(pyodide, lockfile, wheelsURL) {
   if (digest !== wheel.sha256) {
     throw new Error(`${wheel.file_name} does not match the lockfile (sha256 ${digest})`);
   }
-  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
-  pyodide.unpackArchive(bytes, "wheel", { extractDir: sitePackages });
+  return bytes;
 }
 
 /**
- * @param {ArrayBuffer | Uint8Array<ArrayBuffer>} bytes
+ * Put the offload wheel's files into site-packages: before a snapshot is made (its modules are
+ * then imported and live in the heap), and after every restore, because the file system is not in
+ * the snapshot and tracebacks read the tasks' source lines from it.
+ * @param {PyodideAPI} pyodide
+ * @param {ArrayBuffer} wheel  from fetchWheel
+ */
+export function unpackWheel(pyodide, wheel) {
+  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
+  pyodide.unpackArchive(wheel, "wheel", { extractDir: sitePackages });
+}
+
+/**
+ * @param {ArrayBuffer | Uint8Array} bytes
  * @returns {Promise<string>} the SHA-256 digest in hex
  */
 async function sha256(bytes) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const view = /** @type {Uint8Array<ArrayBuffer>} */ (ArrayBuffer.isView(bytes) ? bytes : new Uint8Array(bytes));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", view));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 

@@ -68,7 +68,7 @@ def site_copy(tmp_path: Path, name: str) -> Path:
 
 
 def cache_names(page: Page) -> list[str]:
-    """The service worker's caches (a worker's memory snapshot has a cache of its own)."""
+    """The service worker's caches (other caches of the origin are not its own)."""
     names: list[str] = page.evaluate("() => caches.keys()")
     return [name for name in names if name.startswith(SITE_CACHE_PREFIX)]
 

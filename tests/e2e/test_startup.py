@@ -1,7 +1,7 @@
 """Start-up from a memory snapshot, in a real Chromium: made once, restored after, never fatal.
 
 The first worker that boots with no snapshot stored makes one (worker/snapshot.js) and keeps it in
-Cache Storage; later workers of the same browser restore it. These tests open the benchmark page,
+the origin private file system; later workers of the same browser restore it. These tests open the benchmark page,
 which starts no worker by itself, so each test decides which workers boot and in what order.
 Every test starts with the snapshot slot emptied.
 """
@@ -36,32 +36,30 @@ HELPERS = """
 const { PythonWorker } = await import("/worker/client.js");
 const snapshot = await import("/worker/snapshot.js");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const storedEntry = async () =>
-  (await caches.open(snapshot.CACHE_NAME)).match(snapshot.slot());
 /** Wait until the maker stored its snapshot (storing happens after its `ready`). */
 const stored = async () => {
   for (let i = 0; i < 1200; i++) {
-    if (await storedEntry()) return true;
+    if (await snapshot.hasSnapshot()) return true;
     await sleep(100);
   }
   return false;
 };
 const digest = async (buffer) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", buffer))]
   .map((b) => b.toString(16).padStart(2, "0")).join("");
-/** Replace the stored snapshot with `change(bytes, headers)`'s result. */
+/** Replace the stored snapshot with `change(heap, meta)`'s result (meta: build, sha256, size). */
 const rewrite = async (change) => {
-  const cache = await caches.open(snapshot.CACHE_NAME);
-  const response = await cache.match(snapshot.slot());
-  const headers = Object.fromEntries(response.headers.entries());
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  await change(bytes, headers);
-  await cache.put(snapshot.slot(), new Response(bytes, { headers }));
+  const { meta, heap } = await snapshot.readStored();
+  const bytes = heap.slice();
+  await change(bytes, meta);
+  await snapshot.writeStored(meta, bytes);
 };
 /** A worker's boot: how it booted, its phases, and whether it still runs a task. */
 const boot = async () => {
   const worker = await PythonWorker.start();
   const info = worker.info;
   const primes = await worker.run("primes", { n: 1000 }).result;
+  // A maker stores its snapshot after `ready`: terminated before that, it would store none.
+  if (info.boot.madeSnapshot && !(await stored())) throw new Error("the maker stored nothing");
   worker.terminate();
   return { boot: info.boot, timings: info.timings, primes };
 };
@@ -127,8 +125,7 @@ def startup_page(browser: Browser, server: RunningServer) -> Iterator[StartupPag
 def visit(startup_page: StartupPage) -> StartupPage:
     """The page with no snapshot stored and no record of a failed store."""
     startup_page.run(
-        "const cache = await caches.open(snapshot.CACHE_NAME);"
-        "for (const request of await cache.keys()) await cache.delete(request);"
+        "await snapshot.clearSnapshots();"
     )
     return startup_page
 
@@ -257,9 +254,9 @@ def test_bytes_pyodide_rejects_fall_back_with_a_note(visit: StartupPage) -> None
     make_snapshot(visit)
     got = visit.run(
         """
-        await rewrite(async (bytes, headers) => {
+        await rewrite(async (bytes, meta) => {
           bytes.fill(7, 0, 64); // Pyodide's header: magic number and build id
-          headers["x-offload-sha256"] = await digest(bytes);
+          meta.sha256 = await digest(bytes);
         });
         return await boot();
         """
@@ -273,8 +270,8 @@ def test_a_snapshot_of_another_build_is_not_used(visit: StartupPage) -> None:
     make_snapshot(visit)
     got = visit.run(
         """
-        await rewrite(async (bytes, headers) => {
-          headers["x-offload-build"] = headers["x-offload-build"].replace("offload ", "offload 0");
+        await rewrite(async (bytes, meta) => {
+          meta.build = meta.build.replace("offload ", "offload 0");
         });
         return await boot();
         """
@@ -398,10 +395,9 @@ def test_cancel_right_after_a_run_sent_during_the_warm_up_still_cancels(
     got = visit.run(
         WARMED
         + """
-        const cache = await caches.open(snapshot.CACHE_NAME);
         const results = [];
         for (const wait of [30, 60, 90]) {
-          for (const request of await cache.keys()) await cache.delete(request);
+          await snapshot.clearSnapshots();
           const maker = await PythonWorker.start();
           const boot = maker.info.boot;
           await sleep(wait);
