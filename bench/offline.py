@@ -56,7 +56,7 @@ def share(snapshots: list[tuple[int, int]]) -> str:
 
 def service_worker_cache(plan: Plan, scratch: Path) -> list[Row]:
     """Warm start from the service worker's cache ÷ from the HTTP cache; the offline reload."""
-    reps = plan.startup_reps
+    visits = plan.cache_visits
     server = RunningServer(free_port(), scratch / "data", scratch / "logs").start()
     try:
         with sync_playwright() as playwright:
@@ -87,12 +87,12 @@ def service_worker_cache(plan: Plan, scratch: Path) -> list[Row]:
             http_snapshots: list[tuple[int, int]] = []
             sw_snapshots: list[tuple[int, int]] = []
             turns = [(http_page, from_http, http_snapshots), (page, from_cache, sw_snapshots)]
-            for rep in range(reps):
-                for side, times, snapshots in turns if rep % 2 == 0 else turns[::-1]:
+            for visit in range(visits):
+                for side, times, snapshots in turns if visit % 2 == 0 else turns[::-1]:
                     times.append(warm_start(side, server.url, snapshots))
             http.close()
             server.stop()
-            offline = [warm_start(page, server.url, []) for _ in range(reps)]
+            offline = [warm_start(page, server.url, []) for _ in range(plan.startup_reps)]
             page.goto(server.url)
             ready_at(page)
             source = page.locator("#offline-load").get_attribute("data-source")
@@ -101,10 +101,7 @@ def service_worker_cache(plan: Plan, scratch: Path) -> list[Row]:
         server.stop()
     if source != "cache":
         raise RuntimeError(f"the offline reload did not come from the cache (it says {source!r})")
-    note = (
-        "navigation to a ready pool of workers, persistent profiles open side by side; median of "
-        f"{reps} visits each, taken in turns"
-    )
+    note = "navigation to a ready pool of workers, persistent profiles open side by side"
     return [
         Row(
             "start-up",
@@ -113,7 +110,8 @@ def service_worker_cache(plan: Plan, scratch: Path) -> list[Row]:
             median(from_http),
             "ms",
             at_most(1.0),
-            f"{note}; the HTTP-cache side runs with service workers blocked; restored from the "
+            f"{note}; median of {visits} visits each, taken in turns; the HTTP-cache side runs "
+            "with service workers blocked; restored from the "
             f"memory snapshot: {share(sw_snapshots)} (service worker), {share(http_snapshots)} "
             "(HTTP cache)",
         ),
@@ -124,6 +122,7 @@ def service_worker_cache(plan: Plan, scratch: Path) -> list[Row]:
             median(from_cache),
             "ms",
             REPORT,
-            f"{note}; the server stopped, everything from the service worker's cache",
+            f"{note}; median of {len(offline)} visits with the server stopped, everything from the "
+            "service worker's cache",
         ),
     ]
