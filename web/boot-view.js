@@ -1,14 +1,22 @@
 // How the page's workers booted: from a memory snapshot or from scratch, each phase's time, and
 // any note about a snapshot that was not used (worker/snapshot.js). Also when the pool may start:
-// after the first paint, when the main thread is idle, so booting never delays what is drawn.
+// after the first paint, so booting never delays what is drawn.
 
 // Types only (erased): resolved from the repository layout, so every jsconfig finds them.
 /** @typedef {import("../worker/protocol.js").ReadyReply} ReadyReply */
 
 /**
- * Run `start` once, after the page has painted and the main thread is idle, or at the latest
- * `timeoutMs` after this call (a hidden tab paints no frames). Safari has no requestIdleCallback:
- * there, the next task after the first frame.
+ * How long the pool waits for idle time after the first frame before it starts anyway. Creating
+ * it costs the main thread a few milliseconds; the page, animating and logging, may have no idle
+ * time for 300–570 ms after its first paint (measured), and every one of those delays the workers.
+ */
+export const IDLE_WAIT_MS = 50;
+
+/**
+ * Run `start` once, after the page's first frame: in the first idle time, or `IDLE_WAIT_MS` after
+ * the frame, whichever is first, so it never delays what is drawn and never waits long for a busy
+ * page; at the latest `timeoutMs` after this call (a hidden tab paints no frames). Safari has no
+ * requestIdleCallback: there, the next task after the first frame.
  * @param {() => void} start
  * @param {number} [timeoutMs]
  */
@@ -20,7 +28,7 @@ export function afterFirstPaint(start, timeoutMs = 1000) {
     start();
   };
   requestAnimationFrame(() => {
-    if (typeof requestIdleCallback === "function") requestIdleCallback(once, { timeout: timeoutMs });
+    if (typeof requestIdleCallback === "function") requestIdleCallback(once, { timeout: IDLE_WAIT_MS });
     else setTimeout(once, 0);
   });
   setTimeout(once, timeoutMs);
