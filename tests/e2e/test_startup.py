@@ -1,8 +1,9 @@
 """Start-up from a memory snapshot, in a real Chromium: made once, restored after, never fatal.
 
 The first worker that boots with no snapshot stored makes one (worker/snapshot.js) and keeps it in
-the origin private file system; later workers of the same browser restore it. These tests open the benchmark page,
-which starts no worker by itself, so each test decides which workers boot and in what order.
+the origin private file system; later workers of the same browser restore it. These tests open the
+benchmark page, which starts no worker by itself, so each test decides which workers boot and in
+what order.
 Every test starts with the snapshot slot emptied.
 """
 
@@ -124,9 +125,7 @@ def startup_page(browser: Browser, server: RunningServer) -> Iterator[StartupPag
 @pytest.fixture
 def visit(startup_page: StartupPage) -> StartupPage:
     """The page with no snapshot stored and no record of a failed store."""
-    startup_page.run(
-        "await snapshot.clearSnapshots();"
-    )
+    startup_page.run("await snapshot.clearSnapshots();")
     return startup_page
 
 
@@ -279,6 +278,30 @@ def test_a_snapshot_of_another_build_is_not_used(visit: StartupPage) -> None:
     assert got["boot"]["source"] == "scratch"
     assert "another build" in got["boot"]["note"]
     assert got["primes"] == {"count": 168}
+
+
+def test_a_file_that_is_not_a_snapshot_falls_back_with_a_note_and_is_replaced(
+    visit: StartupPage,
+) -> None:
+    # Whatever else ends up in the file (a half-written one from an older build, another tool's):
+    # the header is checked before anything is handed to Pyodide.
+    got = visit.run(
+        """
+        const root = await navigator.storage.getDirectory();
+        const file = await root.getFileHandle(snapshot.FILE_NAME, { create: true });
+        const writable = await file.createWritable();
+        await writable.write(new TextEncoder().encode("not a snapshot, just some text"));
+        await writable.close();
+        const fallback = await boot();
+        return { fallback, after: await boot() };
+        """
+    )
+    fallback = got["fallback"]
+    assert fallback["boot"]["source"] == "scratch"
+    assert "has no header" in fallback["boot"]["note"]
+    assert fallback["primes"] == {"count": 168}
+    assert fallback["boot"]["madeSnapshot"] is True
+    assert got["after"]["boot"] == {"source": "snapshot", "madeSnapshot": False, "note": None}
 
 
 def test_the_page_shows_how_each_worker_booted(browser: Browser, server: RunningServer) -> None:
