@@ -153,7 +153,7 @@ async function removeFile(name) {
 
 /**
  * The stored snapshot file as it is: its header and its heap, or null when there is none (or it
- * is not a snapshot file). For the boot and for tests that inspect or damage it.
+ * is still being written). For the boot and for tests that inspect or damage it.
  * @returns {Promise<{meta: SnapshotMeta, heap: Uint8Array} | null>}
  * @throws {SnapshotError} the file's header cannot be read
  */
@@ -241,7 +241,7 @@ export async function storeSnapshot(key, snapshot) {
     await writeFile(FAILURE_FILE, [describe(error)]).catch(() => {});
     throw error;
   }
-  await caches?.delete(OLD_CACHE_NAME).catch(() => {});
+  await globalThis.caches?.delete(OLD_CACHE_NAME).catch(() => {});
 }
 
 /** Whether a snapshot is stored (the maker stores it after its `ready`). */

@@ -228,6 +228,18 @@ def test_seeded_monte_carlo_depends_on_the_seed_only_and_unseeded_random_differs
     assert first["result_repr"] != second["result_repr"], "restored workers share a random state"
 
 
+def assert_fell_back_and_replaced(got: dict[str, Any], note: str) -> None:
+    """`got["fallback"]` booted normally with `note` in its note and still ran a task, and made a
+    new snapshot, which the next worker (`got["after"]`) restored."""
+    fallback = got["fallback"]
+    assert fallback["boot"]["source"] == "scratch"
+    assert note in fallback["boot"]["note"]
+    assert fallback["primes"] == {"count": 168}
+    # The bad snapshot was replaced: the next worker restores the new one.
+    assert fallback["boot"]["madeSnapshot"] is True
+    assert got["after"]["boot"] == {"source": "snapshot", "madeSnapshot": False, "note": None}
+
+
 def test_a_corrupted_snapshot_falls_back_to_a_normal_boot_with_a_note(visit: StartupPage) -> None:
     make_snapshot(visit)
     got = visit.run(
@@ -240,13 +252,7 @@ def test_a_corrupted_snapshot_falls_back_to_a_normal_boot_with_a_note(visit: Sta
         return { fallback, after: await boot() };
         """
     )
-    fallback = got["fallback"]
-    assert fallback["boot"]["source"] == "scratch"
-    assert "corrupt" in fallback["boot"]["note"]
-    assert fallback["primes"] == {"count": 168}
-    # The bad snapshot was replaced: the next worker restores the new one.
-    assert fallback["boot"]["madeSnapshot"] is True
-    assert got["after"]["boot"] == {"source": "snapshot", "madeSnapshot": False, "note": None}
+    assert_fell_back_and_replaced(got, "corrupt")
 
 
 def test_bytes_pyodide_rejects_fall_back_with_a_note(visit: StartupPage) -> None:
@@ -296,12 +302,7 @@ def test_a_file_that_is_not_a_snapshot_falls_back_with_a_note_and_is_replaced(
         return { fallback, after: await boot() };
         """
     )
-    fallback = got["fallback"]
-    assert fallback["boot"]["source"] == "scratch"
-    assert "has no header" in fallback["boot"]["note"]
-    assert fallback["primes"] == {"count": 168}
-    assert fallback["boot"]["madeSnapshot"] is True
-    assert got["after"]["boot"] == {"source": "snapshot", "madeSnapshot": False, "note": None}
+    assert_fell_back_and_replaced(got, "has no header")
 
 
 def test_the_page_shows_how_each_worker_booted(browser: Browser, server: RunningServer) -> None:
