@@ -178,17 +178,18 @@ def test_cancel_sent_before_the_code_starts_to_sleep_ends_it_without_a_new_worke
         """
         await worker.run("run_code", { code: "import time" }).result;  // a worker done booting
         const restarts = worker.restarts;
-        const names = [];
+        const ends = [];
         for (let i = 0; i < 3; i++) {
           const job = worker.run("run_code", { code: "import time\\ntime.sleep(30)" });
           job.cancel();
-          names.push((await outcome(job.result)).name);
+          const { name, message } = await outcome(job.result);
+          ends.push(`${name}: ${message}`);
         }
         const next = await worker.run("run_code", { code: "6 * 7" }).result;
-        return { names, next, replaced: worker.restarts - restarts };
+        return { ends, next, replaced: worker.restarts - restarts };
         """
     )
-    assert got["names"] == ["CancelledError"] * 3
+    assert [end.split(":")[0] for end in got["ends"]] == ["CancelledError"] * 3, got["ends"]
     assert got["replaced"] == 0
     assert got["next"] == {"result_repr": "42"}
 
