@@ -24,6 +24,7 @@ const MAX_LOG_ROWS = 100;
 const SOURCE_LABELS = {
   cache: "cache",
   "http-cache": "HTTP cache (same build)",
+  "http-cache-direct": "HTTP cache, fetched by the browser (same build)",
   network: "network",
   failed: "failed (offline?)",
   "route-cache": "cache (static route)",
@@ -225,7 +226,9 @@ export class OfflinePanel {
     const rows = this.pending.slice(-MAX_LOG_ROWS).map((entry) => {
       const row = document.createElement("tr");
       row.dataset.source = entry.source;
-      const cells = [clock(entry.time), entry.url, SOURCE_LABELS[entry.source], `${entry.ms.toFixed(1)} ms`];
+      // A request left to the browser took the service worker no time; the browser's is unknown.
+      const took = entry.source === "http-cache-direct" ? "—" : `${entry.ms.toFixed(1)} ms`;
+      const cells = [clock(entry.time), entry.url, SOURCE_LABELS[entry.source], took];
       for (const text of cells) {
         const cell = document.createElement("td");
         cell.textContent = text;

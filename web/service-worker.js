@@ -5,6 +5,7 @@
 // with it Cancel), never caches /api/ (live data) and never sees /ws (WebSockets bypass it).
 // What it says to pages is defined in offline-protocol.js.
 
+import { freshUntil } from "./http-freshness.js";
 import { CACHE_PREFIX, CHANNEL, cacheName } from "./offline-protocol.js";
 
 /** @typedef {import("./offline-protocol.js").InterceptedEntry} InterceptedEntry */
@@ -237,6 +238,13 @@ sw.addEventListener("activate", (event) => {
 sw.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== SCOPE.origin) return; // the browser's default
+  if (event.request.mode === "navigate") checkFreshCode();
+  else if (event.request.cache === "default" && freshInHttpCache(url)) {
+    // Not answered: the browser fetches it itself and its HTTP cache answers (fresh, this build's
+    // copy, with its compiled code), without the detour through this worker (see checkFreshCode).
+    record(event, url, "http-cache-direct", 200, 0);
+    return;
+  }
   event.respondWith(answer(event, url));
 });
 
@@ -374,6 +382,62 @@ async function fromHttpCache(url, stored) {
   if (same) return response;
   await response.body?.cancel();
   return null;
+}
+
+/**
+ * This build's big code files (as storedCode lists them) that the browser's HTTP cache holds fresh,
+ * by URL: how long, in Date.now() time, its copy stays fresh. Filled anew at every navigation.
+ * @type {Map<string, number>}
+ */
+const freshCode = new Map();
+/** Which navigation's check may write freshCode (an older one's answer comes too late). */
+let freshCheck = 0;
+/** How long before its expiry a fresh copy is no longer passed through: a boot takes seconds. */
+const FRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Find which of this build's big code files (the wasm, `pyodide.asm.mjs`) the HTTP cache holds
+ * fresh, as a navigation starts: the workers' requests for them, a few hundred milliseconds
+ * later, are then left to the browser (freshInHttpCache), which answers them from its HTTP cache
+ * without contacting the server, offline too, and keeps its compiled code. Before, each such
+ * request came here, and fromHttpCache fetched the same copy from here and handed it on: the
+ * wasm's first byte reached the worker ~40 ms later, its last ~80 ms later (docs/offline.md).
+ *
+ * Only a copy that is this build's (the ETag and policy headers stored with it) and fresh for the
+ * next few minutes passes through; anything else, and any request before this check is done, takes
+ * the handler's path. Starting afresh at each navigation means a cleared or evicted HTTP cache is
+ * seen by the next load, which then boots from Cache Storage.
+ */
+function checkFreshCode() {
+  const check = ++freshCheck;
+  freshCode.clear();
+  (async () => {
+    for (const [href, stored] of await storedCode()) {
+      const until = await httpCacheFreshUntil(new URL(href), stored);
+      if (check !== freshCheck) return;
+      if (until !== null) freshCode.set(href, until);
+    }
+  })().catch(() => {}); // a failed check leaves every request to the handler, as before
+}
+
+/** @param {URL} url */
+function freshInHttpCache(url) {
+  const until = freshCode.get(url.href);
+  return until !== undefined && Date.now() + FRESH_MARGIN_MS < until;
+}
+
+/**
+ * Until when (Date.now() time) the HTTP cache's copy of `url` stays fresh, if it is this build's
+ * copy; null otherwise.
+ * @param {URL} url
+ * @param {Headers} stored
+ * @returns {Promise<number | null>}
+ */
+async function httpCacheFreshUntil(url, stored) {
+  const response = await fromHttpCache(url, stored);
+  if (response === null) return null;
+  await response.body?.cancel();
+  return freshUntil(response.headers);
 }
 
 /**
