@@ -118,7 +118,13 @@ def cancel_sleep(page: BenchPage, plan: Plan) -> list[Row]:
             cancels,
             "",
             at_most(0.0),
-            f"{restarts} restarts over {cancels} cancels; afterwards the same interpreter still "
-            f"had `time` imported: {slept['sameInterpreter']}",
+            f"{restarts} restarts over {cancels} cancels"
+            + "".join(
+                f" (the last {kind}: {run['restartReason']})"
+                for kind, run in (("while sleeping", slept), ("in the busy loop", busy))
+                if run["restarts"]
+            )
+            + f"; afterwards the same interpreter still had `time` imported: "
+            f"{slept['sameInterpreter']}",
         ),
     ]

@@ -107,6 +107,8 @@ export class PythonWorker {
     this.warmup = null;
     /** How many times the worker was replaced (after a crash or an ignored cancel). */
     this.restarts = 0;
+    /** Why the worker was last replaced (null: never), e.g. for a log after a surprise restart. */
+    this.lastRestartReason = /** @type {string | null} */ (null);
     const shared = globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function";
     /** @type {Int32Array | null} shared with the worker; null when not cross-origin isolated */
     this.interruptBuffer = interrupts && shared ? new Int32Array(new SharedArrayBuffer(4)) : null;
@@ -218,8 +220,12 @@ export class PythonWorker {
     return endpoint;
   }
 
-  /** Terminate the worker and start another; queued jobs wait for it. */
-  replace() {
+  /**
+   * Terminate the worker and start another; queued jobs wait for it.
+   * @param {string} reason  why, for lastRestartReason
+   */
+  replace(reason) {
+    this.lastRestartReason = reason;
     this.clearGrace();
     this.endpoint.terminate();
     this.current = null;
@@ -281,7 +287,7 @@ export class PythonWorker {
    */
   escalate(job) {
     if (job !== this.current) return;
-    this.replace();
+    this.replace(`a cancelled job ran on for ${this.graceMs} ms after the interrupt`);
     this.settle(job, /** @type {Error} */ (job.stopping));
     this.pump();
   }
@@ -294,7 +300,7 @@ export class PythonWorker {
       return;
     }
     const job = this.current;
-    this.replace();
+    this.replace(job ? message : `${message} (while idle)`);
     if (job) this.settle(job, new WorkerCrashedError(message));
     this.pump();
   }

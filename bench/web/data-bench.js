@@ -113,6 +113,12 @@ export const dataBench = {
     }
     // The interpreter is still the same one: a module imported before the cancels is still there.
     const check = await worker.run("run_code", { code: "import sys\n'time' in sys.modules" }).result;
-    return { times, restarts: worker.restarts - restarts, sameInterpreter: check.result_repr };
+    const replaced = worker.restarts - restarts;
+    return {
+      times,
+      restarts: replaced,
+      restartReason: replaced ? worker.lastRestartReason : null,
+      sameInterpreter: check.result_repr,
+    };
   },
 };

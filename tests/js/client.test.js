@@ -171,6 +171,7 @@ test("an interrupt the task ignores escalates after graceMs: the worker is repla
   assert.ok(performance.now() - asked >= 15, "the interrupt was given its grace period first");
   assert.deepEqual(await next.result, { queued: true });
   assert.equal(worker.restarts, 1);
+  assert.equal(worker.lastRestartReason, "a cancelled job ran on for 20 ms after the interrupt");
   assert.equal(made.length, 2);
   assert.ok(made[0].terminated);
   assert.deepEqual(made[1].started, ["echo"]);
@@ -203,9 +204,12 @@ for (const [how, task] of [
 ]) {
   test(`after ${how} the running job rejects with WorkerCrashedError and queued jobs run on a new worker`, async () => {
     const { worker, made } = start();
+    assert.equal(worker.lastRestartReason, null);
     const doomed = worker.run(task, {});
     const queued = [worker.run("echo", { i: 1 }), worker.run("echo", { i: 2 })];
-    assert.ok((await rejection(doomed.result)) instanceof WorkerCrashedError);
+    const error = await rejection(doomed.result);
+    assert.ok(error instanceof WorkerCrashedError);
+    assert.equal(worker.lastRestartReason, error.message, "the crash's own message says why");
     assert.deepEqual(await Promise.all(queued.map((job) => job.result)), [{ i: 1 }, { i: 2 }]);
     assert.equal(worker.restarts, 1);
     assert.deepEqual(made[1].started, ["echo", "echo"]);
