@@ -109,7 +109,7 @@ def cancel_sleep(page: BenchPage, plan: Plan) -> list[Row]:
             at_most(2.0, figure_max=100),
             f"from job.cancel() to CancelledError, {CANCEL_AFTER_MS} ms into the run; median "
             f"of {plan.cancel_reps} each (sleep: {', '.join(f'{t:.0f}' for t in slept['times'])} "
-            "ms)",
+            f"ms; busy loop: {', '.join(f'{t:.0f}' for t in busy['times'])} ms)",
         ),
         Row(
             "cancel latency",
