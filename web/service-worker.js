@@ -392,7 +392,11 @@ async function fromHttpCache(url, stored) {
 const freshCode = new Map();
 /** Which navigation's check may write freshCode (an older one's answer comes too late). */
 let freshCheck = 0;
-/** How long before its expiry a fresh copy is no longer passed through: a boot takes seconds. */
+/**
+ * How long before its expiry a fresh copy is no longer passed through: a boot takes seconds, and
+ * the expiry is reckoned from the server's `Date` while the browser reckons from when the response
+ * arrived, so this also absorbs a server clock that runs up to a few minutes ahead.
+ */
 const FRESH_MARGIN_MS = 5 * 60_000;
 
 /**
