@@ -40,11 +40,13 @@ export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
 
 /**
  * Sent once, first (the worker queues it while it boots): the shared interrupt buffer, an
- * Int32Array over a SharedArrayBuffer of 4 bytes, and the input buffer (INPUT_BUFFER_BYTES), when
- * the page is cross-origin isolated; both null when it is not (then input() says why it cannot
- * ask, and cancel restarts the worker).
- * @typedef {{type: "init", interruptBuffer: Int32Array | null,
- *            inputBuffer: Int32Array | null}} InitRequest
+ * Int32Array over a SharedArrayBuffer of 4 bytes, the input buffer (INPUT_BUFFER_BYTES), and the
+ * started buffer (4 bytes: the worker stores there the id of each run as it begins it, so a page
+ * whose cancel went unanswered can tell a job that never began, its worker still busy or starved of
+ * CPU, from one that runs on), when the page is cross-origin isolated; all null when it is not
+ * (then input() says why it cannot ask, and cancel restarts the worker).
+ * @typedef {{type: "init", interruptBuffer: Int32Array | null, inputBuffer: Int32Array | null,
+ *            startedBuffer: Int32Array | null}} InitRequest
  */
 
 /**

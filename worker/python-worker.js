@@ -29,6 +29,8 @@ import { ANSWER_OFFSET, INPUT_BUFFER_BYTES, InputSlot, InputState, Reply, Reques
 
 /** How long a running job may ignore an interrupt before its worker is replaced. */
 export const DEFAULT_GRACE_MS = 500;
+/** How many grace periods a cancelled job that its worker has not begun may wait (see graceOver). */
+export const MAX_GRACE_PERIODS = 10;
 
 /**
  * Callbacks and limits for one run.
@@ -114,6 +116,8 @@ export class PythonWorker {
     this.interruptBuffer = interrupts && shared ? new Int32Array(new SharedArrayBuffer(4)) : null;
     /** @type {Int32Array | null} where input() answers go (protocol.js InputSlot); null likewise */
     this.inputBuffer = shared ? new Int32Array(new SharedArrayBuffer(INPUT_BUFFER_BYTES)) : null;
+    /** @type {Int32Array | null} the id of the run the worker last began (InitRequest); null likewise */
+    this.startedBuffer = shared ? new Int32Array(new SharedArrayBuffer(4)) : null;
     /** @type {JobState[]} jobs waiting for the worker, in order */
     this.queue = [];
     /** @type {JobState | null} the job the worker is running */
@@ -215,6 +219,7 @@ export class PythonWorker {
       type: Request.INIT,
       interruptBuffer: this.interruptBuffer,
       inputBuffer: this.inputBuffer,
+      startedBuffer: this.startedBuffer,
     };
     endpoint.postMessage(init, []);
     return endpoint;
@@ -274,20 +279,46 @@ export class PythonWorker {
         Atomics.notify(this.interruptBuffer, 0);
         if (this.inputBuffer) Atomics.notify(this.inputBuffer, InputSlot.STATE);
         // Python polls the buffer every few bytecodes, but not inside a blocking C call.
-        this.graceTimer = setTimeout(() => this.escalate(job), this.graceMs);
+        this.graceTimer = setTimeout(() => this.graceOver(job, 1), this.graceMs);
       } else {
-        this.escalate(job);
+        this.escalate(job, "a job was cancelled without an interrupt buffer (the page is not isolated)");
       }
     }
   }
 
   /**
+   * The grace period after a cancel ran out with `job` still running. If the worker has not even
+   * begun it (its thread still busy, e.g. storing the memory snapshot, or starved of CPU on a
+   * loaded machine), it will find the interrupt before it runs any of the job: wait another period,
+   * up to MAX_GRACE_PERIODS in all, rather than throw away a healthy interpreter. A job that began
+   * and runs on past the interrupt (a C call that never checks it, code that swallows it) has its
+   * worker replaced.
+   * @param {JobState} job
+   * @param {number} periods  grace periods waited so far
+   */
+  graceOver(job, periods) {
+    if (job !== this.current) return;
+    const began = this.startedBuffer === null || Atomics.load(this.startedBuffer, 0) === job.id;
+    if (!began && periods < MAX_GRACE_PERIODS) {
+      this.graceTimer = setTimeout(() => this.graceOver(job, periods + 1), this.graceMs);
+      return;
+    }
+    this.escalate(
+      job,
+      began
+        ? `a cancelled job ran on for ${this.graceMs} ms after the interrupt`
+        : `the worker did not begin a cancelled job within ${periods * this.graceMs} ms`,
+    );
+  }
+
+  /**
    * The running job did not stop in time (or cannot be interrupted): replace the worker.
    * @param {JobState} job
+   * @param {string} reason  for lastRestartReason
    */
-  escalate(job) {
+  escalate(job, reason) {
     if (job !== this.current) return;
-    this.replace(`a cancelled job ran on for ${this.graceMs} ms after the interrupt`);
+    this.replace(reason);
     this.settle(job, /** @type {Error} */ (job.stopping));
     this.pump();
   }

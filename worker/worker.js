@@ -141,11 +141,17 @@ let awaitingRun = null;
 scope.addEventListener("unhandledrejection", (event) => {
   if (awaitingRun === null) return;
   event.preventDefault();
+  // A cancel's KeyboardInterrupt reaching a promise of Pyodide's event loop that nobody awaits:
+  // the run itself reports the cancel (or, if it never ends, the page's grace timer replaces this
+  // worker). Not a crash: the interpreter is fine.
+  if (/** @type {{type?: unknown}} */ (event.reason)?.type === "KeyboardInterrupt") return;
   post({ type: Reply.CRASHED, id: awaitingRun, message: `Python crashed: ${describe(event.reason)}` });
   awaitingRun = null;
 });
 /** @type {Int32Array | null} the page's interrupt buffer (from `init`; null without isolation) */
 let interruptBuffer = null;
+/** @type {Int32Array | null} where each run's id goes as it begins (InitRequest; null likewise) */
+let startedBuffer = null;
 
 /**
  * Take a cancel the page stored before the job got this far (e.g. cancel() right after run()),
@@ -167,6 +173,7 @@ let awaitingTasks = new Set();
  */
 async function runTask(python, { id, task, params }) {
   runningId = id;
+  if (startedBuffer) Atomics.store(startedBuffer, 0, id);
   /** @param {number} done @param {number} total */
   const onProgress = (done, total) => post({ type: Reply.PROGRESS, id, done, total });
   /** @param {"stdout" | "stderr"} stream @param {string} text */
@@ -256,6 +263,7 @@ scope.onmessage = async (/** @type {MessageEvent<WorkerRequest>} */ event) => {
       // input() says why it cannot ask.
       if (request.interruptBuffer) python.pyodide.setInterruptBuffer(request.interruptBuffer);
       interruptBuffer = request.interruptBuffer;
+      startedBuffer = request.startedBuffer;
       installConsole(python, {
         interruptBuffer: request.interruptBuffer,
         inputBuffer: request.inputBuffer,

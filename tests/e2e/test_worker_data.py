@@ -186,11 +186,11 @@ def test_cancel_sent_before_the_code_starts_to_sleep_ends_it_without_a_new_worke
           ends.push(`${name}: ${message}`);
         }
         const next = await worker.run("run_code", { code: "6 * 7" }).result;
-        return { ends, next, replaced: worker.restarts - restarts };
+        return { ends, next, replaced: worker.restarts - restarts, why: worker.lastRestartReason };
         """
     )
     assert [end.split(":")[0] for end in got["ends"]] == ["CancelledError"] * 3, got["ends"]
-    assert got["replaced"] == 0
+    assert got["replaced"] == 0, got["why"]
     assert got["next"] == {"result_repr": "42"}
 
 

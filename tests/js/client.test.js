@@ -13,6 +13,7 @@ import {
   TimeoutError,
   WorkerCrashedError,
 } from "../../worker/client.js";
+import { MAX_GRACE_PERIODS } from "../../worker/python-worker.js";
 import { Request } from "../../worker/protocol.js";
 import { fakeWorkers, rejection, until } from "./fake-worker.js";
 
@@ -175,6 +176,32 @@ test("an interrupt the task ignores escalates after graceMs: the worker is repla
   assert.equal(made.length, 2);
   assert.ok(made[0].terminated);
   assert.deepEqual(made[1].started, ["echo"]);
+});
+
+test("a cancelled job its busy worker has not begun waits past graceMs, then ends there, same worker", async () => {
+  const { worker, made } = start({ isolated: true, graceMs: 20, fake: { busyAfterBootMs: 90 } });
+  await worker.ready;
+  const asked = performance.now();
+  const job = worker.run("count", { to: 1000 });
+  job.cancel();
+  assert.equal((await rejection(job.result)).name, "CancelledError");
+  assert.ok(performance.now() - asked >= 80, "it waited for the worker to get to the job");
+  assert.equal(worker.restarts, 0);
+  assert.equal(made.length, 1);
+  assert.deepEqual(made[0].started, ["count"]);
+});
+
+test("a worker that never begins a cancelled job is replaced after MAX_GRACE_PERIODS", async () => {
+  const { worker, made } = start({ isolated: true, graceMs: 5, fake: { busyAfterBootMs: 60_000 } });
+  await worker.ready;
+  const asked = performance.now();
+  const job = worker.run("count", { to: 1000 });
+  job.cancel();
+  assert.equal((await rejection(job.result)).name, "CancelledError");
+  assert.ok(performance.now() - asked >= 5 * MAX_GRACE_PERIODS - 5);
+  assert.equal(worker.restarts, 1);
+  assert.equal(worker.lastRestartReason, `the worker did not begin a cancelled job within ${5 * MAX_GRACE_PERIODS} ms`);
+  assert.ok(made[0].terminated);
 });
 
 test("without an interrupt buffer, cancel replaces the worker at once", async () => {

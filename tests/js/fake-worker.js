@@ -152,12 +152,14 @@ export const TASKS = {
  * @property {boolean} [bootFails]  send `boot_failed` instead of `ready`
  * @property {number} [tickMs]  how long one tick of a task takes
  * @property {boolean} [warms]  be the snapshot maker: send a `warmed` reply right after `ready`
+ * @property {number} [busyAfterBootMs]  how long, after `ready`, the worker takes to get to the
+ *   requests sent meanwhile (its thread busy, say storing the snapshot, or starved of CPU)
  */
 
 /** @implements {Endpoint} */
 export class FakeWorker {
   /** @param {FakeOptions} [options] */
-  constructor({ bootMs = 1, bootFails = false, tickMs = 1, warms = false } = {}) {
+  constructor({ bootMs = 1, bootFails = false, tickMs = 1, warms = false, busyAfterBootMs = 0 } = {}) {
     this.tickMs = tickMs;
     /** @type {WorkerRequest[]} every request received, in order (after the structured clone) */
     this.received = [];
@@ -166,6 +168,8 @@ export class FakeWorker {
     this.terminated = false;
     /** @type {Int32Array | null} */
     this.interruptBuffer = null;
+    /** @type {Int32Array | null} */
+    this.startedBuffer = null;
     /** @type {Map<string, ((event: any) => void)[]>} */
     this.listeners = new Map();
     // Requests wait for the boot, then run one at a time, like worker.js's `await ready`.
@@ -192,8 +196,11 @@ export class FakeWorker {
       if (warms) this.reply({ type: Reply.WARMED, steps: 3, of: 200, ms: 12, stoppedBy: "request" });
       return true;
     });
-    /** @type {Promise<unknown>} */
-    this.queue = this.booted;
+    /** @type {Promise<boolean>} */
+    this.queue = this.booted.then(async (booted) => {
+      if (booted && busyAfterBootMs > 0) await sleep(busyAfterBootMs);
+      return booted;
+    });
   }
 
   /**
@@ -249,6 +256,7 @@ export class FakeWorker {
     switch (request.type) {
       case Request.INIT:
         this.interruptBuffer = request.interruptBuffer;
+        this.startedBuffer = request.startedBuffer;
         return;
       case Request.RUN:
         return this.runTask(request);
@@ -260,6 +268,7 @@ export class FakeWorker {
   /** @param {import("../../worker/protocol.js").RunRequest} request */
   async runTask({ id, task, params }) {
     this.started.push(task);
+    if (this.startedBuffer) Atomics.store(this.startedBuffer, 0, id); // as worker.js does
     const script = TASKS[task];
     if (!script) {
       this.reply({ type: Reply.ERROR, id, name: "UnknownTaskError", message: `unknown task ${task}` });
