@@ -416,11 +416,14 @@ function checkFreshCode() {
   const check = ++freshCheck;
   freshCode.clear();
   (async () => {
-    for (const [href, stored] of await storedCode()) {
-      const until = await httpCacheFreshUntil(new URL(href), stored);
-      if (check !== freshCheck) return;
-      if (until !== null) freshCode.set(href, until);
-    }
+    // Both files at once: the check races the workers' first requests for them.
+    const checked = await Promise.all(
+      [...(await storedCode())].map(
+        async ([href, stored]) => /** @type {const} */ ([href, await httpCacheFreshUntil(new URL(href), stored)]),
+      ),
+    );
+    if (check !== freshCheck) return;
+    for (const [href, until] of checked) if (until !== null) freshCode.set(href, until);
   })().catch(() => {}); // a failed check leaves every request to the handler, as before
 }
 

@@ -281,7 +281,10 @@ export class PythonWorker {
         // Python polls the buffer every few bytecodes, but not inside a blocking C call.
         this.graceTimer = setTimeout(() => this.graceOver(job, 1), this.graceMs);
       } else {
-        this.escalate(job, "a job was cancelled without an interrupt buffer (the page is not isolated)");
+        this.escalate(
+          job,
+          "a job was cancelled without an interrupt buffer (the page is not isolated, or interrupts are off)",
+        );
       }
     }
   }
