@@ -17,8 +17,8 @@ from typing import Protocol
 from bench.rows import REPORT, Row, at_least, not_measured, percentile
 from bench.socket import in_thread
 from server.protocol import ResultMessage, StoredResult
-from server.redis_link import RedisLink
-from server.redis_store import RedisStore
+from server.redis.link import RedisLink
+from server.redis.store import RedisStore
 from server.store import MAX_BATCH, Store
 from support.redis import RedisServer, redis_binary
 

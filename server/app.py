@@ -15,10 +15,10 @@ from server.hub import Hub
 from server.jobs import JobRules
 from server.local_jobs import LocalJobs
 from server.ratelimit import ByteBudgets
-from server.redis_hub import RedisHub
-from server.redis_jobs import RedisJobs
-from server.redis_link import RedisLink
-from server.redis_store import RedisStore
+from server.redis.hub import RedisHub
+from server.redis.jobs import RedisJobs
+from server.redis.link import RedisLink
+from server.redis.store import RedisStore
 from server.state import BUDGETS, HUB, JOBS, SETTINGS, STORE
 from server.static import add_static_routes
 from server.store import Store

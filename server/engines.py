@@ -2,7 +2,7 @@
 
 The default engine is one process: the in-process hub (`server.hub`), the SQLite store
 (`server.store`) and the in-memory job board (`server.jobs`); nothing extra to install. With
-`--redis URL` the same interfaces are backed by Redis (`server.redis_*`), so several processes
+`--redis URL` the same interfaces are backed by Redis (`server.redis`), so several processes
 share broadcasts, presence, results and distributed jobs. The socket layer (`websocket.py`,
 `api.py`) only ever sees the interfaces below.
 """
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class PageHub(Protocol):
     """The connected pages: this process's connections, and broadcast to every page.
 
-    `server.hub.Hub` (one process) and `server.redis_hub.RedisHub` (every process on a Redis)
+    `server.hub.Hub` (one process) and `server.redis.hub.RedisHub` (every process on a Redis)
     implement it; a broadcast reaches the pages of every process, `len()` counts them all.
     """
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from server.engines import StorageError
-from server.redis_link import RedisLink
-from server.redis_store import RedisStore
+from server.redis.link import RedisLink
+from server.redis.store import RedisStore
 from support.redis import RedisServer
 from tests.server.test_store import ROOT, result
 from tests.support import free_port

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 
 from server.hub import Connection, Hub, encode_or_log
 from server.protocol import Message, PeersMessage, ServerStatusMessage, encode
-from server.redis_link import PREFIX, RedisLink
+from server.redis.link import PREFIX, RedisLink
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from server.batcher import Batcher
 from server.engines import ResultsPage, StorageError, StorageFacts, stored_result
 from server.protocol import ResultMessage, StoredResult
-from server.redis_link import PREFIX, RedisLink
+from server.redis.link import PREFIX, RedisLink
 from server.store import DEFAULT_BUDGET_BYTES, MAX_BATCH
 
 log = logging.getLogger(__name__)

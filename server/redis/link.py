@@ -1,6 +1,6 @@
 """One process's link to Redis: the client, whether Redis answers now, and what an ack promises.
 
-Every Redis-backed engine (`redis_store`, `redis_hub`, `redis_jobs`) shares one `RedisLink`.
+Every Redis-backed engine (`store`, `hub`, `jobs` beside this module) shares one `RedisLink`.
 A watcher pings Redis; when Redis goes away the link says so at once (listeners are told, so
 pages hear a `server` status message and new results are refused as retryable), then tries
 again with exponential backoff until Redis answers, and tells the listeners again. The server

@@ -33,7 +33,7 @@ from redis.exceptions import RedisError, ResponseError
 from server.engines import PageHub, StorageError
 from server.jobs import MAX_ACTIVE_JOBS, MAX_CHUNKS, JobRefused, JobRules, chunk_seed
 from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage
-from server.redis_link import PREFIX, RedisLink
+from server.redis.link import PREFIX, RedisLink
 
 log = logging.getLogger(__name__)
 
