@@ -12,7 +12,7 @@ from server.config import Settings
 from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
-from server.jobs import JobRules
+from server.job_rules import JobRules
 from server.local_jobs import LocalJobs
 from server.ratelimit import ByteBudgets
 from server.redis.hub import RedisHub

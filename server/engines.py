@@ -120,7 +120,7 @@ class JobEngine(Protocol):
 
     The engine delivers what it decides itself (chunks to pages, progress to everyone, through
     the hub), since with Redis chunks also arrive from other processes at any time.
-    Refusals raise `server.jobs.JobRefused` (its `name` is the error's kind).
+    Refusals raise `server.job_rules.JobRefused` (its `name` is the error's kind).
     """
 
     async def start(

@@ -1,8 +1,9 @@
-"""Distributed jobs: split Monte Carlo pi into chunks, hand them out, add them up. No I/O here.
+"""Distributed jobs in one process's memory: who holds which chunk until when. No I/O here.
 
-The board only decides; the caller delivers its `Update` (chunks to pages, progress to all) and
-passes the clock in (`now`, monotonic seconds), so every rule below is testable without waiting.
-Invariants the tests rely on:
+The board only decides; the caller (`server.local_jobs`) delivers its `Update` (chunks to pages,
+progress to all) and passes the clock in (`now`, monotonic seconds), so every rule below is
+testable without waiting. What is refused and why is `server.job_rules`, shared with the Redis
+engine. Invariants the tests rely on:
 
 - a chunk copy is held by at most one page at a time, under a lease: a page that leaves, or holds
   a chunk longer than `lease_seconds`, loses it and it goes back to the front of the queue;
@@ -19,61 +20,38 @@ Invariants the tests rely on:
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import logging
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import count
 
-from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage, MonteCarloResult
+from server.job_rules import (
+    JobRules,
+    JobShape,
+    Totals,
+    check_answer,
+    check_room,
+    chunk_count,
+    job_expired,
+    no_such_job,
+    not_holder,
+    progress,
+)
+from server.protocol import JobChunkMessage, JobProgressMessage, MonteCarloResult
 
 log = logging.getLogger(__name__)
 
-MAX_CHUNKS = 100_000
-# Unfinished jobs at once: each holds a queue of up to MAX_CHUNKS, so this bounds memory.
-MAX_ACTIVE_JOBS = 8
 # How far into a job's queue `_fill` looks for a chunk copy the page does not already have
 # (copies of one chunk sit next to each other, so a short look suffices).
 LOOK_AHEAD = 8
-
-
-class JobRefused(ValueError):
-    """A `job_start` or `chunk_result` the board will not take; `name` is the error's kind."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
-
-
-@dataclass(frozen=True)
-class JobRules:
-    """The board's limits (from the server's settings)."""
-
-    lease_seconds: float = 120.0
-    idle_seconds: float = 600.0
-    keep_seconds: float = 600.0
-    per_owner: int = 2
-    replicas: int = 1
-
-
-def chunk_seed(job_seed: int, chunk: int) -> int:
-    """The seed of one chunk: independent-looking per chunk, reproducible from the job's seed.
-
-    32 bits so it survives the page's JavaScript numbers exactly.
-    """
-    digest = hashlib.blake2b(f"{job_seed}:{chunk}".encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big")
 
 
 @dataclass
 class Job:
     """One Monte Carlo pi job and its running total."""
 
-    id: str
-    samples: int
-    chunk_samples: int
-    seed: int
+    shape: JobShape
     owner: str = ""
     key: str = ""
     active_at: float = 0.0
@@ -93,42 +71,21 @@ class Job:
     disagreements: int = 0
 
     @property
-    def chunks(self) -> int:
-        return -(-self.samples // self.chunk_samples)
+    def id(self) -> str:
+        return self.shape.id
 
     @property
     def done(self) -> bool:
-        return len(self.finished) == self.chunks
+        return len(self.finished) == self.shape.chunks
 
     @property
     def over(self) -> bool:
         """Finished or expired: nothing more will be handed out or counted."""
         return self.done or self.expired
 
-    def chunk_size(self, chunk: int) -> int:
-        """Samples in one chunk (the last one takes the remainder)."""
-        return min(self.chunk_samples, self.samples - chunk * self.chunk_samples)
-
-    def chunk_message(self, chunk: int) -> JobChunkMessage:
-        return JobChunkMessage(
-            job_id=self.id,
-            chunk=chunk,
-            params=ChunkParams(samples=self.chunk_size(chunk), seed=chunk_seed(self.seed, chunk)),
-        )
-
     def progress(self, workers: int) -> JobProgressMessage:
-        return JobProgressMessage(
-            job_id=self.id,
-            samples=self.samples,
-            samples_done=self.samples_done,
-            inside=self.inside,
-            estimate=4 * self.inside / self.samples_done if self.samples_done else None,
-            chunks=self.chunks,
-            chunks_done=len(self.finished),
-            workers=workers,
-            done=self.done,
-            expired=self.expired,
-        )
+        totals = Totals(self.inside, self.samples_done, len(self.finished), self.done, self.expired)
+        return progress(self.shape, totals, workers)
 
 
 @dataclass(frozen=True)
@@ -192,24 +149,10 @@ class JobBoard:
         if (existing := self.started.get(key)) is not None and existing in self.jobs:
             job = self.jobs[existing]
             return JobBoard.Update(progress=[job.progress(len(self.slots))], duplicate=True)
-        chunks = -(-samples // chunk_samples)
-        if chunks > MAX_CHUNKS:
-            raise JobRefused(
-                "invalid_job",
-                f"{samples} samples in chunks of {chunk_samples} makes {chunks} chunks; "
-                f"the limit is {MAX_CHUNKS}: use bigger chunks.",
-            )
-        if len(self._active) >= MAX_ACTIVE_JOBS:
-            raise JobRefused(
-                "job_limit", f"{MAX_ACTIVE_JOBS} jobs are already running: wait for one to finish."
-            )
-        if self._per_owner.get(owner, 0) >= self.rules.per_owner:
-            raise JobRefused(
-                "job_limit",
-                f"This address already has {self.rules.per_owner} unfinished jobs: "
-                "wait for one to finish.",
-            )
-        job = Job(f"job-{next(self._ids)}", samples, chunk_samples, seed, owner, key, now)
+        chunks = chunk_count(samples, chunk_samples)
+        check_room(len(self._active), self._per_owner.get(owner, 0), self.rules)
+        shape = JobShape(f"job-{next(self._ids)}", samples, chunk_samples, seed)
+        job = Job(shape, owner, key, now)
         for chunk in range(chunks):
             job.pending.extend([chunk] * self.rules.replicas)
         self.jobs[job.id] = job
@@ -251,18 +194,8 @@ class JobBoard:
         """
         job = self.jobs.get(job_id)
         if job is None:
-            raise JobRefused("invalid_chunk", f"There is no job {job_id!r}.")
-        if not 0 <= chunk < job.chunks:
-            raise JobRefused(
-                "invalid_chunk", f"Job {job_id!r} has chunks 0 to {job.chunks - 1}, not {chunk}."
-            )
-        expected = job.chunk_size(chunk)
-        if result.samples != expected or not 0 <= result.inside <= result.samples:
-            raise JobRefused(
-                "invalid_chunk",
-                f"Chunk {chunk} of {job_id!r} has {expected} samples; the result says "
-                f"{result.inside} inside of {result.samples}.",
-            )
+            raise no_such_job(job_id)
+        check_answer(job.shape, chunk, result.inside, result.samples)
         if chunk in job.finished:
             return JobBoard.Update(duplicate=True)
         if client_id in job.lapsed.get(chunk, ()) and chunk in job.pending:
@@ -272,13 +205,7 @@ class JobBoard:
             self.held.setdefault(client_id, set()).add((job_id, chunk))
         holders = job.holders.get(chunk, {})
         if client_id not in holders:
-            if job.expired:
-                raise JobRefused("invalid_chunk", f"Job {job_id!r} has expired.")
-            raise JobRefused(
-                "not_holder",
-                f"This connection does not hold chunk {chunk} of {job_id!r} (it was never sent "
-                "here, or went back to the queue when its lease ran out or the page left).",
-            )
+            raise job_expired(job_id) if job.expired else not_holder(job_id, chunk)
         del holders[client_id]
         if not holders:
             del job.holders[chunk]
@@ -395,7 +322,7 @@ class JobBoard:
                 job.holders.setdefault(chunk, {})[client_id] = deadline
                 self.held[client_id].add((job.id, chunk))
                 heapq.heappush(self._leases, (deadline, job.id, chunk, client_id))
-                assignments.append(Assignment(client_id, job.chunk_message(chunk)))
+                assignments.append(Assignment(client_id, job.shape.chunk_message(chunk)))
                 given = True
             queue = [job for job in queue if job.pending]
             if not given:

@@ -10,7 +10,8 @@ import asyncio
 import time
 
 from server.engines import PageHub
-from server.jobs import JobBoard, JobRules
+from server.job_rules import JobRules
+from server.jobs import JobBoard
 from server.protocol import MonteCarloResult
 
 SWEEP_SECONDS = 1.0

@@ -14,7 +14,7 @@ from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 from server import __version__
 from server.engines import StorageError
 from server.hub import Connection
-from server.jobs import JobRefused
+from server.job_rules import JobRefused
 from server.origin import origin_allowed
 from server.protocol import (
     AckMessage,

@@ -4,18 +4,20 @@ The chunk queue is one stream (`offload:chunks`) read through one consumer group
 is a consumer, reads entries for its volunteer pages (XREADGROUP) and hands each to one page. An
 entry stays pending until its chunk is answered, so the chunks of a process that dies (kill -9,
 no goodbye) are claimed by another process once idle for the lease (XAUTOCLAIM), and a page
-that leaves gives its chunks back at once (acked and added again). The same rules as the
-in-memory board (`server.jobs`), mirrored:
+that leaves gives its chunks back at once (acked and added again). The rules are the in-memory
+board's (`server.job_rules` decides what is refused, how chunks are sized and seeded, what
+progress says); what Redis adds is doing it atomically across processes:
 
-- only the page a chunk was sent to may answer it, and the answer must be plausible (its
-  samples are the chunk's, 0 <= inside <= samples);
+- only the page a chunk was sent to may answer it, and the answer must be plausible;
 - a chunk held past its lease may be handed to another page; the first answer counts;
 - every chunk is counted exactly once: one Lua script adds the chunk to the job's set of
   finished chunks and, only if it was not there, adds its numbers to the job's totals;
-- at most MAX_ACTIVE_JOBS unfinished jobs, `per_owner` per address; a job with no answer for
+- at most MAX_ACTIVE_JOBS unfinished jobs, `per_owner` per address (counted inside the START
+  script, so two processes cannot both take the last place); a job with no answer for
   `idle_seconds` expires, and an ended job's keys expire `keep_seconds` later.
 
-Not mirrored: `replicas` (each chunk to two pages, compared); with Redis each chunk goes to one.
+Not supported: `replicas` (each chunk to two pages, compared): each chunk goes to one page, and
+`RedisJobs` refuses rules that ask for more (the command line refuses `--replicate --redis`).
 """
 
 from __future__ import annotations
@@ -25,14 +27,26 @@ import contextlib
 import itertools
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 
 from server.engines import PageHub, StorageError
-from server.jobs import MAX_ACTIVE_JOBS, MAX_CHUNKS, JobRefused, JobRules, chunk_seed
-from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage
+from server.job_rules import (
+    MAX_ACTIVE_JOBS,
+    JobRules,
+    JobShape,
+    Totals,
+    check_answer,
+    chunk_count,
+    job_expired,
+    no_such_job,
+    not_holder,
+    progress,
+    too_many_jobs,
+    too_many_of_owner,
+)
+from server.protocol import JobProgressMessage
 from server.redis.link import PREFIX, RedisLink
 
 log = logging.getLogger(__name__)
@@ -86,8 +100,8 @@ local function retire(P, id, keep)
     redis.call('EXPIRE', P .. 'jobkey:' .. redis.call('HGET', job, 'key'), keep)
 end
 local function progress(job)
-    return redis.call('HMGET', job, 'samples', 'samples_done', 'inside', 'chunks',
-        'chunks_done', 'state')
+    return redis.call('HMGET', job, 'samples', 'chunk_samples', 'seed', 'inside',
+        'samples_done', 'chunks_done', 'state')
 end
 """
 
@@ -142,26 +156,21 @@ return progress(job)
 )
 
 
-@dataclass(frozen=True)
-class JobShape:
-    """What a page needs to compute a chunk, and what the checks need (cached per job)."""
-
-    samples: int
-    chunk_samples: int
-    seed: int
-    chunks: int
-
-    def chunk_size(self, chunk: int) -> int:
-        return min(self.chunk_samples, self.samples - chunk * self.chunk_samples)
+#: The fields the Lua `progress` function reads, in its order: a job's shape, totals and state.
+PROGRESS_FIELDS = ("samples", "chunk_samples", "seed", "inside", "samples_done", "chunks_done")
 
 
 class RedisJobs:
     """`JobEngine` (see `server.engines`) on a Redis stream with a consumer group."""
 
     def __init__(self, link: RedisLink, hub: PageHub, rules: JobRules | None = None) -> None:
+        """Raises ValueError for rules this engine cannot keep (replicas)."""
+        rules = rules or JobRules()
+        if rules.replicas != 1:
+            raise ValueError("With Redis each chunk goes to one page: replicas must be 1.")
         self.link = link
         self.hub = hub
-        self.rules = rules or JobRules()
+        self.rules = rules
         client = link.client
         self._start = client.register_script(START)
         self._complete = client.register_script(COMPLETE)
@@ -185,26 +194,14 @@ class RedisJobs:
         self, key: str, samples: int, chunk_samples: int, seed: int, *, owner: str
     ) -> bool:
         """Start a job in Redis (every process's volunteers get its chunks); True for a resend."""
-        chunks = -(-samples // chunk_samples)
-        if chunks > MAX_CHUNKS:
-            raise JobRefused(
-                "invalid_job",
-                f"{samples} samples in chunks of {chunk_samples} makes {chunks} chunks; "
-                f"the limit is {MAX_CHUNKS}: use bigger chunks.",
-            )
+        chunks = chunk_count(samples, chunk_samples)
         args = [PREFIX, key, samples, chunk_samples, seed, chunks, owner, time.time()]
         answer = await self._call(self._start, [*args, MAX_ACTIVE_JOBS, self.rules.per_owner])
         verdict, job_id = answer[0], answer[1]
         if verdict == "all":
-            raise JobRefused(
-                "job_limit", f"{MAX_ACTIVE_JOBS} jobs are already running: wait for one to finish."
-            )
+            raise too_many_jobs()
         if verdict == "owner":
-            raise JobRefused(
-                "job_limit",
-                f"This address already has {self.rules.per_owner} unfinished jobs: "
-                "wait for one to finish.",
-            )
+            raise too_many_of_owner(self.rules)
         self.hub.broadcast(await self._progress_of(job_id))
         return bool(verdict == "duplicate")
 
@@ -229,25 +226,11 @@ class RedisJobs:
         """Count a chunk answered by the page it was sent to, once; True for a duplicate."""
         shape = await self._shape(job_id)
         if shape is None:
-            raise JobRefused("invalid_chunk", f"There is no job {job_id!r}.")
-        if not 0 <= chunk < shape.chunks:
-            raise JobRefused(
-                "invalid_chunk", f"Job {job_id!r} has chunks 0 to {shape.chunks - 1}, not {chunk}."
-            )
-        expected = shape.chunk_size(chunk)
-        if samples != expected or not 0 <= inside <= samples:
-            raise JobRefused(
-                "invalid_chunk",
-                f"Chunk {chunk} of {job_id!r} has {expected} samples; the result says "
-                f"{inside} inside of {samples}.",
-            )
+            raise no_such_job(job_id)
+        check_answer(shape, chunk, inside, samples)
         entry = self.held.get(client_id, {}).get((job_id, chunk))
         if entry is None:
-            raise JobRefused(
-                "not_holder",
-                f"This connection does not hold chunk {chunk} of {job_id!r} (it was never sent "
-                "here, or went back to the queue when the page left).",
-            )
+            raise not_holder(job_id, chunk)
         args = [PREFIX, GROUP, entry, job_id, chunk, inside, samples, time.time()]
         answer = await self._call(self._complete, [*args, int(self.rules.keep_seconds)])
         # (The page may have left while Redis answered: then it is already forgotten.)
@@ -255,7 +238,7 @@ class RedisJobs:
         self._room.set()
         verdict = answer[0]
         if verdict == "expired":
-            raise JobRefused("invalid_chunk", f"Job {job_id!r} has expired.")
+            raise job_expired(job_id)
         if verdict == "counted":
             self.hub.broadcast(self._progress(job_id, answer[1:]))
             return False
@@ -382,11 +365,7 @@ class RedisJobs:
                     await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk])
             return
         client_id = free[next(self._turn) % len(free)]
-        message = JobChunkMessage(
-            job_id=job_id,
-            chunk=chunk,
-            params=ChunkParams(samples=shape.chunk_size(chunk), seed=chunk_seed(shape.seed, chunk)),
-        )
+        message = shape.chunk_message(chunk)
         self.held[client_id][(job_id, chunk)] = entry
         target = self.hub.connections.get(client_id)
         if target is None or not target.send(message):
@@ -408,34 +387,31 @@ class RedisJobs:
             return self._shapes[job_id]
         try:
             fields: Any = await self.link.client.hmget(
-                PREFIX + "job:" + job_id, ["samples", "chunk_samples", "seed", "chunks"]
+                PREFIX + "job:" + job_id, ["samples", "chunk_samples", "seed"]
             )
         except (RedisError, OSError) as exc:
             self.link.failed(exc)
             raise StorageError(f"Redis did not answer ({exc}): resend the message.") from None
-        shape = None if fields[0] is None else JobShape(*(int(f) for f in fields))
+        shape = None if fields[0] is None else JobShape(job_id, *(int(f) for f in fields))
         if shape is not None:
             self._shapes[job_id] = shape
         return shape
 
     async def _progress_of(self, job_id: str) -> JobProgressMessage:
         fields: Any = await self.link.client.hmget(
-            PREFIX + "job:" + job_id,
-            ["samples", "samples_done", "inside", "chunks", "chunks_done", "state"],
+            PREFIX + "job:" + job_id, [*PROGRESS_FIELDS, "state"]
         )
         return self._progress(job_id, fields)
 
     def _progress(self, job_id: str, fields: list[Any]) -> JobProgressMessage:
-        samples, samples_done, inside, chunks, chunks_done = (int(f or 0) for f in fields[:5])
-        return JobProgressMessage(
-            job_id=job_id,
-            samples=samples,
-            samples_done=samples_done,
-            inside=inside,
-            estimate=4 * inside / samples_done if samples_done else None,
-            chunks=chunks,
-            chunks_done=chunks_done,
+        """`job_progress` from the job hash's PROGRESS_FIELDS and state (as Lua's `progress`)."""
+        samples, chunk_samples, seed, inside, samples_done, chunks_done = (
+            int(f or 0) for f in fields[:6]
+        )
+        state = fields[6]
+        return progress(
+            # A job whose hash is gone meanwhile reads as zeros: 0 chunks, not a division by 0.
+            JobShape(job_id, samples, max(chunk_samples, 1), seed),
+            Totals(inside, samples_done, chunks_done, state == "done", state == "expired"),
             workers=max(self.workers, len(self.slots)),
-            done=fields[5] == "done",
-            expired=fields[5] == "expired",
         )

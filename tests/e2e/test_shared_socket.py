@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocket, expect
 
 from offload.tasks.montecarlo import count_inside
-from server.jobs import chunk_seed
+from server.job_rules import chunk_seed
 from tests.support import ServerFactory, run_in_worker, start_job
 
 # A plain WebSocket client (not the app's), kept in window.plain with every message it received.

@@ -15,7 +15,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 
 from offload.tasks.montecarlo import count_inside
-from server.jobs import chunk_seed
+from server.job_rules import chunk_seed
 from tests.support import RunningServer, ServerFactory, open_page, start_job
 
 JOB_SEED = 20261125

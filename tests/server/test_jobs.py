@@ -10,7 +10,8 @@ from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
 from offload.tasks.montecarlo import count_inside
-from server.jobs import MAX_ACTIVE_JOBS, MAX_CHUNKS, JobBoard, JobRefused, JobRules, chunk_seed
+from server.job_rules import MAX_ACTIVE_JOBS, MAX_CHUNKS, JobRefused, JobRules, chunk_seed
+from server.jobs import JobBoard
 from server.protocol import MonteCarloResult
 from tests.server.conftest import receive_type
 

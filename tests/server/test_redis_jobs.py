@@ -12,7 +12,7 @@ import pytest
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 
 from offload.tasks.montecarlo import count_inside
-from server.jobs import chunk_seed
+from server.job_rules import chunk_seed
 from support.redis import RedisServer
 from tests.server.conftest import receive_type
 from tests.server.test_redis import UNLIMITED, page_on

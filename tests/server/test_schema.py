@@ -10,7 +10,7 @@ import pytest
 
 from offload.tasks import run_task
 from offload.tasks.montecarlo import count_inside
-from server.jobs import chunk_seed
+from server.job_rules import chunk_seed
 from server.protocol import CLIENT_MESSAGES, SERVER_MESSAGES, ProtocolError, parse_client_message
 from support.json_schema import SCHEMA_PATH, render
 
