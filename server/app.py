@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import partial
+from contextlib import asynccontextmanager
 
 from aiohttp import WSCloseCode, web
 
 from server.api import request_size_handler, results_handler
 from server.config import Settings
+from server.engines import Engines
 from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
@@ -26,27 +27,17 @@ from server.websocket import run_jobs, websocket_handler
 
 
 def make_app(settings: Settings) -> web.Application:
-    """The whole server as one aiohttp app; the store opens on startup and closes on cleanup."""
+    """The whole server as one aiohttp app; its engines open on startup and close on cleanup."""
     app = web.Application(
         middlewares=[host_middleware(HostCheck(settings.host, settings.allow_origins))],
         handler_args=handler_args(settings),
     )
     app[SETTINGS] = settings
-    link = RedisLink(settings.redis_url) if settings.redis_url else None
-    app[HUB] = RedisHub(link) if link is not None else Hub()
     app[BUDGETS] = ByteBudgets(settings.address_bytes_per_hour)
-    rules = JobRules(
-        lease_seconds=settings.lease_seconds,
-        idle_seconds=settings.job_idle_seconds,
-        keep_seconds=settings.job_keep_seconds,
-        per_owner=settings.jobs_per_address,
-        replicas=settings.replicas,
-    )
-    app[JOBS] = RedisJobs(link, app[HUB], rules) if link is not None else LocalJobs(app[HUB], rules)
     app.on_response_prepare.append(
         add_headers if settings.isolation else add_headers_without_isolation
     )
-    app.cleanup_ctx.append(partial(store_context, link=link))
+    app.cleanup_ctx.append(engines_context)
     app.cleanup_ctx.append(run_jobs)
     app.on_shutdown.append(close_sockets)
     app.router.add_get("/ws", websocket_handler, name="ws")
@@ -56,31 +47,49 @@ def make_app(settings: Settings) -> web.Application:
     return app
 
 
-async def store_context(
-    app: web.Application, *, link: RedisLink | None = None
-) -> AsyncIterator[None]:
-    """Open the results store (and with Redis, the link and the hub's background work) for the
-    app's lifetime; closing the SQLite store flushes the WAL.
+async def engines_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the app's hub, store and jobs (see `open_engines`) for its lifetime."""
+    async with open_engines(app[SETTINGS]) as engines:
+        app[HUB], app[STORE], app[JOBS] = engines.hub, engines.store, engines.jobs
+        yield
+
+
+@asynccontextmanager
+async def open_engines(settings: Settings) -> AsyncIterator[Engines]:
+    """The engines this server runs on, chosen once: Redis with `settings.redis_url` (shared by
+    every process using it), else this process's hub, the SQLite store in the data folder and
+    the in-memory job board. Started on entry; stopped, and the store flushed, on exit.
 
     Raises:
         StorageError: the database is unusable, or Redis does not answer (one sentence).
+        ValueError: settings the chosen engine cannot keep (replicas with Redis).
     """
-    settings = app[SETTINGS]
-    if link is None:
-        app[STORE] = await Store.open(settings.data_dir, budget_bytes=settings.storage_budget_bytes)
-        yield
-        await app[STORE].close()
+    rules = JobRules(
+        lease_seconds=settings.lease_seconds,
+        idle_seconds=settings.job_idle_seconds,
+        keep_seconds=settings.job_keep_seconds,
+        per_owner=settings.jobs_per_address,
+        replicas=settings.replicas,
+    )
+    if settings.redis_url is None:
+        hub = Hub()
+        store = await Store.open(settings.data_dir, budget_bytes=settings.storage_budget_bytes)
+        try:
+            yield Engines(hub, store, LocalJobs(hub, rules))
+        finally:
+            await store.close()  # flushes the WAL into the database file
         return
+    link = RedisLink(settings.redis_url)
+    redis_hub = RedisHub(link)
+    jobs = RedisJobs(link, redis_hub, rules)
     await link.start()
-    hub = app[HUB]
-    assert isinstance(hub, RedisHub)
-    app[STORE] = RedisStore(link, settings.storage_budget_bytes)
-    await hub.start()
+    redis_store = RedisStore(link, settings.storage_budget_bytes)
+    await redis_hub.start()
     try:
-        yield
+        yield Engines(redis_hub, redis_store, jobs)
     finally:
-        await app[STORE].close()
-        await hub.stop()
+        await redis_store.close()
+        await redis_hub.stop()
         await link.close()
 
 

@@ -1,10 +1,10 @@
 """The seams between the socket layer and what keeps state: small interfaces, two engines each.
 
 The default engine is one process: the in-process hub (`server.hub`), the SQLite store
-(`server.store`) and the in-memory job board (`server.jobs`); nothing extra to install. With
-`--redis URL` the same interfaces are backed by Redis (`server.redis`), so several processes
-share broadcasts, presence, results and distributed jobs. The socket layer (`websocket.py`,
-`api.py`) only ever sees the interfaces below.
+(`server.store`) and the in-memory job board (`server.local_jobs`); nothing extra to install.
+With `--redis URL` the same interfaces are backed by Redis (`server.redis`), so several
+processes share broadcasts, presence, results and distributed jobs. `server.app` chooses once,
+at startup; the socket layer (`websocket.py`, `api.py`) only ever sees the interfaces below.
 """
 
 from __future__ import annotations
@@ -156,6 +156,15 @@ class JobEngine(Protocol):
     async def run(self) -> None:
         """The background work (lease expiry, reclaiming, feeding pages), until cancelled."""
         ...
+
+
+@dataclass(frozen=True)
+class Engines:
+    """The three engines a server runs on, all of one kind (`server.app.open_engines` picks it)."""
+
+    hub: PageHub
+    store: ResultStore
+    jobs: JobEngine
 
 
 def stored_result(client_id: str, message: ResultMessage) -> StoredResult:

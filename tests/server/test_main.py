@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession, WSCloseCode, WSMsgType
 
+from server.__main__ import parse_args
 from tests.server.test_websocket import result_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +88,16 @@ async def test_a_bad_flag_is_one_sentence_and_exit_2(args: list[str]) -> None:
     assert code == 2
     assert_one_sentence(stderr)
     assert "--help" in stderr
+
+
+def test_replicate_with_redis_is_refused_not_dropped(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--redis", "redis://127.0.0.1:6379/0", "--replicate"])
+    assert exit_.value.code == 2
+    stderr = capsys.readouterr().err
+    assert_one_sentence(stderr)
+    assert "--replicate is not supported with --redis" in stderr
+    assert parse_args(["--replicate"]).replicas == 2
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
