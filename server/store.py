@@ -43,9 +43,17 @@ CREATE TABLE IF NOT EXISTS results (
     size INTEGER NOT NULL DEFAULT 0
 )
 """
-COLUMNS = ("seq", "id", "client_id", "task", "params", "result", "duration_ms", "received_at")
-#: The size of a row as this module counts it (what the budget limits).
-SIZE_SQL = "length(id) + length(client_id) + length(task) + length(params) + length(result) + 16"
+COLUMNS = (
+    "seq",
+    "id",
+    "client_id",
+    "task",
+    "params",
+    "result",
+    "duration_ms",
+    "received_at",
+    "size",
+)
 
 DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024
 #: A batch bigger than this is split: one transaction stays short enough to keep p99 acks low.
@@ -334,9 +342,6 @@ def connect(path: Path) -> tuple[sqlite3.Connection, int]:
                 f"The database {path} has a table 'results' that is not Offload's "
                 f"(columns {', '.join(columns)}): pass another --data-dir."
             )
-        if "size" not in columns:  # a database from before the storage budget
-            db.execute("ALTER TABLE results ADD COLUMN size INTEGER NOT NULL DEFAULT 0")
-            db.execute(f"UPDATE results SET size = {SIZE_SQL}")
         stored_bytes: int = db.execute("SELECT COALESCE(SUM(size), 0) FROM results").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         db.close()

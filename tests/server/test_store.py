@@ -143,6 +143,17 @@ async def test_someone_elses_results_table_refuses_to_open(tmp_path: Path) -> No
         await Store.open(tmp_path)
 
 
+async def test_a_results_table_without_every_column_of_ours_is_refused_not_migrated(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path)
+    await store.close()
+    with sqlite3.connect(tmp_path / Store.FILENAME) as db:
+        db.execute("ALTER TABLE results DROP COLUMN size")
+    with pytest.raises(StorageError, match="not Offload's"):
+        await Store.open(tmp_path)
+
+
 async def test_a_table_dropped_under_the_store_is_a_storage_error_not_an_ack(
     tmp_path: Path,
 ) -> None:
