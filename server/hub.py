@@ -187,8 +187,10 @@ class Hub:
     def broadcast(self, message: Message, exclude: str | None = None) -> int:
         """Queue `message` for everyone but `exclude`; returns how many it was queued for."""
         text = encode_or_log(message)
-        if text is None:
-            return 0
+        return 0 if text is None else self.deliver(text, exclude)
+
+    def deliver(self, text: str, exclude: str | None = None) -> int:
+        """Queue an encoded message for this process's pages but `exclude`; returns how many."""
         sent = 0
         for client_id, connection in list(self.connections.items()):
             if client_id != exclude and connection.send_text(text):

@@ -104,14 +104,6 @@ class RedisHub(Hub):
                 log.warning("dropping a broadcast: Redis is not keeping up")
         return self.deliver(text, exclude)
 
-    def deliver(self, text: str, exclude: str | None = None) -> int:
-        """Queue an encoded message for this process's pages but `exclude`."""
-        sent = 0
-        for client_id, connection in list(self.connections.items()):
-            if client_id != exclude and connection.send_text(text):
-                sent += 1
-        return sent
-
     def announce_peers(self) -> None:
         """A page came or went here: recount (debounced) and tell everyone."""
         self._dirty.set()
