@@ -200,9 +200,9 @@ class Hub:
     def announce_peers(self) -> None:
         """Tell every connection the number of connected pages, soon (debounced).
 
-        Each connect or disconnect used to notify every page at once: with thousands of pages,
-        churn cost a broadcast per event. Now changes within PEERS_DEBOUNCE_SECONDS coalesce
-        into one `peers` message, and none is sent when the count ends where it was.
+        Changes within PEERS_DEBOUNCE_SECONDS coalesce into one `peers` message, so churn among
+        thousands of pages costs one broadcast, not one per connect; none is sent when the count
+        ends where it was.
         """
         if self._peers_timer is None:
             loop = asyncio.get_running_loop()
