@@ -16,10 +16,11 @@ from typing import Protocol
 
 from bench.rows import REPORT, Row, at_least, not_measured, percentile
 from bench.socket import in_thread
+from server.batcher import MAX_BATCH
 from server.protocol import ResultMessage, StoredResult
 from server.redis.link import RedisLink
 from server.redis.store import RedisStore
-from server.store import MAX_BATCH, Store
+from server.store import Store
 from support.redis import RedisServer, redis_binary
 
 

@@ -14,6 +14,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+#: Results per batch at most, for both stores: one transaction (or pipeline) stays short enough
+#: to keep p99 acks low.
+MAX_BATCH = 1000
+
 
 @dataclass
 class _Waiting[T, R]:

@@ -54,6 +54,10 @@ class PageHub(Protocol):
         ...
 
 
+#: Every store's default budget: beyond it, the oldest results are deleted first.
+DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024
+
+
 class StorageError(Exception):
     """A write could not be made durable (disk full, a foreign schema, the store unreachable).
 

@@ -22,11 +22,15 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from server.batcher import Batcher
-from server.engines import ResultsPage, StorageError, StorageFacts, stored_result
+from server.batcher import MAX_BATCH, Batcher
+from server.engines import (
+    DEFAULT_BUDGET_BYTES,
+    ResultsPage,
+    StorageError,
+    StorageFacts,
+    stored_result,
+)
 from server.protocol import ResultMessage, StoredResult
-
-__all__ = ["DEFAULT_BUDGET_BYTES", "StorageError", "Store"]
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +58,6 @@ COLUMNS = (
     "received_at",
     "size",
 )
-
-DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024
-#: A batch bigger than this is split: one transaction stays short enough to keep p99 acks low.
-MAX_BATCH = 1000
 
 
 class Store:

@@ -15,11 +15,16 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from server.batcher import Batcher
-from server.engines import ResultsPage, StorageError, StorageFacts, stored_result
+from server.batcher import MAX_BATCH, Batcher
+from server.engines import (
+    DEFAULT_BUDGET_BYTES,
+    ResultsPage,
+    StorageError,
+    StorageFacts,
+    stored_result,
+)
 from server.protocol import ResultMessage, StoredResult
 from server.redis.link import PREFIX, RedisLink
-from server.store import DEFAULT_BUDGET_BYTES, MAX_BATCH
 
 log = logging.getLogger(__name__)
 
