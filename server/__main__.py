@@ -115,7 +115,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     limits.add_argument(
         "--replicate",
         action="store_true",
-        help="send each chunk to two pages and count it only when both answers agree",
+        help="send each chunk to two pages and count it only when both answers agree "
+        "(not with --redis, which sends each chunk to one page)",
     )
     limits.add_argument(
         "--compress",
