@@ -4,7 +4,7 @@
 // at build time, and what a restore must redo (the wheel's files, the random state).
 //
 // Pyodide's snapshot API is private (`_makeSnapshot`, `_loadSnapshot`, `makeMemorySnapshot`): every
-// step here may fail on another Pyodide, and python.js falls back to a normal boot when one does.
+// step here may fail on another Pyodide, and boot.js falls back to a normal boot when one does.
 // Uses only what both a worker and a window have (navigator.storage, crypto.subtle,
 // navigator.locks); a worker reads the file synchronously, a window (the tests) as a File.
 
@@ -13,7 +13,7 @@
 /** @typedef {import("pyodide").Lockfile} Lockfile */
 
 /**
- * Why a stored snapshot was not used; python.js turns it into the `ready` note.
+ * Why a stored snapshot was not used; boot.js turns it into the `ready` note.
  */
 export class SnapshotError extends Error {
   /** @param {string} message */

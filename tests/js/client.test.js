@@ -1,5 +1,6 @@
-// PythonWorker over the real worker dispatcher and a fake Python (fake-worker.js), in Node: queueing, cancel and its escalation,
-// crash replacement, boot failure, unsendable requests and deadlines, without a browser or Pyodide.
+// PythonWorker over the real worker dispatcher and a fake Python (fake-worker.js), in Node:
+// queueing, cancel and its escalation, crash replacement, boot failure, unsendable requests and
+// deadlines, without a browser or Pyodide.
 // The same behaviours are proven against real Pyodide in tests/e2e/test_worker_client.py.
 
 import assert from "node:assert/strict";

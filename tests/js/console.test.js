@@ -14,7 +14,7 @@ import { ANSWER_OFFSET, InputSlot, InputState, Reply, Request, SIGINT } from "..
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A worker whose one task, "ask", calls input(prompt) the way worker/python.js does: it posts
+ * A worker whose one task, "ask", calls input(prompt) the way worker/console.js does: it posts
  * `input`, then polls the input buffer (and the interrupt buffer) until the page answers.
  */
 class AskingWorker {
