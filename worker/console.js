@@ -1,9 +1,10 @@
 // The console of a person's code (offload.interactive): input() and time.sleep over shared memory.
-// Worker-only: Atomics.wait may not block a page's main thread. Python blocks the worker while it runs, so neither an answer nor a cancel can arrive as a
-// message. Both wait with Atomics.wait, which the page's notify after a cancel wakes: input() in
-// short slices with pyodide.checkInterrupt() between them, as Pyodide's docs show
-// (usage/keyboard-interrupts.md), time.sleep on the interrupt buffer itself. Either way a cancel
-// raises KeyboardInterrupt in the waiting code and the interpreter lives on.
+// Worker-only: Atomics.wait may not block a page's main thread. Python blocks the worker while it
+// runs, so neither an answer nor a cancel can arrive as a message. Both wait with Atomics.wait,
+// which the page's notify after a cancel wakes: input() in short slices with
+// pyodide.checkInterrupt() between them, as Pyodide's docs show (usage/keyboard-interrupts.md),
+// time.sleep on the interrupt buffer itself. Either way a cancel raises KeyboardInterrupt in the
+// waiting code and the interpreter lives on.
 
 import { takeSignal } from "./cancel.js";
 import { ANSWER_OFFSET, InputSlot, InputState } from "./protocol.js";

@@ -1,6 +1,6 @@
 // The page <-> worker protocol: every message either side posts is one of the types below.
-// This module is the single definition; dispatcher.js and python-worker.js import its names, nothing else
-// spells a message literal. Requests carry the page's `id`; replies to a request echo it.
+// This module is the single definition; dispatcher.js and python-worker.js import its names,
+// nothing else spells a message literal. Requests carry the page's `id`; replies to a request echo it.
 // docs/worker-protocol.md describes each message with an example exchange.
 
 /** Request kinds the page sends to the worker. */

@@ -1,6 +1,6 @@
 // Memory snapshots of a booted interpreter: made once by the first worker that boots from scratch
-// in this browser, kept in the origin private file system, restored by every later worker (the pool's other workers,
-// the next visit) in a fraction of a normal boot. docs/startup.md says why it is made here and not
+// in this browser, kept in the origin private file system, restored by every later worker (the
+// pool's other workers, the next visit) in a fraction of a normal boot. docs/startup.md says why it is made here and not
 // at build time, and what a restore must redo (the wheel's files, the random state).
 //
 // Pyodide's snapshot API is private (`_makeSnapshot`, `_loadSnapshot`, `makeMemorySnapshot`): every
@@ -25,9 +25,9 @@ export class SnapshotError extends Error {
 
 // One file: a new build's snapshot replaces the old one, so nothing accumulates. It holds a header
 // (MAGIC, the length of the JSON that follows, the JSON: build key, sha256, size) and the heap.
-// The origin private file system, not Cache Storage: a worker reads the 30 MiB synchronously in
-// about 30 ms, against 100 ms and more through Cache Storage, whose body arrives in pieces on the
-// worker's event loop, stalled while Pyodide's start-up holds it (docs/startup.md).
+// The origin private file system, not Cache Storage: a worker reads it synchronously, in one piece,
+// where Cache Storage hands the body over in pieces on the worker's event loop, which Pyodide's
+// start-up holds (docs/startup.md has the measurements).
 export const FILE_NAME = "offload-snapshot";
 // What went wrong the last time a snapshot could not be stored (a quota, say), so the next boot
 // can say why it had none.
