@@ -18,13 +18,7 @@ import { Reply, Request } from "./protocol.js";
 /** @typedef {import("./python.js").Outcome} Outcome */
 /** @typedef {import("./python.js").Phases} Phases */
 
-/**
- * The worker's end of the transport: what the dispatcher needs of a worker's global scope.
- * @typedef {{
- *   postMessage(message: WorkerReply, transfer: Transferable[]): void;
- *   addEventListener(type: "message", listener: (event: {data: WorkerRequest}) => void): void;
- * }} WorkerEndpoint
- */
+/** @typedef {import("./endpoint.js").WorkerEndpoint} WorkerEndpoint */
 
 /**
  * What the dispatcher needs of Python: interpreter.js makes it of Pyodide, the tests of scripts.

@@ -184,7 +184,9 @@ test("an interrupt the task ignores escalates after graceMs: the worker is repla
 });
 
 test("a cancelled job its busy worker has not begun waits past graceMs, then ends there, same worker", async () => {
-  const { worker, made } = start({ isolated: true, graceMs: 20, fake: { busyAfterBootMs: 90 } });
+  // The worker gets to the job halfway between two grace periods' ends (60 and 120 ms): a busy
+  // machine's stall shifts both alike, and the cancel's reply must come before the next check.
+  const { worker, made } = start({ isolated: true, graceMs: 60, fake: { busyAfterBootMs: 90 } });
   await worker.ready;
   const asked = performance.now();
   const job = worker.run("count", { to: 1000 });

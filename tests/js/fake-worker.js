@@ -6,11 +6,11 @@
 
 import { PYTHON_CANCEL, takeCancel } from "../../worker/cancel.js";
 import { expose } from "../../worker/dispatcher.js";
-import { Reply, Request } from "../../worker/protocol.js";
+import { ANSWER_OFFSET, InputSlot, InputState, Reply, Request } from "../../worker/protocol.js";
 
 /** @typedef {import("../../worker/endpoint.js").Endpoint} Endpoint */
 /** @typedef {import("../../worker/dispatcher.js").Interpreter} Interpreter */
-/** @typedef {import("../../worker/dispatcher.js").WorkerEndpoint} WorkerEndpoint */
+/** @typedef {import("../../worker/endpoint.js").WorkerEndpoint} WorkerEndpoint */
 /** @typedef {import("../../worker/protocol.js").WorkerRequest} WorkerRequest */
 /** @typedef {import("../../worker/protocol.js").WorkerReply} WorkerReply */
 /** @typedef {import("../../worker/protocol.js").TaskInfo} TaskInfo */
@@ -37,6 +37,8 @@ class Interrupted extends Error {}
  * @property {(ms?: number) => Promise<void>} tick  let time pass, like Python running bytecode;
  *   raises the fake KeyboardInterrupt if the page stored SIGINT meanwhile
  * @property {() => Promise<never>} block  run on and never poll: a blocking C call, time.sleep
+ * @property {(prompt: string) => Promise<string | null>} input  input(prompt): ask the page, then
+ *   poll the input buffer (and the interrupt buffer) until it answers; null: no answer
  * @property {(message: string) => Promise<never>} crash  Pyodide itself fails (a `crashed` reply)
  * @property {(message: string) => Promise<never>} die  the worker's script itself dies: an error event
  */
@@ -70,6 +72,10 @@ export const TASKS = {
   echo: {
     info: { summary: "return its params", returns: "object", params: [], defaults: {} },
     run: async (params) => params,
+  },
+  ask: {
+    info: { summary: "input(prompt), as a person's code calls it", returns: "object", params: [], defaults: {} },
+    run: async ({ prompt = "?" }, io) => ({ answer: await io.input(prompt) }),
   },
   count: {
     info: {
@@ -178,6 +184,10 @@ class FakePython {
     this.warms = warms;
     /** @type {Int32Array | null} */
     this.interruptBuffer = null;
+    /** @type {Int32Array | null} */
+    this.inputBuffer = null;
+    /** @type {(prompt: string) => void} posts the `input` reply */
+    this.ask = () => {};
   }
 
   async boot() {
@@ -198,9 +208,34 @@ class FakePython {
     return { python: "3.14.2", pyodide: "fake" };
   }
 
-  /** @param {{interruptBuffer: Int32Array | null}} shared */
-  attach({ interruptBuffer }) {
+  /** @param {{interruptBuffer: Int32Array | null, inputBuffer: Int32Array | null, ask: (prompt: string) => void}} shared */
+  attach({ interruptBuffer, inputBuffer, ask }) {
     this.interruptBuffer = interruptBuffer;
+    this.inputBuffer = inputBuffer;
+    this.ask = ask;
+  }
+
+  /**
+   * input() the way worker/console.js does it, but polling: the real worker blocks in
+   * Atomics.wait, which Node's main thread (the page's, here) may not.
+   * @param {() => Promise<void>} tick
+   * @param {string} prompt
+   * @returns {Promise<string | null>}
+   */
+  async input(tick, prompt) {
+    const input = this.inputBuffer;
+    if (!input) throw new FakePythonError("EOFError", "not isolated");
+    Atomics.store(input, InputSlot.STATE, InputState.WAITING);
+    this.ask(prompt);
+    for (;;) {
+      await tick();
+      const state = Atomics.load(input, InputSlot.STATE);
+      if (state === InputState.NO_ANSWER) return null;
+      if (state === InputState.ANSWERED) {
+        const length = Atomics.load(input, InputSlot.LENGTH);
+        return new TextDecoder().decode(new Uint8Array(input.buffer, ANSWER_OFFSET, length).slice());
+      }
+    }
   }
 
   async installImports() {}
@@ -232,6 +267,7 @@ class FakePython {
         if (takeCancel(this.interruptBuffer)) throw new Interrupted(); // Pyodide clears it too
       },
       block: never,
+      input: (prompt) => this.input(() => io.tick(), prompt),
       crash: async (message) => {
         const error = new Error(message);
         error.name = "RuntimeError";
@@ -269,6 +305,8 @@ export class FakeWorker {
   constructor({ bootMs = 1, bootFails = false, tickMs = 1, warms = false, busyAfterBootMs = 0 } = {}) {
     /** @type {WorkerRequest[]} every request received, in order (after the structured clone) */
     this.received = [];
+    /** @type {Transferable[][]} the transfer list of every request */
+    this.transfers = [];
     /** @type {string[]} the tasks of the run requests this worker got to, in order */
     this.started = [];
     this.terminated = false;
@@ -303,6 +341,7 @@ export class FakeWorker {
     const request = structuredClone(message, { transfer });
     if (this.terminated) return;
     this.received.push(request);
+    this.transfers.push(transfer);
     this.inbox = this.inbox
       .then(() => this.busy)
       .then(() => sleep(0))
