@@ -95,7 +95,7 @@ def test_a_cancel_raised_inside_sleep_reaches_the_code_as_keyboard_interrupt() -
 
 
 def test_a_sleep_woken_by_sigint_raises_keyboard_interrupt_from_pythons_handler() -> None:
-    # The worker's sleep returns the signal it took out of the interrupt buffer (worker/python.js).
+    # The worker's sleep returns the signal it took out of the interrupt buffer (worker/console.js).
     with installed(Console(sleep=lambda _seconds: signal.SIGINT)):
         outcome = bridge.run("run_code", {"code": "import time\ntime.sleep(30)"})
     assert outcome["name"] == "KeyboardInterrupt"

@@ -1,7 +1,8 @@
-// The transport seam between the worker client and whatever runs Python: the part of a Worker
-// the client uses (Comlink's `Endpoint` shape), and the default factory making a real one.
-// Tests pass PythonWorker a factory of fakes (tests/js/fake-worker.js) that play the worker's side
-// of the protocol in Node, where there is no browser Worker.
+// The transport seam between the worker client and whatever runs Python, both ends of it: the part
+// of a Worker the client uses (Comlink's `Endpoint` shape) with the default factory making a real
+// one, and the part of a worker's global scope the dispatcher uses (dispatcher.js's `expose`, the
+// twin of the client). In Node, where there is no browser Worker, the tests join the two ends in
+// memory (tests/js/fake-worker.js) and run the real client against the real dispatcher.
 
 /** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
 /** @typedef {import("./protocol.js").WorkerReply} WorkerReply */
@@ -21,6 +22,14 @@
 
 /** Makes a fresh endpoint: once at start, and again each time the client replaces its worker. */
 /** @typedef {() => Endpoint} EndpointFactory */
+
+/**
+ * The worker's end: what the dispatcher needs of a worker's global scope (`self` is one).
+ * @typedef {{
+ *   postMessage(message: WorkerReply, transfer: Transferable[]): void;
+ *   addEventListener(type: "message", listener: (event: {data: WorkerRequest}) => void): void;
+ * }} WorkerEndpoint
+ */
 
 /**
  * The default endpoint: Offload's module worker (worker.js beside this file).

@@ -1,6 +1,6 @@
 // The page <-> worker protocol: every message either side posts is one of the types below.
-// This module is the single definition; worker.js and client.js import its names, nothing else
-// spells a message literal. Requests carry the page's `id`; replies to a request echo it.
+// This module is the single definition; dispatcher.js and python-worker.js import its names,
+// nothing else spells a message literal. Requests carry the page's `id`; replies to a request echo it.
 // docs/worker-protocol.md describes each message with an example exchange.
 
 /** Request kinds the page sends to the worker. */
@@ -69,7 +69,13 @@ export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
  * @property {number} total          from the worker script's first line to `ready`
  */
 
-/** @typedef {import("./python.js").BootInfo} BootInfo  snapshot or scratch, and why */
+/**
+ * How a worker booted (docs/startup.md).
+ * @typedef {object} BootInfo
+ * @property {"snapshot" | "scratch"} source  restored from a memory snapshot, or booted normally
+ * @property {boolean} madeSnapshot  this boot made the snapshot later workers restore
+ * @property {string | null} note  why a snapshot was not used or not kept (null when all went well)
+ */
 
 /**
  * What the browser offers this worker.

@@ -16,9 +16,10 @@
 // The worker itself sits behind an Endpoint (endpoint.js): a real module Worker by default, a fake
 // in the Node tests. This class is the only code that posts to it.
 
+import { clearCancel, signalCancel, unaskedCancel } from "./cancel.js";
 import { moduleWorker } from "./endpoint.js";
 import { CancelledError, PythonError, RequestError, TimeoutError, WorkerCrashedError } from "./errors.js";
-import { ANSWER_OFFSET, INPUT_BUFFER_BYTES, InputSlot, InputState, Reply, Request, SIGINT } from "./protocol.js";
+import { ANSWER_OFFSET, INPUT_BUFFER_BYTES, InputSlot, InputState, Reply, Request } from "./protocol.js";
 
 /** @typedef {import("./endpoint.js").Endpoint} Endpoint */
 /** @typedef {import("./endpoint.js").EndpointFactory} EndpointFactory */
@@ -213,7 +214,7 @@ export class PythonWorker {
       const message = `The worker failed: ${event.message || "script error"}`;
       if (endpoint === this.endpoint) this.crashed(message);
     });
-    // Posted before the worker listens: worker.js queues messages until Pyodide is ready.
+    // Posted before the worker listens: the dispatcher queues messages until Pyodide is ready.
     /** @type {import("./protocol.js").InitRequest} */
     const init = {
       type: Request.INIT,
@@ -244,9 +245,7 @@ export class PythonWorker {
     const job = this.queue.shift();
     if (!job) return;
     this.current = job;
-    // Safe to clear here: the worker is idle, so a SIGINT left from a job that finished as it was
-    // cancelled cannot hit this one.
-    if (this.interruptBuffer) Atomics.store(this.interruptBuffer, 0, 0);
+    clearCancel(this.interruptBuffer); // the worker is idle: safe (cancel.js)
     /** @type {RunRequest} */
     const request = { type: Request.RUN, id: job.id, task: job.task, params: job.params };
     try {
@@ -274,10 +273,7 @@ export class PythonWorker {
       this.settle(job, error);
     } else if (job === this.current) {
       if (this.interruptBuffer) {
-        Atomics.store(this.interruptBuffer, 0, SIGINT);
-        // Wake a time.sleep or input() waiting in Atomics.wait, so it sees the interrupt now.
-        Atomics.notify(this.interruptBuffer, 0);
-        if (this.inputBuffer) Atomics.notify(this.inputBuffer, InputSlot.STATE);
+        signalCancel(this.interruptBuffer, this.inputBuffer);
         // Python polls the buffer every few bytecodes, but not inside a blocking C call.
         this.graceTimer = setTimeout(() => this.graceOver(job, 1), this.graceMs);
       } else {
@@ -437,8 +433,8 @@ export class PythonWorker {
         this.answer(this.current, reply.prompt);
         break;
       case Reply.CANCELLED:
-        // Without a stop request this was the task's own `raise KeyboardInterrupt`.
-        this.finish(reply.id, new PythonError("KeyboardInterrupt", "", ""));
+        // A stopped job rejects with its stop error; for any other this is its code's own doing.
+        this.finish(reply.id, unaskedCancel());
         break;
       case Reply.ERROR:
         if (reply.id === null) {

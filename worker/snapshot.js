@@ -1,10 +1,10 @@
 // Memory snapshots of a booted interpreter: made once by the first worker that boots from scratch
-// in this browser, kept in the origin private file system, restored by every later worker (the pool's other workers,
-// the next visit) in a fraction of a normal boot. docs/startup.md says why it is made here and not
+// in this browser, kept in the origin private file system, restored by every later worker (the
+// pool's other workers, the next visit) in a fraction of a normal boot. docs/startup.md says why it is made here and not
 // at build time, and what a restore must redo (the wheel's files, the random state).
 //
 // Pyodide's snapshot API is private (`_makeSnapshot`, `_loadSnapshot`, `makeMemorySnapshot`): every
-// step here may fail on another Pyodide, and python.js falls back to a normal boot when one does.
+// step here may fail on another Pyodide, and boot.js falls back to a normal boot when one does.
 // Uses only what both a worker and a window have (navigator.storage, crypto.subtle,
 // navigator.locks); a worker reads the file synchronously, a window (the tests) as a File.
 
@@ -13,7 +13,7 @@
 /** @typedef {import("pyodide").Lockfile} Lockfile */
 
 /**
- * Why a stored snapshot was not used; python.js turns it into the `ready` note.
+ * Why a stored snapshot was not used; boot.js turns it into the `ready` note.
  */
 export class SnapshotError extends Error {
   /** @param {string} message */
@@ -25,16 +25,14 @@ export class SnapshotError extends Error {
 
 // One file: a new build's snapshot replaces the old one, so nothing accumulates. It holds a header
 // (MAGIC, the length of the JSON that follows, the JSON: build key, sha256, size) and the heap.
-// The origin private file system, not Cache Storage: a worker reads the 30 MiB synchronously in
-// about 30 ms, against 100 ms and more through Cache Storage, whose body arrives in pieces on the
-// worker's event loop, stalled while Pyodide's start-up holds it (docs/startup.md).
+// The origin private file system, not Cache Storage: a worker reads it synchronously, in one piece,
+// where Cache Storage hands the body over in pieces on the worker's event loop, which Pyodide's
+// start-up holds (docs/startup.md has the measurements).
 export const FILE_NAME = "offload-snapshot";
 // What went wrong the last time a snapshot could not be stored (a quota, say), so the next boot
 // can say why it had none.
 const FAILURE_FILE = "offload-snapshot-failure.txt";
 const MAGIC = new TextEncoder().encode("offload\u{1}");
-// Cache Storage held the snapshot before; its 30 MiB are deleted once the file exists.
-const OLD_CACHE_NAME = "offload-snapshot";
 // Only one worker makes the snapshot; the others boot plainly meanwhile.
 const MAKER_LOCK = "offload-snapshot-maker";
 
@@ -241,7 +239,6 @@ export async function storeSnapshot(key, snapshot) {
     await writeFile(FAILURE_FILE, [describe(error)]).catch(() => {});
     throw error;
   }
-  await globalThis.caches?.delete(OLD_CACHE_NAME).catch(() => {});
 }
 
 /** Whether a snapshot is stored (the maker stores it after its `ready`). */

@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Mapping
 
-from offload.runtime import USER_CODE, OutputSink, TaskContext
+from offload.runtime import USER_CODE, Cancelled, OutputSink, TaskContext
 from offload.schema import TaskSchema
 from offload.tasks import describe as describe_tasks
 from offload.tasks import run_task, run_task_async
@@ -25,7 +25,7 @@ def run(
     on_progress: Callable[[int, int], None] | None = None,
     on_output: OutputSink | None = None,
 ) -> Outcome:
-    """Run task `name`; never raises, even for KeyboardInterrupt (how Pyodide delivers a cancel).
+    """Run task `name`; never raises, even for a cancel (`Cancelled`, how Pyodide delivers one).
 
     Args:
         name: the task's name in offload.tasks.TASKS.
@@ -66,11 +66,11 @@ def tasks() -> list[TaskSchema]:
 def describe(error: BaseException) -> Outcome:
     """The exception as {"ok": False, name, message, traceback}, our own frames left out.
 
-    A KeyboardInterrupt (a cancel) gets no traceback: the worker reports it as `cancelled`, which
-    has none, and formatting one (source lines, carets) is most of what a cancel costs in Python.
+    A cancel gets no traceback: the worker reports it as `cancelled`, which has none, and
+    formatting one (source lines, carets) is most of what a cancel costs in Python.
     """
-    if isinstance(error, KeyboardInterrupt):
-        return {"ok": False, "name": "KeyboardInterrupt", "message": str(error), "traceback": ""}
+    if isinstance(error, Cancelled):
+        return {"ok": False, "name": Cancelled.__name__, "message": str(error), "traceback": ""}
     frames = traceback.extract_tb(error.__traceback__)
     # Drop the leading frames of this module and the registry: the reader wants their task's code.
     skip = 0

@@ -2,7 +2,7 @@
 a `time.sleep` that Cancel can end, and the packages the site serves.
 
 The host installs a `Console` once. In the browser the worker passes JavaScript functions that
-block in `Atomics.wait` (worker/python.js), natively the default console has nobody to ask and
+block in `Atomics.wait` (worker/console.js), natively the default console has nobody to ask and
 sleeps with `time.sleep`; tests install fakes. Nothing here imports `js`.
 """
 

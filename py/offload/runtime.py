@@ -4,7 +4,7 @@ Tasks take a `TaskContext` and call `ctx.progress(done, total)` as often as they
 forwards at most one report per `min_interval` seconds (plus one per tenth of the work, and the
 final one), so reporting never costs measurable compute even when a task reports every few
 microseconds. Cancellation needs no help from the task: in a Pyodide worker it arrives as
-`KeyboardInterrupt` through the interrupt buffer, wherever the task is.
+`Cancelled` (KeyboardInterrupt) through the interrupt buffer, wherever the task is.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ MAX_OUTPUT = 2_000_000
 #: The file name under which a person's own code runs (tasks/run_code.py compiles it so), and where
 #: the bridge starts the tracebacks it reports: the reader's story begins in their own code.
 USER_CODE = "<code>"
+
+#: What a cancel is, on the Python side (worker/cancel.js is the JavaScript side): in a Pyodide
+#: worker the page's SIGINT in the interrupt buffer raises it wherever the task is, and the bridge
+#: reports it as a cancel rather than an error. Code that must tell a cancel apart asks this name.
+Cancelled = KeyboardInterrupt
 
 
 class TaskContext:

@@ -17,7 +17,7 @@ state or anything a later run reads.
 
 from __future__ import annotations
 
-from offload.runtime import SILENT
+from offload.runtime import SILENT, Cancelled
 from offload.tasks import run_task
 
 _CSV = "city,temp,rain,day\n" + "".join(
@@ -58,11 +58,11 @@ def step(index: int) -> bool:
     the result away.
 
     Returns:
-        False when a KeyboardInterrupt stopped it.
+        False when a cancel stopped it.
     """
     name, params = STEPS[index % len(STEPS)]
     try:
         run_task(name, params, SILENT)
-    except KeyboardInterrupt:
+    except Cancelled:
         return False
     return True

@@ -1,4 +1,4 @@
-// PythonWorker's side of a person's own code and data, in Node over a small fake worker: input()
+// PythonWorker's side of a person's own code and data, in Node over the fake worker: input()
 // answered through onInput into the shared input buffer, cancel waking a waiting worker, and
 // bytes params moved (transferred) rather than copied. The real thing runs in
 // tests/e2e/test_worker_data.py.
@@ -8,105 +8,19 @@ import { test } from "node:test";
 
 import { PythonWorker } from "../../worker/client.js";
 import { transferables } from "../../worker/python-worker.js";
-import { ANSWER_OFFSET, InputSlot, InputState, Reply, Request, SIGINT } from "../../worker/protocol.js";
+import { fakeWorkers } from "./fake-worker.js";
 
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * A worker whose one task, "ask", calls input(prompt) the way worker/python.js does: it posts
- * `input`, then polls the input buffer (and the interrupt buffer) until the page answers.
- */
-class AskingWorker {
-  constructor() {
-    /** @type {Int32Array | null} */
-    this.interruptBuffer = null;
-    /** @type {Int32Array | null} */
-    this.inputBuffer = null;
-    /** @type {((event: any) => void)[]} */
-    this.listeners = [];
-    /** @type {Transferable[][]} the transfer list of every request */
-    this.transfers = [];
-    setTimeout(
-      () =>
-        this.reply({
-          type: Reply.READY,
-          python: "3.14.2",
-          pyodide: "fake",
-          timings: { importRuntime: 0, loadRuntime: 0, loadWheel: 0, total: 0 },
-          capabilities: {
-            crossOriginIsolated: true,
-            sharedArrayBuffer: true,
-            hardwareConcurrency: 2,
-            interrupts: true,
-          },
-          tasks: [],
-        }),
-      0,
-    );
-  }
-
-  /** @param {any} reply */
-  reply(reply) {
-    setTimeout(() => {
-      for (const listener of this.listeners) listener({ data: reply });
-    }, 0);
-  }
-
-  /** @param {any} type @param {any} listener */
-  addEventListener(type, listener) {
-    if (type === "message") this.listeners.push(listener);
-  }
-
-  terminate() {}
-
-  /** @param {any} message @param {Transferable[]} transfer */
-  postMessage(message, transfer) {
-    this.transfers.push(transfer);
-    const request = structuredClone(message, { transfer });
-    if (request.type === Request.INIT) {
-      this.interruptBuffer = request.interruptBuffer;
-      this.inputBuffer = request.inputBuffer;
-    } else if (request.type === Request.RUN) {
-      void this.ask(request.id, request.params.prompt ?? "?");
-    }
-  }
-
-  /** @param {number} id @param {string} prompt */
-  async ask(id, prompt) {
-    const input = /** @type {Int32Array} */ (this.inputBuffer);
-    const interrupt = /** @type {Int32Array} */ (this.interruptBuffer);
-    Atomics.store(input, InputSlot.STATE, InputState.WAITING);
-    this.reply({ type: Reply.INPUT, id, prompt });
-    for (;;) {
-      await sleep(1); // the real worker blocks in Atomics.wait; Node's main thread may not
-      if (Atomics.load(interrupt, 0) === SIGINT) {
-        Atomics.store(interrupt, 0, 0);
-        this.reply({ type: Reply.CANCELLED, id });
-        return;
-      }
-      const state = Atomics.load(input, InputSlot.STATE);
-      if (state === InputState.NO_ANSWER) {
-        this.reply({ type: Reply.RESULT, id, value: { answer: null } });
-        return;
-      }
-      if (state === InputState.ANSWERED) {
-        const length = Atomics.load(input, InputSlot.LENGTH);
-        const bytes = new Uint8Array(input.buffer, ANSWER_OFFSET, length).slice();
-        this.reply({ type: Reply.RESULT, id, value: { answer: new TextDecoder().decode(bytes) } });
-        return;
-      }
-    }
-  }
-}
-
-/** A PythonWorker over one AskingWorker, as in a cross-origin isolated page. */
+/** A PythonWorker over one fake worker, as in a cross-origin isolated page. */
 function isolatedWorker() {
-  const fake = new AskingWorker();
+  const fakes = fakeWorkers();
   const global = /** @type {{crossOriginIsolated?: boolean}} */ (globalThis);
   global.crossOriginIsolated = true;
   try {
-    return { worker: new PythonWorker({ endpoint: () => fake, graceMs: 5_000 }), fake };
+    const worker = new PythonWorker({ endpoint: fakes.endpoint, graceMs: 5_000 });
+    return { worker, fake: fakes.made[0] };
   } finally {
     delete global.crossOriginIsolated;
   }

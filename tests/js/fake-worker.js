@@ -1,16 +1,21 @@
-// A fake of worker/worker.js for the Node tests: an Endpoint (worker/endpoint.js) that plays the
-// worker's side of the protocol with scripted tasks instead of Pyodide. It keeps what makes the
-// real one tricky: replies arrive asynchronously, requests posted during boot wait for it,
-// postMessage structured-clones (so a function param throws DataCloneError, as in a browser), one
-// task runs at a time, and a task notices a cancel only by polling the interrupt buffer.
+// The worker's side for the Node tests: the REAL dispatcher (worker/dispatcher.js) over a fake
+// Python that runs scripted tasks instead of Pyodide, behind an in-memory endpoint pair. The pair
+// keeps what makes a real worker tricky: messages arrive asynchronously and structured-cloned (so a
+// function param throws DataCloneError, as in a browser), a terminated worker says nothing more;
+// the fake Python keeps the rest: a task notices a cancel only by polling the interrupt buffer.
 
-import { Reply, Request, SIGINT } from "../../worker/protocol.js";
+import { PYTHON_CANCEL, takeCancel } from "../../worker/cancel.js";
+import { expose } from "../../worker/dispatcher.js";
+import { ANSWER_OFFSET, InputSlot, InputState, Reply, Request } from "../../worker/protocol.js";
 
 /** @typedef {import("../../worker/endpoint.js").Endpoint} Endpoint */
+/** @typedef {import("../../worker/dispatcher.js").Interpreter} Interpreter */
+/** @typedef {import("../../worker/endpoint.js").WorkerEndpoint} WorkerEndpoint */
 /** @typedef {import("../../worker/protocol.js").WorkerRequest} WorkerRequest */
 /** @typedef {import("../../worker/protocol.js").WorkerReply} WorkerReply */
 /** @typedef {import("../../worker/protocol.js").TaskInfo} TaskInfo */
 /** @typedef {import("../../worker/protocol.js").ParamInfo} ParamInfo */
+/** @typedef {import("../../worker/python.js").Outcome} Outcome */
 
 /** What a fake task raises to end as a Python exception (an `error` reply). */
 export class FakePythonError extends Error {
@@ -32,7 +37,9 @@ class Interrupted extends Error {}
  * @property {(ms?: number) => Promise<void>} tick  let time pass, like Python running bytecode;
  *   raises the fake KeyboardInterrupt if the page stored SIGINT meanwhile
  * @property {() => Promise<never>} block  run on and never poll: a blocking C call, time.sleep
- * @property {(message: string) => Promise<never>} crash  the `crashed` reply: Pyodide failed
+ * @property {(prompt: string) => Promise<string | null>} input  input(prompt): ask the page, then
+ *   poll the input buffer (and the interrupt buffer) until it answers; null: no answer
+ * @property {(message: string) => Promise<never>} crash  Pyodide itself fails (a `crashed` reply)
  * @property {(message: string) => Promise<never>} die  the worker's script itself dies: an error event
  */
 
@@ -66,6 +73,10 @@ export const TASKS = {
     info: { summary: "return its params", returns: "object", params: [], defaults: {} },
     run: async (params) => params,
   },
+  ask: {
+    info: { summary: "input(prompt), as a person's code calls it", returns: "object", params: [], defaults: {} },
+    run: async ({ prompt = "?" }, io) => ({ answer: await io.input(prompt) }),
+  },
   count: {
     info: {
       summary: "count to `to`, one tick per step, reporting progress; honours cancel",
@@ -94,7 +105,7 @@ export const TASKS = {
   },
   crash: {
     info: { summary: "crash Pyodide", returns: "object", params: [], defaults: {} },
-    run: async (_params, io) => io.crash("Python crashed: RuntimeError: memory access out of bounds"),
+    run: async (_params, io) => io.crash("memory access out of bounds"),
   },
   die: {
     info: { summary: "kill the worker's script", returns: "object", params: [], defaults: {} },
@@ -149,57 +160,175 @@ export const TASKS = {
  * How a fake worker behaves.
  * @typedef {object} FakeOptions
  * @property {number} [bootMs]  how long booting takes
- * @property {boolean} [bootFails]  send `boot_failed` instead of `ready`
+ * @property {boolean} [bootFails]  fail the boot (`boot_failed` instead of `ready`)
  * @property {number} [tickMs]  how long one tick of a task takes
- * @property {boolean} [warms]  be the snapshot maker: send a `warmed` reply right after `ready`
+ * @property {boolean} [warms]  be the snapshot maker: warm up after `ready` until a request comes
  * @property {number} [busyAfterBootMs]  how long, after `ready`, the worker takes to get to the
  *   requests sent meanwhile (its thread busy, say storing the snapshot, or starved of CPU)
  */
 
-/** @implements {Endpoint} */
-export class FakeWorker {
-  /** @param {FakeOptions} [options] */
-  constructor({ bootMs = 1, bootFails = false, tickMs = 1, warms = false, busyAfterBootMs = 0 } = {}) {
+/**
+ * The fake Python: TASKS where offload.bridge has tasks, timers where Pyodide runs bytecode.
+ * @implements {Interpreter}
+ */
+class FakePython {
+  /**
+   * @param {FakeWorker} worker  the worker it runs in (terminated or not; its script may die)
+   * @param {Required<FakeOptions>} options
+   */
+  constructor(worker, { bootMs, bootFails, tickMs, warms }) {
+    this.worker = worker;
+    this.bootMs = bootMs;
+    this.bootFails = bootFails;
     this.tickMs = tickMs;
-    /** @type {WorkerRequest[]} every request received, in order (after the structured clone) */
-    this.received = [];
-    /** @type {string[]} the tasks this worker started, in order */
-    this.started = [];
-    this.terminated = false;
+    this.warms = warms;
     /** @type {Int32Array | null} */
     this.interruptBuffer = null;
     /** @type {Int32Array | null} */
-    this.startedBuffer = null;
-    /** @type {Map<string, ((event: any) => void)[]>} */
-    this.listeners = new Map();
-    // Requests wait for the boot, then run one at a time, like worker.js's `await ready`.
-    /** @type {Promise<boolean>} */
-    this.booted = sleep(bootMs).then(() => {
-      if (bootFails) {
-        this.reply({ type: Reply.BOOT_FAILED, name: "Error", message: "pyodide.asm.wasm: 404" });
-        return false;
+    this.inputBuffer = null;
+    /** @type {(prompt: string) => void} posts the `input` reply */
+    this.ask = () => {};
+  }
+
+  async boot() {
+    await sleep(this.bootMs);
+    if (this.bootFails) throw new Error("pyodide.asm.wasm: 404");
+    return {
+      timings: { importRuntime: 0, loadRuntime: 0, loadWheel: 0 },
+      boot: { source: /** @type {const} */ ("scratch"), madeSnapshot: this.warms, note: null },
+      stored: Promise.resolve(),
+    };
+  }
+
+  tasks() {
+    return Object.keys(TASKS).map(taskInfo);
+  }
+
+  versions() {
+    return { python: "3.14.2", pyodide: "fake" };
+  }
+
+  /** @param {{interruptBuffer: Int32Array | null, inputBuffer: Int32Array | null, ask: (prompt: string) => void}} shared */
+  attach({ interruptBuffer, inputBuffer, ask }) {
+    this.interruptBuffer = interruptBuffer;
+    this.inputBuffer = inputBuffer;
+    this.ask = ask;
+  }
+
+  /**
+   * input() the way worker/console.js does it, but polling: the real worker blocks in
+   * Atomics.wait, which Node's main thread (the page's, here) may not.
+   * @param {() => Promise<void>} tick
+   * @param {string} prompt
+   * @returns {Promise<string | null>}
+   */
+  async input(tick, prompt) {
+    const input = this.inputBuffer;
+    if (!input) throw new FakePythonError("EOFError", "not isolated");
+    Atomics.store(input, InputSlot.STATE, InputState.WAITING);
+    this.ask(prompt);
+    for (;;) {
+      await tick();
+      const state = Atomics.load(input, InputSlot.STATE);
+      if (state === InputState.NO_ANSWER) return null;
+      if (state === InputState.ANSWERED) {
+        const length = Atomics.load(input, InputSlot.LENGTH);
+        return new TextDecoder().decode(new Uint8Array(input.buffer, ANSWER_OFFSET, length).slice());
       }
-      this.reply({
-        type: Reply.READY,
-        python: "3.14.2",
-        pyodide: "fake",
-        timings: { importRuntime: 0, loadRuntime: 0, loadWheel: 0, total: bootMs },
-        boot: { source: "scratch", madeSnapshot: false, note: null },
-        capabilities: {
-          crossOriginIsolated: false,
-          sharedArrayBuffer: true,
-          hardwareConcurrency: 2,
-          interrupts: true,
-        },
-        tasks: Object.keys(TASKS).map(taskInfo),
-      });
-      if (warms) this.reply({ type: Reply.WARMED, steps: 3, of: 200, ms: 12, stoppedBy: "request" });
-      return true;
-    });
-    /** @type {Promise<boolean>} */
-    this.queue = this.booted.then(async (booted) => {
-      if (booted && busyAfterBootMs > 0) await sleep(busyAfterBootMs);
-      return booted;
+    }
+  }
+
+  async installImports() {}
+
+  /** @returns {{plan: [string, Record<string, unknown>][], of: number}} */
+  warmupPlan() {
+    return { plan: [["count", { to: 1 }]], of: 200 };
+  }
+
+  /**
+   * What offload.bridge.run does: every Python exception becomes an outcome, KeyboardInterrupt
+   * included; a throw is Pyodide failing.
+   * @param {string} task
+   * @param {Record<string, any>} params
+   * @param {(done: number, total: number) => void} onProgress
+   * @param {(stream: "stdout" | "stderr", text: string) => void} onOutput
+   * @returns {Promise<Outcome>}
+   */
+  async run(task, params, onProgress, onOutput) {
+    const script = TASKS[task];
+    if (!script) return failed("UnknownTaskError", `unknown task ${task}`);
+    /** @type {TaskIO} */
+    const io = {
+      progress: onProgress,
+      print: (text) => onOutput("stdout", text),
+      tick: async (ms = this.tickMs) => {
+        await sleep(ms);
+        if (this.worker.terminated) await never(); // a terminated worker runs nothing more
+        if (takeCancel(this.interruptBuffer)) throw new Interrupted(); // Pyodide clears it too
+      },
+      block: never,
+      input: (prompt) => this.input(() => io.tick(), prompt),
+      crash: async (message) => {
+        const error = new Error(message);
+        error.name = "RuntimeError";
+        throw error;
+      },
+      die: async (message) => {
+        setTimeout(() => this.worker.dispatch("error", { message, preventDefault: () => {} }), 0);
+        return never();
+      },
+    };
+    try {
+      return { ok: true, value: await script.run(params, io) };
+    } catch (error) {
+      if (error instanceof Interrupted) return failed(PYTHON_CANCEL, "");
+      if (error instanceof FakePythonError) return failed(error.type, error.message);
+      throw error;
+    }
+  }
+}
+
+/**
+ * @param {string} name
+ * @param {string} message
+ * @returns {Outcome}
+ */
+const failed = (name, message) => ({ ok: false, name, message, traceback: "" });
+
+/**
+ * The page's end of an endpoint pair whose other end is served by the real dispatcher over a
+ * FakePython.
+ * @implements {Endpoint}
+ */
+export class FakeWorker {
+  /** @param {FakeOptions} [options] */
+  constructor({ bootMs = 1, bootFails = false, tickMs = 1, warms = false, busyAfterBootMs = 0 } = {}) {
+    /** @type {WorkerRequest[]} every request received, in order (after the structured clone) */
+    this.received = [];
+    /** @type {Transferable[][]} the transfer list of every request */
+    this.transfers = [];
+    /** @type {string[]} the tasks of the run requests this worker got to, in order */
+    this.started = [];
+    this.terminated = false;
+    /** @type {Map<string, ((event: any) => void)[]>} the page's listeners */
+    this.listeners = new Map();
+    /** @type {((event: {data: WorkerRequest}) => void)[]} the dispatcher's listener */
+    this.workerListeners = [];
+    this.busyAfterBootMs = busyAfterBootMs;
+    /** @type {Promise<unknown>} requests reach the worker in order, each after the one before */
+    this.inbox = Promise.resolve();
+    /** @type {Promise<unknown>} settles when the worker's thread gets to its messages */
+    this.busy = Promise.resolve();
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.busyTimer = undefined;
+    /** @type {WorkerEndpoint} the worker's end: what the worker's global scope is to worker.js */
+    const scope = {
+      postMessage: (reply, transfer) => this.reply(reply, transfer),
+      addEventListener: (_type, listener) => this.workerListeners.push(listener),
+    };
+    this.python = new FakePython(this, { bootMs, bootFails, tickMs, warms, busyAfterBootMs });
+    this.dispatcher = expose(this.python, scope, {
+      capabilities: { crossOriginIsolated: false, sharedArrayBuffer: true, hardwareConcurrency: 2, interrupts: true },
     });
   }
 
@@ -212,10 +341,15 @@ export class FakeWorker {
     const request = structuredClone(message, { transfer });
     if (this.terminated) return;
     this.received.push(request);
-    this.queue = this.queue.then(async (booted) => {
-      if (booted) await this.serve(request);
-      return booted;
-    });
+    this.transfers.push(transfer);
+    this.inbox = this.inbox
+      .then(() => this.busy)
+      .then(() => sleep(0))
+      .then(() => {
+        if (this.terminated) return;
+        if (request.type === Request.RUN) this.started.push(request.task);
+        for (const listener of this.workerListeners) listener({ data: request });
+      });
   }
 
   /**
@@ -228,17 +362,21 @@ export class FakeWorker {
 
   terminate() {
     this.terminated = true;
+    clearTimeout(this.busyTimer); // a terminated worker's thread gets to nothing more
   }
 
-  // --- the worker's side ----------------------------------------------------------------------
-
   /**
-   * Deliver a reply to the page, asynchronously, unless the worker was terminated.
+   * The dispatcher's reply, delivered to the page asynchronously, unless the worker was terminated.
    * @param {WorkerReply} reply
    * @param {Transferable[]} [transfer]
    */
   reply(reply, transfer = []) {
     const data = structuredClone(reply, { transfer });
+    if (reply.type === Reply.READY && this.busyAfterBootMs > 0 && !this.terminated) {
+      this.busy = new Promise((resolve) => {
+        this.busyTimer = setTimeout(resolve, this.busyAfterBootMs);
+      });
+    }
     setTimeout(() => this.dispatch("message", { data }), 0);
   }
 
@@ -249,69 +387,6 @@ export class FakeWorker {
   dispatch(type, event) {
     if (this.terminated) return;
     for (const listener of this.listeners.get(type) ?? []) listener(event);
-  }
-
-  /** @param {WorkerRequest} request */
-  async serve(request) {
-    switch (request.type) {
-      case Request.INIT:
-        this.interruptBuffer = request.interruptBuffer;
-        this.startedBuffer = request.startedBuffer;
-        return;
-      case Request.RUN:
-        return this.runTask(request);
-      default:
-        throw new Error(`Unsupported request ${JSON.stringify(request)}`);
-    }
-  }
-
-  /** @param {import("../../worker/protocol.js").RunRequest} request */
-  async runTask({ id, task, params }) {
-    this.started.push(task);
-    if (this.startedBuffer) Atomics.store(this.startedBuffer, 0, id); // as worker.js does
-    const script = TASKS[task];
-    if (!script) {
-      this.reply({ type: Reply.ERROR, id, name: "UnknownTaskError", message: `unknown task ${task}` });
-      return;
-    }
-    /** @type {TaskIO} */
-    const io = {
-      progress: (done, total) => this.reply({ type: Reply.PROGRESS, id, done, total }),
-      print: (text) => this.reply({ type: Reply.STDOUT, id, stream: "stdout", text }),
-      tick: async (ms = this.tickMs) => {
-        await sleep(ms);
-        if (this.terminated) await never(); // a terminated worker runs nothing more
-        if (this.interruptBuffer && Atomics.load(this.interruptBuffer, 0) === SIGINT) {
-          Atomics.store(this.interruptBuffer, 0, 0); // Pyodide clears it when it raises
-          throw new Interrupted();
-        }
-      },
-      block: never,
-      crash: async (message) => {
-        this.reply({ type: Reply.CRASHED, id, message });
-        return never();
-      },
-      die: async (message) => {
-        setTimeout(() => this.dispatch("error", { message, preventDefault: () => {} }), 0);
-        return never();
-      },
-    };
-    try {
-      const value = await script.run(params, io);
-      if (value instanceof Uint8Array) {
-        this.reply({ type: Reply.RESULT, id, value: value.buffer }, [value.buffer]);
-      } else {
-        this.reply({ type: Reply.RESULT, id, value });
-      }
-    } catch (error) {
-      if (error instanceof Interrupted) {
-        this.reply({ type: Reply.CANCELLED, id });
-      } else if (error instanceof FakePythonError) {
-        this.reply({ type: Reply.ERROR, id, name: error.type, message: error.message, traceback: "" });
-      } else {
-        throw error;
-      }
-    }
   }
 }
 

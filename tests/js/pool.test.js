@@ -1,6 +1,6 @@
-// WorkerPool over fake workers (fake-worker.js), in Node: jobs spread over free workers, and
-// runSplit divides a task's declared range into parts that cover it exactly once, in order,
-// combined as the schema says. tests/e2e/test_worker_pool.py proves the same with real Pyodide.
+// WorkerPool over the real worker dispatcher and a fake Python (fake-worker.js), in Node: jobs
+// spread over free workers, and runSplit divides a task's declared range into parts that cover it
+// exactly once, in order, combined as the schema says. tests/e2e/test_worker_pool.py proves the same with real Pyodide.
 
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";

@@ -33,6 +33,14 @@ test("worker/ modules import one another without a cycle", () => {
   for (const name of modules) visit(name, []);
   assert.deepEqual(importsOf("pool.js").sort(), ["errors.js", "python-worker.js"]);
   assert.ok(!importsOf("python-worker.js").includes("pool.js"));
+  // The entry binds `self` and Pyodide, nothing more; the dispatcher knows neither.
+  assert.deepEqual(importsOf("worker.js").sort(), ["dispatcher.js", "interpreter.js"]);
+  assert.deepEqual(importsOf("dispatcher.js").sort(), ["cancel.js", "protocol.js"]);
+});
+
+test("only cancel.js names the Python exception a cancel raises", () => {
+  const naming = modules.filter((name) => readFileSync(new URL(name, folder), "utf8").includes('"KeyboardInterrupt"'));
+  assert.deepEqual(naming, ["cancel.js"]);
 });
 
 test("every module but the worker script itself loads in Node", async () => {
