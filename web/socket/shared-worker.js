@@ -4,16 +4,16 @@
 // routes: acks and errors to the tab whose id they answer, job chunks to a tab that volunteered,
 // broadcasts to all; it shows each tab the results of its siblings (the server does not echo a
 // result to the connection that sent it), and gives back a dead tab's chunks. The WebSocket itself
-// is opened by socket-transport.js, the one module that touches `WebSocket`.
+// is opened by transport.js, the one module that touches `WebSocket`.
 
-import { ClientType, ServerType } from "./socket-protocol.js";
-import { defaultSocketUrl } from "./socket.js";
-import { connectWebSocket } from "./socket-transport.js";
+import { ClientType, ServerType } from "./protocol.js";
+import { defaultSocketUrl } from "./client.js";
+import { connectWebSocket } from "./transport.js";
 import { TAB_LOCK_PREFIX } from "./tab-protocol.js";
 
 /** @typedef {import("./tab-protocol.js").TabMessage} TabMessage */
 /** @typedef {import("./tab-protocol.js").WorkerMessage} WorkerMessage */
-/** @typedef {import("./socket-transport.js").Transport} Transport */
+/** @typedef {import("./transport.js").Transport} Transport */
 /**
  * @typedef {object} Tab
  * @property {string} id  the tab's random id (its lock's name)
