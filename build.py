@@ -311,9 +311,9 @@ def build_inputs() -> list[Path]:
 
 def generate() -> None:
     """Regenerate what is derived from the Python definitions of the protocols (the page's
-    socket-protocol.js, the worker's task-schema.js, the JSON Schema in docs/); a file is only
+    web/socket/protocol.js, the worker's task-schema.js, the JSON Schema in docs/); a file is only
     rewritten when its text changes. tests/server/test_codegen.py fails on a stale copy."""
-    run([VENV_PYTHON, "-m", "server.codegen"], stdout=subprocess.DEVNULL)
+    run([VENV_PYTHON, "-m", "support.codegen"], stdout=subprocess.DEVNULL)
 
 
 def build() -> None:

@@ -212,7 +212,7 @@ class Hub:
         tabs = sum(connection.tabs for connection in self.connections.values())
         if (connections, tabs) != self._peers_sent:
             self._peers_sent = (connections, tabs)
-            self.broadcast(PeersMessage(count=connections, connections=connections, tabs=tabs))
+            self.broadcast(PeersMessage(connections=connections, tabs=tabs))
 
     async def close_all(self, code: int, reason: str) -> None:
         """Close every connection (shutdown: 1001 Going Away)."""

@@ -38,6 +38,8 @@ PROTOCOL_VERSION = 1
 #: Real results are a few levels deep; the bound keeps every stored value re-serialisable by
 #: every reader (pydantic's serializer, the browser's JSON.parse) far below their own limits.
 MAX_DEPTH = 32
+#: The most job slots (chunks held at once) one connection may volunteer in `jobs_join`.
+MAX_JOB_SLOTS = 16
 
 MessageId = Annotated[str, Field(min_length=1, max_length=128)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -79,7 +81,7 @@ class JobsJoinMessage(Message):
     """Opts this connection in to distributed work: it will be sent `job_chunk`s."""
 
     type: Literal["jobs_join"] = "jobs_join"
-    slots: Annotated[int, Field(ge=1, le=16)] = 1
+    slots: Annotated[int, Field(ge=1, le=MAX_JOB_SLOTS)] = 1
 
 
 class JobsLeaveMessage(Message):
@@ -240,12 +242,11 @@ class PongMessage(Message):
 class PeersMessage(Message):
     """How many pages are connected now (this one included); sent whenever it changes.
 
-    `count` and `connections` are the open WebSockets; `tabs` the pages behind them (a browser
-    whose tabs share one connection through a shared worker counts once and N times).
+    `connections` are the open WebSockets; `tabs` the pages behind them (a browser whose tabs
+    share one connection through a shared worker counts once and N times).
     """
 
     type: Literal["peers"] = "peers"
-    count: int
     connections: int
     tabs: int
 

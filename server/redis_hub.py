@@ -187,7 +187,7 @@ class RedisHub(Hub):
             connections, tabs = len(self), self.tabs()
             if (connections, tabs) != self._announced:
                 self._announced = (connections, tabs)
-                peers = PeersMessage(count=connections, connections=connections, tabs=tabs)
+                peers = PeersMessage(connections=connections, tabs=tabs)
                 self.deliver(encode(peers))
 
     def tabs(self) -> int:

@@ -1,4 +1,4 @@
-// Generated from py/offload/schema.py by `python -m server.codegen` — do not edit.
+// Generated from py/offload/schema.py by `python -m support.codegen` — do not edit.
 // How the worker describes a task and its parameters to the page (the `tasks` of its `ready`
 // reply), which the page builds its form from.
 // `python3 build.py build` regenerates it; tests/server/test_codegen.py checks it.

@@ -2,7 +2,7 @@
 
 `offload.params.Param.schema()` and `offload.tasks.Task.schema()` build these; the worker sends
 them to the page in its `ready` reply, and the page builds its form from them. This module is the
-one definition: `python -m server.codegen` turns it into worker/task-schema.js (JSDoc typedefs),
+one definition: `python -m support.codegen` turns it into worker/task-schema.js (JSDoc typedefs),
 so the JavaScript never restates the shape. Plain `typing` only: the wheel has no dependencies.
 """
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from server.codegen import GENERATED, ROOT, SOCKET_PROTOCOL_JS, socket_protocol_js, task_schema_js
-from server.protocol import CLIENT_MESSAGES, SERVER_MESSAGES
+from server.protocol import (
+    CLIENT_MESSAGES,
+    MAX_JOB_SLOTS,
+    SERVER_MESSAGES,
+    JobsJoinMessage,
+    StoredResult,
+)
+from support.codegen import GENERATED, ROOT, SOCKET_PROTOCOL_JS, socket_protocol_js, task_schema_js
 
 SOCKET_TYPES = {*CLIENT_MESSAGES, *SERVER_MESSAGES}
 # Socket types that are also everyday words (DOM ids "result" and "peers", an "error" event) count
@@ -29,7 +38,7 @@ PAGE_MODULES = sorted(
 
 @pytest.mark.parametrize("path", GENERATED, ids=lambda path: str(path.relative_to(ROOT)))
 def test_each_generated_file_is_what_its_python_definition_produces(path: Path) -> None:
-    assert path.read_text() == GENERATED[path](), "run: python -m server.codegen"
+    assert path.read_text() == GENERATED[path](), "run: python -m support.codegen"
 
 
 def test_the_generated_modules_say_where_they_come_from_and_not_to_edit_them() -> None:
@@ -72,4 +81,29 @@ def test_no_page_or_bench_module_spells_a_socket_message_type(path: Path) -> Non
     code = COMMENTS.sub("", path.read_text())
     literals = set(re.findall(r"""["'`]([a-z_]+)["'`]""", code)) & (SOCKET_TYPES - WORDS)
     typed = set(AS_A_TYPE.findall(code)) & SOCKET_TYPES
-    assert not literals | typed, "import ClientType / ServerType from socket-protocol.js"
+    assert not literals | typed, "import ClientType / ServerType from web/socket/protocol.js"
+
+
+def test_the_job_slot_cap_is_the_protocol_s_own() -> None:
+    assert f"export const MAX_JOB_SLOTS = {MAX_JOB_SLOTS};" in socket_protocol_js()
+    assert JobsJoinMessage(slots=MAX_JOB_SLOTS).slots == MAX_JOB_SLOTS
+    with pytest.raises(ValidationError):
+        JobsJoinMessage(slots=MAX_JOB_SLOTS + 1)
+
+
+def test_fields_lists_every_message_s_field_names_both_ways_in_declared_order() -> None:
+    fields = frozen_object(socket_protocol_js(), "FIELDS")
+    models = {**CLIENT_MESSAGES, **SERVER_MESSAGES}
+    assert fields == {kind: list(model.model_fields) for kind, model in models.items()}
+    assert fields["peer_result"] == ["type", "result"]
+    stored = frozen_object(socket_protocol_js(), "STORED_RESULT_FIELDS")
+    assert stored == list(StoredResult.model_fields)
+
+
+def frozen_object(text: str, name: str) -> Any:
+    """The value of `export const NAME = Object.freeze(...)` in generated JS, read as JSON."""
+    found = re.search(rf"^export const {name} = (.*?);$", text, re.DOTALL | re.MULTILINE)
+    assert found is not None, name
+    value = found.group(1).replace("Object.freeze(", "").replace(")", "")
+    value = re.sub(r"^(\s*)([a-z_]+):", r'\1"\2":', value, flags=re.MULTILINE)
+    return json.loads(re.sub(r",(\s*[\]}])", r"\1", value))

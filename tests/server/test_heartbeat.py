@@ -43,7 +43,7 @@ async def next_of(inbox: asyncio.Queue[dict[str, Any]], kind: str) -> dict[str, 
 
 
 async def peers_become(inbox: asyncio.Queue[dict[str, Any]], count: int) -> None:
-    while (await next_of(inbox, "peers"))["count"] != count:
+    while (await next_of(inbox, "peers"))["connections"] != count:
         pass
 
 

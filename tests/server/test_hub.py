@@ -125,19 +125,19 @@ async def test_a_storm_of_connects_is_announced_once_not_once_per_page(
 ) -> None:
     async with client.ws_connect("/ws") as watcher:
         await receive_type(watcher, "hello")
-        assert (await receive_type(watcher, "peers"))["count"] == 1
+        assert (await receive_type(watcher, "peers"))["connections"] == 1
         started = time.monotonic()
         pages = [await client.ws_connect("/ws") for _ in range(30)]
         counts: list[int] = []
         while not counts or counts[-1] != 31:
-            counts.append((await receive_type(watcher, "peers"))["count"])
+            counts.append((await receive_type(watcher, "peers"))["connections"])
         # At most one announcement per debounce window (a busy machine makes windows more
         # numerous, never announcements more frequent).
         windows = (time.monotonic() - started) / PEERS_DEBOUNCE_SECONDS
         assert len(counts) <= windows + 1, (counts, windows)
         assert len(counts) < 30
         await asyncio.gather(*(page.close() for page in pages))
-        assert (await receive_type(watcher, "peers"))["count"] == 1
+        assert (await receive_type(watcher, "peers"))["connections"] == 1
 
 
 MAX_MESSAGES = 5000

@@ -68,7 +68,7 @@ async def stored_ids(session: ClientSession, server: RunningServer) -> list[str]
 async def peers_until(ws: ClientWebSocketResponse, count: int, seconds: float = 20) -> None:
     """Read until a `peers` message says `count` (fails after `seconds`)."""
     async with asyncio.timeout(seconds):
-        while (await receive_type(ws, "peers"))["count"] != count:
+        while (await receive_type(ws, "peers"))["connections"] != count:
             pass
 
 

@@ -12,7 +12,7 @@ from offload.tasks import run_task
 from offload.tasks.montecarlo import count_inside
 from server.jobs import chunk_seed
 from server.protocol import CLIENT_MESSAGES, SERVER_MESSAGES, ProtocolError, parse_client_message
-from server.schema import SCHEMA_PATH, render
+from support.json_schema import SCHEMA_PATH, render
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "socket-protocol.md"
 EXAMPLE = re.compile(r"```json (client|server|invalid)\n(.*?)```", re.DOTALL)
@@ -22,7 +22,7 @@ INVALID = [text for d, text in ALL_EXAMPLES if d == "invalid"]
 
 
 def test_the_schema_file_is_what_the_models_generate() -> None:
-    assert SCHEMA_PATH.read_text() == render(), "run: python -m server.schema"
+    assert SCHEMA_PATH.read_text() == render(), "run: python -m support.codegen"
 
 
 def test_the_doc_has_examples_both_ways() -> None:

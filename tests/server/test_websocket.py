@@ -127,11 +127,11 @@ async def test_every_page_is_told_how_many_peers_are_connected(
     client: TestClient[Any, Any],
 ) -> None:
     async with client.ws_connect("/ws") as first:
-        assert (await receive_type(first, "peers"))["count"] == 1
+        assert (await receive_type(first, "peers"))["connections"] == 1
         async with client.ws_connect("/ws") as second:
             assert (await receive_type(second, "hello"))["peers"] == 2
-            assert (await receive_type(first, "peers"))["count"] == 2
-        assert (await receive_type(first, "peers"))["count"] == 1
+            assert (await receive_type(first, "peers"))["connections"] == 2
+        assert (await receive_type(first, "peers"))["connections"] == 1
 
 
 async def test_a_frame_over_64_kib_closes_the_connection_with_1009(

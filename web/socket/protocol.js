@@ -1,4 +1,4 @@
-// Generated from server/protocol.py by `python -m server.codegen` — do not edit.
+// Generated from server/protocol.py by `python -m support.codegen` — do not edit.
 // The page <-> server socket protocol: the `type` of every message both ways, and the shape of each
 // message, for the page's modules to import instead of spelling a message literal.
 // docs/socket-protocol.md explains the exchange.
@@ -6,6 +6,9 @@
 
 /** The protocol version the server announces in `hello`. */
 export const PROTOCOL_VERSION = 1;
+
+/** The most job slots one connection may volunteer (`jobs_join`'s `slots`). */
+export const MAX_JOB_SLOTS = 16;
 
 /** The `type` of every message a page sends. */
 export const ClientType = Object.freeze({
@@ -30,6 +33,49 @@ export const ServerType = Object.freeze({
   JOB_CHUNK: "job_chunk",
   JOB_PROGRESS: "job_progress",
 });
+
+/** The field names of every message both ways, by `type` (`type` itself first). */
+export const FIELDS = Object.freeze({
+  result: Object.freeze(["type", "id", "task", "params", "result", "duration_ms"]),
+  ping: Object.freeze(["type", "id"]),
+  jobs_join: Object.freeze(["type", "slots"]),
+  jobs_leave: Object.freeze(["type"]),
+  tabs: Object.freeze(["type", "count"]),
+  job_start: Object.freeze(["type", "id", "samples", "chunk_samples", "seed"]),
+  chunk_result: Object.freeze(["type", "id", "job_id", "chunk", "result"]),
+  hello: Object.freeze(["type", "protocol", "version", "client_id", "peers", "handshake", "limits"]),
+  ack: Object.freeze(["type", "id", "duplicate"]),
+  error: Object.freeze(["type", "id", "name", "message"]),
+  pong: Object.freeze(["type", "id"]),
+  peers: Object.freeze(["type", "connections", "tabs"]),
+  server: Object.freeze(["type", "ok", "message"]),
+  peer_result: Object.freeze(["type", "result"]),
+  job_chunk: Object.freeze(["type", "job_id", "chunk", "task", "params"]),
+  job_progress: Object.freeze([
+    "type",
+    "job_id",
+    "samples",
+    "samples_done",
+    "inside",
+    "estimate",
+    "chunks",
+    "chunks_done",
+    "workers",
+    "done",
+    "expired",
+  ]),
+});
+
+/** The field names of the stored result a `peer_result` carries (`StoredResult`). */
+export const STORED_RESULT_FIELDS = Object.freeze([
+  "id",
+  "client_id",
+  "task",
+  "params",
+  "result",
+  "duration_ms",
+  "received_at",
+]);
 
 /**
  * A task result a page computed; stored once per `id`, acked, and shown to the other pages.
@@ -129,11 +175,10 @@ export const ServerType = Object.freeze({
 /**
  * How many pages are connected now (this one included); sent whenever it changes.
  *
- * `count` and `connections` are the open WebSockets; `tabs` the pages behind them (a browser whose
- * tabs share one connection through a shared worker counts once and N times).
+ * `connections` are the open WebSockets; `tabs` the pages behind them (a browser whose tabs share
+ * one connection through a shared worker counts once and N times).
  * @typedef {object} PeersMessage
  * @property {"peers"} type
- * @property {number} count
  * @property {number} connections
  * @property {number} tabs
  */

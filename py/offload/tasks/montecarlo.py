@@ -27,7 +27,7 @@ PARAMS = (SAMPLES, SEED)
 # The task's interface, defined here once: the server's distributed jobs send these params in
 # `job_chunk` and take this result back in `chunk_result` (server/protocol.py uses these classes,
 # which pydantic validates as it does its own models), and the page's types for both are generated
-# from them (web/socket-protocol.js).
+# from them (web/socket/protocol.js).
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""`python -m server.schema`: write docs/socket-protocol.schema.json from server/protocol.py.
+"""The socket protocol's JSON Schema (docs/socket-protocol.schema.json), from server/protocol.py.
 
-The JSON Schema is generated, never edited; tests/server/test_schema.py fails when the file in
-docs/ differs from what the models produce, and checks the example exchange in
-docs/socket-protocol.md against the models, so neither can drift from the code.
+Build-time only: `python -m support.codegen` writes it with the other generated files. The JSON
+Schema is generated, never edited; tests/server/test_schema.py fails when the file in docs/
+differs from what the models produce, and checks the example exchange in docs/socket-protocol.md
+against the models, so neither can drift from the code.
 """
 
 from __future__ import annotations
@@ -32,8 +33,3 @@ def protocol_schema() -> dict[str, Any]:
 def render() -> str:
     """The schema file's exact text."""
     return json.dumps(protocol_schema(), indent=2, sort_keys=True) + "\n"
-
-
-if __name__ == "__main__":
-    SCHEMA_PATH.write_text(render())
-    print(f"wrote {SCHEMA_PATH}")

@@ -1,12 +1,14 @@
-"""`python -m server.codegen`: write every file generated from the Python definitions.
+"""`python -m support.codegen`: write every file generated from the Python definitions.
 
-Each protocol is defined once, in Python, and the other language gets generated types:
+Build-time code, kept out of the server's runtime package. Each protocol is defined once, in
+Python, and the other language gets generated types:
 
-- `web/socket-protocol.js` from server/protocol.py: the page <-> server messages as frozen
-  constants of their `type` strings and JSDoc typedefs (checked by `tsc`), one per message, the
-  unions `ClientMessage` and `ServerMessage`, and every nested model;
+- `web/socket/protocol.js` from server/protocol.py: the page <-> server messages as frozen
+  constants of their `type` strings, the field names of each message (`FIELDS`), the protocol's
+  limits (`MAX_JOB_SLOTS`), and JSDoc typedefs (checked by `tsc`), one per message, the unions
+  `ClientMessage` and `ServerMessage`, and every nested model;
 - `worker/task-schema.js` from py/offload/schema.py: how the worker describes a task to the page;
-- `docs/socket-protocol.schema.json` (server/schema.py): the JSON Schema of the socket protocol.
+- `docs/socket-protocol.schema.json` (support/json_schema.py): the socket protocol's JSON Schema.
 
 `python3 build.py build` runs this (a file is rewritten only when its text changes, so file times
 and the build's fingerprint stay put); tests/server/test_codegen.py fails when a checked-in copy is
@@ -25,11 +27,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, TypeAdapter
 
 from offload.schema import TaskSchema
-from server import schema
-from server.protocol import CLIENT_MESSAGES, PROTOCOL_VERSION, SERVER_MESSAGES
+from server.protocol import (
+    CLIENT_MESSAGES,
+    MAX_JOB_SLOTS,
+    PROTOCOL_VERSION,
+    SERVER_MESSAGES,
+    StoredResult,
+)
+from support import json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
-SOCKET_PROTOCOL_JS = ROOT / "web" / "socket-protocol.js"
+SOCKET_PROTOCOL_JS = ROOT / "web" / "socket" / "protocol.js"
 TASK_SCHEMA_JS = ROOT / "worker" / "task-schema.js"
 
 #: Who sends a type decides which fields are optional in JavaScript: a page may leave out a field
@@ -37,12 +45,14 @@ TASK_SCHEMA_JS = ROOT / "worker" / "task-schema.js"
 Direction = Literal["client", "server"]
 JsonSchema = Mapping[str, Any]
 WIDTH = 100
+#: Biome's line width for JavaScript (biome.json), which the generated code must keep to.
+JS_WIDTH = 120
 
 
 def generated_header(source: str, purpose: str) -> list[str]:
     """The first lines of a generated file: where it comes from and that it is not to be edited."""
     return [
-        f"// Generated from {source} by `python -m server.codegen` — do not edit.",
+        f"// Generated from {source} by `python -m support.codegen` — do not edit.",
         *(f"// {line}" for line in textwrap.wrap(purpose, WIDTH - 3, break_on_hyphens=False)),
         "// `python3 build.py build` regenerates it; tests/server/test_codegen.py checks it.",
     ]
@@ -165,6 +175,28 @@ def constants(name: str, doc: str, models: Mapping[str, type[BaseModel]]) -> lis
     return [f"/** {doc} */", f"export const {name} = Object.freeze({{", *entries, "});", ""]
 
 
+def frozen_names(head: str, names: Iterable[str], tail: str) -> list[str]:
+    """The line `{head}Object.freeze([...]){tail}`, broken one name a line as Biome formats it
+    when it is wider than the page (the head's indent is kept)."""
+    quoted = [json.dumps(name) for name in names]
+    line = f"{head}Object.freeze([{', '.join(quoted)}]){tail}"
+    if len(line) <= JS_WIDTH:
+        return [line]
+    indent = head[: len(head) - len(head.lstrip())]
+    return [f"{head}Object.freeze([", *(f"{indent}  {q}," for q in quoted), f"{indent}]){tail}"]
+
+
+def field_names(name: str, doc: str, models: Mapping[str, type[BaseModel]]) -> list[str]:
+    """A frozen object mapping each message's `type` string to the frozen array of its field
+    names, in the order the model declares them (`type` first)."""
+    entries = [
+        line
+        for kind, model in models.items()
+        for line in frozen_names(f"  {kind}: ", model.model_fields, ",")
+    ]
+    return [f"/** {doc} */", f"export const {name} = Object.freeze({{", *entries, "});", ""]
+
+
 def union(name: str, doc: str, members: Iterable[str]) -> list[str]:
     """A typedef that is the union of `members`, wrapped to the page width."""
     wrapped = textwrap.wrap(" | ".join(members), WIDTH - 14, break_on_hyphens=False)
@@ -174,7 +206,7 @@ def union(name: str, doc: str, members: Iterable[str]) -> list[str]:
 
 
 def socket_protocol_js() -> str:
-    """The text of web/socket-protocol.js."""
+    """The text of web/socket/protocol.js."""
     docs = JSDoc()
     client = [docs.add(model.model_json_schema(), "client") for model in CLIENT_MESSAGES.values()]
     server = [
@@ -198,8 +230,19 @@ def socket_protocol_js() -> str:
         "/** The protocol version the server announces in `hello`. */",
         f"export const PROTOCOL_VERSION = {PROTOCOL_VERSION};",
         "",
+        "/** The most job slots one connection may volunteer (`jobs_join`'s `slots`). */",
+        f"export const MAX_JOB_SLOTS = {MAX_JOB_SLOTS};",
+        "",
         *constants("ClientType", "The `type` of every message a page sends.", CLIENT_MESSAGES),
         *constants("ServerType", "The `type` of every message the server sends.", SERVER_MESSAGES),
+        *field_names(
+            "FIELDS",
+            "The field names of every message both ways, by `type` (`type` itself first).",
+            {**CLIENT_MESSAGES, **SERVER_MESSAGES},
+        ),
+        "/** The field names of the stored result a `peer_result` carries (`StoredResult`). */",
+        *frozen_names("export const STORED_RESULT_FIELDS = ", StoredResult.model_fields, ";"),
+        "",
         *docs.render(),
         *union("ClientMessage", "Any message a page sends.", client),
         *union("ServerMessage", "Any message the server sends.", server),
@@ -233,7 +276,7 @@ def task_schema_js() -> str:
 GENERATED: dict[Path, Callable[[], str]] = {
     SOCKET_PROTOCOL_JS: socket_protocol_js,
     TASK_SCHEMA_JS: task_schema_js,
-    schema.SCHEMA_PATH: schema.render,
+    json_schema.SCHEMA_PATH: json_schema.render,
 }
 
 
@@ -250,7 +293,7 @@ def main(argv: list[str]) -> int:
     for path in outdated:
         where = path.relative_to(ROOT)
         if "--check" in argv:
-            print(f"stale: {where} (run: python -m server.codegen)", file=sys.stderr)
+            print(f"stale: {where} (run: python -m support.codegen)", file=sys.stderr)
         else:
             path.write_text(GENERATED[path]())
             print(f"wrote {where}")
