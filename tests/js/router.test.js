@@ -1,11 +1,11 @@
 // The shared socket worker's router (web/socket/router.js) in Node over plain objects: tabs are
-// `{name}` objects standing for their MessagePorts, the server is the deliveries `to: "server"`.
+// `{name}` objects standing for their MessagePorts, the server is the deliveries `to: "socket"`.
 // Each test reads as a sentence about what the worker does for the tabs of one browser.
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { ClientType, ServerType } from "../../web/socket/protocol.js";
+import { ClientType, FIELDS, MAX_JOB_SLOTS, STORED_RESULT_FIELDS, ServerType } from "../../web/socket/protocol.js";
 import { newRouter, route } from "../../web/socket/router.js";
 import { TAB_LOCK_PREFIX } from "../../web/socket/tab-protocol.js";
 
@@ -69,7 +69,7 @@ class World {
 
   /** The protocol messages sent to the server by the last event. */
   sent() {
-    return this.out.flatMap((d) => (d.to === "server" ? [JSON.parse(d.text)] : []));
+    return this.out.flatMap((d) => (d.to === "socket" ? [JSON.parse(d.text)] : []));
   }
 
   /**
@@ -184,6 +184,10 @@ describe("the shared socket worker's router", () => {
     };
     assert.deepEqual(world.framesTo(b), [peerResult]);
     assert.deepEqual(world.framesTo(c), [peerResult]);
+    // Field for field, in order, what server/protocol.py's PeerResultMessage and StoredResult hold.
+    const [shown] = world.framesTo(b);
+    assert.deepEqual(Object.keys(shown), FIELDS[ServerType.PEER_RESULT]);
+    assert.deepEqual(Object.keys(shown.result), STORED_RESULT_FIELDS);
   });
 
   test("a duplicate ack or an error shows the result to no sibling", () => {
@@ -225,14 +229,15 @@ describe("the shared socket worker's router", () => {
     ]);
   });
 
-  test("job volunteering is summed over the tabs, and capped at the protocol's 16 slots", () => {
+  test("job volunteering is summed over the tabs, and capped at the protocol's MAX_JOB_SLOTS", () => {
     const [world, a, b] = browser(0, 0);
     world.send(a, { type: ClientType.JOBS_JOIN, slots: 2 });
     assert.deepEqual(world.sent(), [{ type: ClientType.JOBS_JOIN, slots: 2 }]);
     world.send(b, { type: ClientType.JOBS_JOIN, slots: 3 });
     assert.deepEqual(world.sent(), [{ type: ClientType.JOBS_JOIN, slots: 5 }]);
     world.send(b, { type: ClientType.JOBS_JOIN, slots: 15 });
-    assert.deepEqual(world.sent(), [{ type: ClientType.JOBS_JOIN, slots: 16 }]);
+    assert.equal(MAX_JOB_SLOTS, 16);
+    assert.deepEqual(world.sent(), [{ type: ClientType.JOBS_JOIN, slots: MAX_JOB_SLOTS }]);
     world.send(a, { type: ClientType.JOBS_LEAVE });
     assert.deepEqual(world.sent(), [{ type: ClientType.JOBS_JOIN, slots: 15 }], "holding no chunk, no requeue");
     world.send(b, { type: ClientType.JOBS_LEAVE });
@@ -279,8 +284,9 @@ describe("the shared socket worker's router", () => {
   });
 
   test("a tab that leaves the job holding chunks gives them back", () => {
-    const [world, a, b] = browser(2, 1);
+    const [world, a] = browser(2, 1);
     world.server(chunk("j", 0));
+    assert.equal(world.framesTo(a).length, 1, "a holds chunk 0");
     world.send(a, { type: ClientType.JOBS_LEAVE });
     assert.deepEqual(world.sent(), [{ type: ClientType.JOBS_LEAVE }, { type: ClientType.JOBS_JOIN, slots: 1 }]);
   });

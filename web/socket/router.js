@@ -11,7 +11,7 @@
 // the server knows one volunteer (this connection), so the tabs' slots are summed, and a closed
 // tab's chunks are given back to the server's queue.
 
-import { ClientType, ServerType } from "./protocol.js";
+import { ClientType, MAX_JOB_SLOTS, STORED_RESULT_FIELDS, ServerType } from "./protocol.js";
 import { TAB_LOCK_PREFIX } from "./tab-protocol.js";
 
 /**
@@ -40,13 +40,13 @@ import { TAB_LOCK_PREFIX } from "./tab-protocol.js";
 /**
  * What to do, in this order.
  * @typedef {{to: "tab", port: Port, message: WorkerMessage}} ToTab  post `message` to the port
- * @typedef {{to: "server", text: string}} ToServer  send one text frame on the open WebSocket
+ * @typedef {{to: "socket", text: string}} ToSocket  send one text frame to the server on the open WebSocket
  * @typedef {{to: "connect"}} Connect  open the WebSocket; report socket_open / socket_frame / socket_closed
  * @typedef {{to: "disconnect", code: number, reason: string}} Disconnect  close the WebSocket
  * @typedef {{to: "watch", port: Port, lock: string}} Watch  wait for the Web Lock `lock`; report
  *   tab_gone for `port` once the browser grants it (the tab that held it is gone)
  * @typedef {{to: "release", port: Port}} Release  close the port of a tab that is gone
- * @typedef {ToTab | ToServer | Connect | Disconnect | Watch | Release} Delivery
+ * @typedef {ToTab | ToSocket | Connect | Disconnect | Watch | Release} Delivery
  */
 
 /**
@@ -305,13 +305,13 @@ function toServer(step, tab, text) {
 
 /**
  * Tell the server how many chunks this connection takes: the sum of its tabs' slots (capped at
- * the protocol's 16), after a `jobs_leave` when chunks must go back to the queue.
+ * the protocol's MAX_JOB_SLOTS), after a `jobs_leave` when chunks must go back to the queue.
  * @param {Step} step
  * @param {boolean} requeue
  */
 function rejoin(step, requeue) {
   const slots = Math.min(
-    16,
+    MAX_JOB_SLOTS,
     [...step.state.tabs.values()].reduce((sum, tab) => sum + tab.slots, 0),
   );
   if (requeue || slots === 0) sendOwn(step, { type: ClientType.JOBS_LEAVE });
@@ -336,7 +336,7 @@ function sendOwn(step, message) {
  */
 function sendText(step, tab, text, type) {
   if (step.state.connection !== "open") return;
-  step.out.push({ to: "server", text });
+  step.out.push({ to: "socket", text });
   traffic(step, "out", text, type, tab);
 }
 
@@ -409,17 +409,20 @@ function volunteerFor(state) {
 
 /**
  * The server stored `result` from `sender`; it broadcasts it to the other connections only, so
- * this worker shows it to the sender's sibling tabs itself, shaped as the server's peer_result.
+ * this worker shows it to the sender's sibling tabs itself, shaped as the server's peer_result: a
+ * StoredResult (its fields generated from server/protocol.py) of the result message's own fields
+ * and the two the server adds when it stores one.
  * @param {Step} step
  * @param {Tab} sender
  * @param {Frame} result
  */
 function showSiblings(step, sender, result) {
-  const { type: _type, ...fields } = result;
-  const text = JSON.stringify({
-    type: ServerType.PEER_RESULT,
-    result: { ...fields, client_id: step.state.clientId ?? "", received_at: step.now / 1000 },
-  });
+  /** @type {Record<string, unknown>} */
+  const added = { client_id: step.state.clientId ?? "", received_at: step.now / 1000 };
+  const stored = Object.fromEntries(
+    STORED_RESULT_FIELDS.map((field) => [field, field in added ? added[field] : result[field]]),
+  );
+  const text = JSON.stringify({ type: ServerType.PEER_RESULT, result: stored });
   for (const tab of step.state.tabs.values()) {
     if (tab !== sender && tab.wanting) post(step, tab, { kind: "frame", text });
   }

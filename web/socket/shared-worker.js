@@ -36,7 +36,7 @@ function deliver(delivery) {
     case "tab":
       /** @type {MessagePort} */ (delivery.port).postMessage(delivery.message);
       break;
-    case "server":
+    case "socket":
       transport?.send(delivery.text);
       break;
     case "connect":
