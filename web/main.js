@@ -3,8 +3,8 @@
 
 import { afterFirstPaint, showBoots } from "./boot-view.js";
 import { WorkerPool, defaultPoolSize, splitRange } from "./worker/client.js";
-import { SocketClient, newId } from "./socket.js";
-import { ClientType, ServerType } from "./socket-protocol.js";
+import { SocketClient, newId } from "./socket/client.js";
+import { ClientType, ServerType } from "./socket/protocol.js";
 import { FrameMeter } from "./frame-meter.js";
 import { animate } from "./motion.js";
 import { attachProbe } from "./latency-probe.js";
@@ -15,7 +15,7 @@ import { RunController } from "./run-controller.js";
 import { SocketPanel } from "./socket-panel.js";
 import { SharedJobPanel } from "./shared-job.js";
 import { OfflinePanel } from "./offline-panel.js";
-import { connectSharedSocket, socketMode } from "./socket-port.js";
+import { connectSharedSocket, socketMode } from "./socket/port.js";
 import { DataPanel } from "./data-panel.js";
 import { checkFields } from "./field-check.js";
 import { MainThreadGuard } from "./main-thread-guard.js";
@@ -23,9 +23,9 @@ import { ShareSettings } from "./share-settings.js";
 import { LifecycleView } from "./lifecycle-view.js";
 
 /** @typedef {import("./run-controller.js").RunRecord} RunRecord */
-/** @typedef {import("./socket-protocol.js").ResultMessage} ResultMessage */
-/** @typedef {import("./socket-protocol.js").StoredResult} StoredResult */
-/** @typedef {import("./socket-protocol.js").JsonValue} JsonValue */
+/** @typedef {import("./socket/protocol.js").ResultMessage} ResultMessage */
+/** @typedef {import("./socket/protocol.js").StoredResult} StoredResult */
+/** @typedef {import("./socket/protocol.js").JsonValue} JsonValue */
 
 /**
  * @template {HTMLElement} T

@@ -4,7 +4,7 @@
 // An unshared result is not sent at all: not even without its parameters, since a task name and a
 // duration can say more than a person expects. Off by default for tasks that take code.
 
-import { ClientType } from "./socket-protocol.js";
+import { ClientType } from "./socket/protocol.js";
 
 /** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
 

@@ -23,14 +23,16 @@ const probe = /** @type {typeof import("../../web/latency-probe.js")} */ (await 
 const mainThread = /** @type {typeof import("../../web/main-thread-python.js")} */ (
   await import(site("main-thread-python.js"))
 );
-const socketClient = /** @type {typeof import("../../web/socket.js")} */ (await import(site("socket.js")));
-const protocol = /** @type {typeof import("../../web/socket-protocol.js")} */ (
-  await import(site("socket-protocol.js"))
+const socketClient = /** @type {typeof import("../../web/socket/client.js")} */ (
+  await import(site("socket/client.js"))
+);
+const protocol = /** @type {typeof import("../../web/socket/protocol.js")} */ (
+  await import(site("socket/protocol.js"))
 );
 const distributed = /** @type {typeof import("../../web/distributed.js")} */ (await import(site("distributed.js")));
 
 /** @typedef {import("../../worker/client.js").PythonWorker} PythonWorker */
-/** @typedef {import("../../web/socket-protocol.js").MonteCarloResult} MonteCarloResult */
+/** @typedef {import("../../web/socket/protocol.js").MonteCarloResult} MonteCarloResult */
 /** @typedef {import("../../web/latency-probe.js").ClickLatency} ClickLatency */
 /** @typedef {{maxGapMs: number, frames: number, inputDelayMs: number | null, ms: number}} Responsiveness */
 
@@ -267,7 +269,7 @@ const bench = {
    */
   async socketRtt(echoUrl, count) {
     const { ClientType, ServerType } = protocol;
-    /** @type {(message: import("../../web/socket-protocol.js").ServerMessage) => void} */
+    /** @type {(message: import("../../web/socket/protocol.js").ServerMessage) => void} */
     let onMessage = () => {};
     const hello = new Promise(
       (resolve) => (onMessage = (message) => message.type === ServerType.HELLO && resolve(null)),

@@ -1,14 +1,14 @@
-// The socket client (web/socket.js) over a fake transport: reconnects and their backoff, reliable
+// The socket client (web/socket/client.js) over a fake transport: reconnects and their backoff, reliable
 // messages kept across reconnects and resent, acks and errors settling them, close codes surfaced.
 // Node's own test runner, no browser: `node --test tests/js/`.
 
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 
-import { ClientType, ServerType } from "../../web/socket-protocol.js";
-import { SocketClient } from "../../web/socket.js";
+import { ClientType, ServerType } from "../../web/socket/protocol.js";
+import { SocketClient } from "../../web/socket/client.js";
 
-/** @typedef {import("../../web/socket-transport.js").TransportEvents} TransportEvents */
+/** @typedef {import("../../web/socket/transport.js").TransportEvents} TransportEvents */
 
 /** One connection attempt the client made: what it sent, and the server's side to drive. */
 class FakeConnection {
@@ -76,7 +76,7 @@ function fakeClient(options = {}) {
 
 /**
  * @param {number} attempt
- * @returns {import("../../web/socket-protocol.js").ChunkResultMessage}
+ * @returns {import("../../web/socket/protocol.js").ChunkResultMessage}
  */
 const chunkResult = (attempt) => ({
   type: ClientType.CHUNK_RESULT,

@@ -1,11 +1,11 @@
-// The page's side of the shared socket: a transport (socket-transport.js's shape) over this tab's
-// MessagePort to web/socket-worker.js, which owns the browser's one WebSocket. The tab holds a
+// The page's side of the shared socket: a transport (transport.js's shape) over this tab's
+// MessagePort to shared-worker.js, which owns the browser's one WebSocket. The tab holds a
 // Web Lock for as long as it lives, which is how the worker learns that a tab closed or crashed.
 
 import { SOCKET_WORKER_NAME, TAB_LOCK_PREFIX } from "./tab-protocol.js";
 
-/** @typedef {import("./socket-transport.js").Connect} Connect */
-/** @typedef {import("./socket-transport.js").TransportEvents} TransportEvents */
+/** @typedef {import("./transport.js").Connect} Connect */
+/** @typedef {import("./transport.js").TransportEvents} TransportEvents */
 /** @typedef {import("./tab-protocol.js").TabMessage} TabMessage */
 /** @typedef {import("./tab-protocol.js").WorkerMessage} WorkerMessage */
 /** @typedef {import("./tab-protocol.js").TabsInfo} TabsInfo */
@@ -31,7 +31,7 @@ export function socketMode() {
  * @returns {Connect}
  */
 export function connectSharedSocket({ onTabs, onTraffic }) {
-  const worker = new SharedWorker(new URL("./socket-worker.js", import.meta.url), {
+  const worker = new SharedWorker(new URL("./shared-worker.js", import.meta.url), {
     type: "module",
     name: SOCKET_WORKER_NAME,
   });

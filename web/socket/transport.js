@@ -1,4 +1,4 @@
-// How the socket client reaches the server: the transport seam. SocketClient (socket.js) keeps the
+// How the socket client reaches the server: the transport seam. SocketClient (client.js) keeps the
 // protocol's state (reconnects, unacknowledged messages); a transport only carries text frames and
 // says when it opened and when it closed. `connectWebSocket` is the direct one and the only code
 // of the page that touches `WebSocket`; a MessagePort to a SharedWorker that owns the browser's

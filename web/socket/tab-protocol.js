@@ -1,6 +1,6 @@
-// What a tab and the shared socket worker (web/socket-worker.js) say over the tab's MessagePort,
+// What a tab and the shared socket worker (shared-worker.js) say over the tab's MessagePort,
 // defined once. The server's own messages travel inside as text frames, untouched; everything
-// here is about the port itself. Imported by socket-worker.js and socket-port.js; no globals.
+// here is about the port itself. Imported by shared-worker.js and port.js; no globals.
 //
 // tab -> worker: TabHello first (once its liveness lock is held), then Open / Send / Close as its
 //                SocketClient opens, sends and closes; Bye on pagehide.

@@ -1,19 +1,19 @@
 // The page's socket client: the page <-> server protocol's state, over a transport it is given
-// (socket-transport.js: a direct WebSocket by default). It reports its state, reconnects with
+// (transport.js: a direct WebSocket by default). It reports its state, reconnects with
 // exponential backoff and jitter, and keeps messages sent with `sendReliable` until the server
 // acks their `id`, resending them after every reconnect. The messages are defined once, in
-// server/protocol.py, and generated into socket-protocol.js (see docs/socket-protocol.md).
+// server/protocol.py, and generated into protocol.js (see docs/socket-protocol.md).
 
-import { ServerType } from "./socket-protocol.js";
-import { connectWebSocket } from "./socket-transport.js";
+import { ServerType } from "./protocol.js";
+import { connectWebSocket } from "./transport.js";
 
 /**
- * @typedef {import("./socket-protocol.js").ClientMessage} ClientMessage
- * @typedef {import("./socket-protocol.js").ServerMessage} ServerMessage
- * @typedef {import("./socket-protocol.js").ReliableMessage} ReliableMessage
- * @typedef {import("./socket-protocol.js").AckMessage} AckMessage
- * @typedef {import("./socket-transport.js").Connect} Connect
- * @typedef {import("./socket-transport.js").Transport} Transport
+ * @typedef {import("./protocol.js").ClientMessage} ClientMessage
+ * @typedef {import("./protocol.js").ServerMessage} ServerMessage
+ * @typedef {import("./protocol.js").ReliableMessage} ReliableMessage
+ * @typedef {import("./protocol.js").AckMessage} AckMessage
+ * @typedef {import("./transport.js").Connect} Connect
+ * @typedef {import("./transport.js").Transport} Transport
  * @typedef {"connecting" | "open" | "reconnecting" | "closed"} SocketState
  * @typedef {{code?: number, reason?: string, meaning?: string, attempt?: number,
  *   delayMs?: number}} StateDetail
@@ -179,7 +179,7 @@ export class SocketClient {
     clearTimeout(this.timer);
     const transport = this.transport;
     this.transport = null;
-    /** @type {Promise<import("./socket-transport.js").ClosedSocket | null>} */
+    /** @type {Promise<import("./transport.js").ClosedSocket | null>} */
     const closed = transport ? transport.close(code, reason) : Promise.resolve(null);
     for (const { reject } of this.pending.values()) reject(new Error("socket closed"));
     this.pending.clear();
