@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from support.browser import CHROMIUM_ARGS, chromium_executable
 from tests.support import DIST, PageProblems, RunningServer, ServerFactory, free_port
@@ -21,6 +21,11 @@ from tests.support import DIST, PageProblems, RunningServer, ServerFactory, free
 # breaks every asyncio test that runs after it in the same process. So each test that touches the
 # browser is marked `e2e`, and build.py runs `-m "not e2e"` and `-m e2e` as two pytest processes.
 BROWSER_FIXTURES = frozenset({"page", "context", "browser", "browser_type", "problems"})
+
+# Playwright's auto-waiting assertions give up after 5 s unless told otherwise. On a loaded machine
+# (CI at load 2+ on 2 cores) a state the page reaches in milliseconds can take seconds; a wait whose
+# state holds returns at once, so a longer bound costs time only to a test that fails anyway.
+expect.set_options(timeout=30_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -32,11 +32,17 @@ const outcome = (promise) => promise.then(
   (error) => ({ ok: false, name: error.name, type: error.type, message: error.message,
                 traceback: error.traceback }),
 );
-/** Start a job, cancel it after `ms`: how it ended, how long that took, what the next run gave. */
-const cancelAndRunOn = async (start, ms) => {
+/**
+ * Start a job with `start(underWay)`, which passes `underWay` as the job's onProgress or onStdout;
+ * cancel it once that is called (the job is running, not queued or still starting): how it
+ * ended, how long that took, what the next run gave.
+ */
+const cancelAndRunOn = async (start) => {
   const restarts = worker.restarts;
-  const job = start();
-  await sleep(ms);
+  let underWay;
+  const running = new Promise((resolve) => { underWay = () => resolve(); });
+  const job = start(underWay);
+  await Promise.race([running, job.result.then(() => {}, () => {})]);
   const asked = performance.now();
   job.cancel();
   const result = await outcome(job.result);

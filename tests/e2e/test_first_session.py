@@ -27,6 +27,7 @@ class SocketListener(threading.Thread):
         super().__init__(daemon=True)
         self.url = url
         self.frames: list[str] = []
+        self.received = threading.Condition()
         self.connected = threading.Event()
         self.stopping = threading.Event()
 
@@ -43,7 +44,17 @@ class SocketListener(threading.Thread):
                     continue
                 if message.type != aiohttp.WSMsgType.TEXT:
                     return
-                self.frames.append(message.data)
+                with self.received:
+                    self.frames.append(message.data)
+                    self.received.notify_all()
+
+    def wait_for_frame(self, text: str, timeout_s: float = 60) -> None:
+        """Wait until a frame containing `text` has arrived."""
+        with self.received:
+            arrived = self.received.wait_for(
+                lambda: any(text in frame for frame in self.frames), timeout_s
+            )
+        assert arrived, f"no frame with {text} in {self.frames}"
 
     def stop(self) -> list[str]:
         self.stopping.set()
@@ -170,7 +181,9 @@ def test_with_sharing_off_nothing_typed_in_the_editor_reaches_the_server(
     page.locator("#params [name='n']").fill("1000")
     run_and_wait(page, "Run in worker")
     expect(page.locator("#shared-results")).to_contain_text("primes")
-    page.wait_for_timeout(500)
+    # The server broadcasts a result after acking it to the page: wait for the listener's copy.
+    # A result with the secret, sent before this one on the same socket, would have come first.
+    listener.wait_for_frame('"primes"')
     frames = listener.stop()
     assert any('"primes"' in frame for frame in frames), frames
     assert not [frame for frame in frames if SECRET in frame]
@@ -200,13 +213,16 @@ def test_your_own_code_on_the_main_thread_warns_first_and_can_go_to_a_worker(
 ) -> None:
     open_page(page, server)
     choose_code_task(page)
-    set_code(page, "while True:\n    pass")
+    set_code(page, "print('running')\nwhile True:\n    pass")
     page.get_by_role("button", name="Run on main thread").click()
     dialog = page.get_by_role("dialog", name="Freeze the page?")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("may run for ever")
     page.get_by_role("button", name="Run in a worker instead").click()
     expect(page.locator("#result")).to_contain_text("in the worker")
+    # What the code prints says the job is under way: a Cancel clicked before the page has
+    # handed it to a worker (the status is written a frame earlier) would not be heard.
+    expect(page.get_by_label("What the code printed")).to_have_text("running\n")
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#result .cancelled")).to_be_visible(timeout=10_000)
     assert problems.all == []

@@ -137,7 +137,7 @@ def test_without_on_input_input_is_end_of_file(client: ClientPage) -> None:
 @pytest.mark.parametrize(
     "waiting",
     [
-        "import time\ntime.sleep(30)",
+        "import time\nprint('sleeping')\ntime.sleep(30)",
         "input('never answered? ')",
     ],
     ids=["time.sleep(30)", "input()"],
@@ -150,8 +150,14 @@ def test_cancel_while_python_waits_ends_the_job_at_once_and_keeps_the_interprete
         const restarts = worker.restarts;
         const setup = "import sys, fractions\\nsys.marker = 'kept'";
         await worker.run("run_code", { code: setup }).result;
-        const job = worker.run("run_code", { code: arg }, { onInput: () => new Promise(() => {}) });
-        await sleep(400);
+        // Cancelled once the code waits (it printed before its sleep, or asked for input).
+        let waits;
+        const waiting = new Promise((resolve) => { waits = resolve; });
+        const job = worker.run("run_code", { code: arg }, {
+          onStdout: () => waits(),
+          onInput: () => { waits(); return new Promise(() => {}); },
+        });
+        await waiting;
         const asked = performance.now();
         job.cancel();
         const result = await outcome(job.result);

@@ -106,9 +106,12 @@ def test_cancelling_a_split_mandelbrot_rejects_it_and_stops_every_part(pool: Cli
         + """
         const restarts = pool.restarts;
         const controller = new AbortController();
+        let underWay;
+        const drawing = new Promise((resolve) => { underWay = resolve; });
         const image = pool.runSplit("mandelbrot", { width: 2000, height: 2000, max_iter: 2000 },
-                                    { signal: controller.signal }).result;
-        await sleep(300);
+                                    { signal: controller.signal, onProgress: () => underWay() })
+          .result;
+        await drawing;  // a part is drawing rows: cancelled while the parts run
         controller.abort();
         const result = await outcome(image);
         const next = await pool.run("primes", { n: 1000 }).result;
