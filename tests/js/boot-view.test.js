@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { IDLE_WAIT_MS, afterFirstPaint } from "../../web/boot-view.js";
+import { IDLE_WAIT_MS, afterFirstPaint } from "../../web/meter/boot-view.js";
 
 /**
  * A page's scheduling, driven by hand: frames, idle periods and timers run only when the test

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { freshUntil } from "../../web/http-freshness.js";
+import { freshUntil } from "../../web/offline/http-freshness.js";
 
 const DATE = "Thu, 03 Dec 2026 16:00:00 GMT";
 const SENT = Date.parse(DATE);

@@ -5,14 +5,14 @@
 // `job_progress` in (defined in server/protocol.py, generated into socket-protocol.js; the
 // chunk's params and result are the task's own types, py/offload/tasks/montecarlo.py).
 
-import { ClientType, ServerType } from "./socket-protocol.js";
+import { ClientType, ServerType } from "../socket-protocol.js";
 
 /**
- * @typedef {import("./socket.js").SocketClient} SocketClient
- * @typedef {import("./socket-protocol.js").AckMessage} AckMessage
- * @typedef {import("./socket-protocol.js").MonteCarloResult} ChunkResult
- * @typedef {import("./socket-protocol.js").JobChunkMessage} JobChunk
- * @typedef {import("./socket-protocol.js").JobProgressMessage} JobProgress
+ * @typedef {import("../socket.js").SocketClient} SocketClient
+ * @typedef {import("../socket-protocol.js").AckMessage} AckMessage
+ * @typedef {import("../socket-protocol.js").MonteCarloResult} ChunkResult
+ * @typedef {import("../socket-protocol.js").JobChunkMessage} JobChunk
+ * @typedef {import("../socket-protocol.js").JobProgressMessage} JobProgress
  * @typedef {(task: JobChunk["task"], params: JobChunk["params"]) => Promise<ChunkResult>} RunTask
  * @typedef {{
  *   slots?: number,

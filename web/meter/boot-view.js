@@ -3,7 +3,7 @@
 // after the first paint, so booting never delays what is drawn.
 
 // Types only (erased): resolved from the repository layout, so every jsconfig finds them.
-/** @typedef {import("../worker/protocol.js").ReadyReply} ReadyReply */
+/** @typedef {import("../../worker/protocol.js").ReadyReply} ReadyReply */
 
 /**
  * How long the pool waits for idle time after the first frame before it starts anyway. Creating
