@@ -33,8 +33,6 @@ export const FILE_NAME = "offload-snapshot";
 // can say why it had none.
 const FAILURE_FILE = "offload-snapshot-failure.txt";
 const MAGIC = new TextEncoder().encode("offload\u{1}");
-// Cache Storage held the snapshot before; its 30 MiB are deleted once the file exists.
-const OLD_CACHE_NAME = "offload-snapshot";
 // Only one worker makes the snapshot; the others boot plainly meanwhile.
 const MAKER_LOCK = "offload-snapshot-maker";
 
@@ -241,7 +239,6 @@ export async function storeSnapshot(key, snapshot) {
     await writeFile(FAILURE_FILE, [describe(error)]).catch(() => {});
     throw error;
   }
-  await globalThis.caches?.delete(OLD_CACHE_NAME).catch(() => {});
 }
 
 /** Whether a snapshot is stored (the maker stores it after its `ready`). */
