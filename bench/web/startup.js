@@ -1,5 +1,5 @@
 // The start-up benchmark page: like the app, it loads the worker client at once and starts a
-// WorkerPool once the page has painted (web/boot-view.js's afterFirstPaint), then answers
+// WorkerPool once the page has painted (web/meter/boot-view.js's afterFirstPaint), then answers
 // `offloadStartup.firstResult(...)`, which bench/startup.py calls as soon as the page has loaded.
 // Times are milliseconds since navigation start (performance.now()'s origin), so "startup
 // included" is what a visitor waits.

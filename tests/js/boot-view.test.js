@@ -1,4 +1,4 @@
-// When the page's pool starts (web/boot-view.js afterFirstPaint): after the first frame, in idle
+// When the page's pool starts (web/meter/boot-view.js afterFirstPaint): after the first frame, in idle
 // time if there is some soon, and never much later than that frame; a tab that paints nothing still starts.
 
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// When the browser's HTTP-cached copy of a response stops being fresh (web/http-freshness.js), which
+// When the browser's HTTP-cached copy of a response stops being fresh (web/offline/http-freshness.js), which
 // decides whether the service worker may leave a request to the browser.
 
 import assert from "node:assert/strict";

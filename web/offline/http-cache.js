@@ -5,8 +5,8 @@
 //
 // Why (docs/offline.md): Chromium never reuses compiled code for a response from Cache Storage,
 // only for an HTTP-cache response, so the runtime would be compiled afresh at every start; and a
-// copy the service worker fetched from the HTTP cache and handed on reached the worker ~40 ms
-// (first byte) to ~80 ms (last byte) later than one the browser fetches itself.
+// copy the service worker fetches from the HTTP cache and hands on reaches the worker later than
+// one the browser fetches itself.
 
 import { freshUntil } from "./http-freshness.js";
 import { POLICY_HEADERS } from "./site.js";

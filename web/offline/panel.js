@@ -212,8 +212,9 @@ export class OfflinePanel {
 
   /**
    * Queue a row for the log, drawn with the others of this frame. During a start the log gets
-   * ~70 entries in ~1 s, each its own message or observer callback: drawn one by one, they kept the
-   * main thread from the idle time the worker pool waits for (boot-view.js afterFirstPaint).
+   * dozens of entries a second, each its own message or observer callback: drawn one by one, they
+   * keep the main thread from the idle time the worker pool waits for (afterFirstPaint in
+   * ../meter/boot-view.js; docs/offline.md).
    * @param {InterceptedEntry} entry
    */
   addEntry(entry) {
