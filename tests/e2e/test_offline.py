@@ -196,6 +196,12 @@ def test_the_wasm_runtime_comes_from_the_http_cache_while_it_holds_this_builds_c
         expect(page.locator(f"{wasm}[data-source='cache']")).not_to_have_count(0)
         run_in_worker(page, "primes", {"n": "1000"})
         expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+
+        # The site's root sends a visitor to the page offline too (the service worker redirects
+        # as the server does), keeping the query.
+        page.goto(f"{server.url}?socket=direct")
+        expect(page).to_have_url(f"{server.url}web/?socket=direct")
+        expect(page.locator("#socket-mode")).to_have_attribute("data-mode", "direct")
     finally:
         context.close()
 
