@@ -66,6 +66,11 @@ VENDORED_ES_PACKAGES = ("codemirror", "@codemirror/lang-python")
 ES_VENDOR_DIR = "vendor/npm"
 
 
+#: The repository's browser folders, served at their own paths (the page at /web/, the worker at
+#: /worker/, the benchmark's pages at /bench/web/); `/` redirects to /web/ (server/static.py).
+SITE_FOLDERS = ("web", "worker", "bench/web")
+
+
 class BuildError(Exception):
     """A step failed in a way the user can act on; the message says how."""
 
@@ -325,12 +330,14 @@ def build() -> None:
     with step("Building the site into dist/"):
         staging = ROOT / "dist.tmp"
         shutil.rmtree(staging, ignore_errors=True)
+        # A URL path is the repository path: each browser folder is copied to its own name
+        # (/web/... is web/...), and only generated folders and files are added at the root.
         # copy2 keeps modification times, so Last-Modified (and the browser's cache) survive
         # rebuilds of unchanged files such as the 10 MB Pyodide runtime.
-        shutil.copytree(ROOT / "web", staging, copy_function=shutil.copy2)
-        shutil.copytree(ROOT / "worker", staging / "worker", copy_function=shutil.copy2)
-        if (ROOT / "bench" / "web").is_dir():  # the benchmark's pages, usable by anyone at /bench/
-            shutil.copytree(ROOT / "bench" / "web", staging / "bench", copy_function=shutil.copy2)
+        staging.mkdir()
+        for folder in SITE_FOLDERS:
+            if (ROOT / folder).is_dir():
+                shutil.copytree(ROOT / folder, staging / folder, copy_function=shutil.copy2)
         (staging / "pyodide").mkdir()
         for name in PYODIDE_RUNTIME_FILES:
             shutil.copy2(PYODIDE_NPM / name, staging / "pyodide" / name)
@@ -471,11 +478,12 @@ def build_info(site: Path) -> dict[str, object]:
 # --- the service worker's precache --------------------------------------------------------------
 
 #: The service worker; its `const BUILD_HASH = "...";` line is stamped with the build's hash.
-SERVICE_WORKER = "service-worker.js"
+SERVICE_WORKER = "web/offline/service-worker.js"
 BUILD_HASH_LINE = re.compile(r'^const BUILD_HASH = "[^"\n]*";$', re.MULTILINE)
 #: Never precached: what carries the hash itself, the type-checker's configs and the benchmark
-#: pages (the offline app does not need them; /bench/ still works from the network).
-PRECACHE_EXCLUDED_NAMES = frozenset({SERVICE_WORKER, "build-info.json", "jsconfig.json"})
+#: pages (the offline app does not need them; /bench/web/ still works from the network).
+PRECACHE_EXCLUDED_PATHS = frozenset({SERVICE_WORKER, "build-info.json"})
+PRECACHE_EXCLUDED_NAMES = frozenset({"jsconfig.json"})
 PRECACHE_EXCLUDED_DIRS = frozenset({"bench"})
 
 
@@ -485,6 +493,7 @@ def precache_files(site: Path) -> list[Path]:
         path
         for path in site.rglob("*")
         if path.is_file()
+        and path.relative_to(site).as_posix() not in PRECACHE_EXCLUDED_PATHS
         and path.name not in PRECACHE_EXCLUDED_NAMES
         and not path.name.startswith(".")
         and path.relative_to(site).parts[0] not in PRECACHE_EXCLUDED_DIRS
@@ -495,10 +504,10 @@ def write_precache_manifest(site: Path) -> str:
     """Hash the built site, list what the service worker precaches, and stamp the hash into it.
 
     `build-info.json` gets `hash` and `precache` (each file's URL relative to the site, size and
-    sha256); `service-worker.js` gets the same hash in its `BUILD_HASH` line, so any change to the
-    site changes the worker's bytes, which is what makes a browser install the new worker (and
-    with it a new cache named after the hash). Callable on any built site (the tests make a copy
-    with one file changed).
+    sha256); `web/offline/service-worker.js` gets the same hash in its `BUILD_HASH` line, so any
+    change to the site changes the worker's bytes, which is what makes a browser install the new
+    worker (and with it a new cache named after the hash). Callable on any built site (the tests
+    make a copy with one file changed).
 
     Returns:
         The hash (16 hex digits).

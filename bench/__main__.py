@@ -110,9 +110,9 @@ class Runner:
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     plan = make_plan(options.quick)
-    if not (DIST / "bench" / "index.html").exists():
+    if not (DIST / "bench" / "web" / "index.html").exists():
         print(
-            "error: dist/bench/ is missing: run `python3 build.py bench` (it builds first).",
+            "error: dist/bench/web/ is missing: run `python3 build.py bench` (it builds first).",
             file=sys.stderr,
         )
         return 1

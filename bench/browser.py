@@ -1,4 +1,4 @@
-"""Headless Chromium through Playwright's sync API, opened on the benchmark page (/bench/).
+"""Headless Chromium through Playwright's sync API, opened on the benchmark page (/bench/web/).
 
 The page's functions (bench/web/bench.js) are called by name; everything they return is plain
 JSON. One browser per run; a fresh context is a fresh profile with an empty cache (cold start).
@@ -55,7 +55,7 @@ class Browser:
 
     def __init__(self, playwright_browser: Any, site_url: str) -> None:
         self.browser = playwright_browser
-        self.url = f"{site_url}bench/index.html"  # the server lists no folders
+        self.url = f"{site_url}bench/web/index.html"  # the server lists no folders
         self.version: str = playwright_browser.version
 
     def page(self, *, bypass_csp: bool = False) -> BenchPage:

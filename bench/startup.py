@@ -92,7 +92,7 @@ def phases(timings: dict[str, float]) -> str:
 def snapshot_startup(browser: Browser, plan: Plan) -> list[Row]:
     """Worker ready from a snapshot ÷ a bare loadPyodide worker and ÷ PyScript, warm and cold."""
     with pyscript_site() as pyscript_url:
-        return measure_startup(browser, plan, f"{pyscript_url}bench/pyscript.html")
+        return measure_startup(browser, plan, f"{pyscript_url}bench/web/pyscript.html")
 
 
 def measure_startup(browser: Browser, plan: Plan, pyscript_url: str) -> list[Row]:

@@ -224,9 +224,9 @@ async def serve(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of `python -m server`."""
     settings = parse_args(argv)
-    if not (settings.dist / "index.html").is_file():
+    if not (settings.dist / "web" / "index.html").is_file():
         fail(
-            f"There is no built site at {settings.dist}/index.html: "
+            f"There is no built site at {settings.dist}/web/index.html: "
             "run 'python3 build.py build' first or pass --dist DIR."
         )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -46,9 +46,23 @@ LONG_CACHE = "public, max-age=604800"
 REVALIDATE = "no-cache"
 
 
+# The service worker lives with its concern in web/offline/ but controls the whole site: a
+# worker script may only control pages below its own folder unless this header widens its scope.
+# (A static host that cannot send it would need the script at the root: issue #22.)
+SERVICE_WORKER_PATH = "/web/offline/service-worker.js"
+SERVICE_WORKER_ALLOWED = "/"
+
+
 def cache_control(path: str) -> str:
     """Return the Cache-Control value for a request path."""
     return LONG_CACHE if path.startswith(LONG_CACHE_PREFIX) else REVALIDATE
+
+
+def add_path_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """The headers that depend on the path: caching, and the service worker's wider scope."""
+    response.headers.setdefault("Cache-Control", cache_control(request.path))
+    if request.path == SERVICE_WORKER_PATH:
+        response.headers["Service-Worker-Allowed"] = SERVICE_WORKER_ALLOWED
 
 
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -59,11 +73,11 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
     """
     response.headers.update(SECURITY_HEADERS)
     response.headers[hdrs.SERVER] = SERVER_NAME
-    response.headers.setdefault("Cache-Control", cache_control(request.path))
+    add_path_headers(request, response)
 
 
 async def add_headers_without_isolation(request: web.Request, response: web.StreamResponse) -> None:
     """`add_headers` minus COOP/COEP/CORP, for `--no-isolation`: shows how the page degrades."""
     response.headers.update(UNISOLATED_HEADERS)
     response.headers[hdrs.SERVER] = SERVER_NAME
-    response.headers.setdefault("Cache-Control", cache_control(request.path))
+    add_path_headers(request, response)

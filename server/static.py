@@ -1,4 +1,8 @@
-"""Serves the built site (`--dist`) at `/`: files only, no listings, nothing outside the folder."""
+"""Serves the built site (`--dist`) at `/`: files only, no listings, nothing outside the folder.
+
+The site mirrors the repository (`/web/main.js` is `web/main.js`), so the page is at `/web/` and
+`/` redirects there, keeping the query (`/?socket=direct` -> `/web/?socket=direct`).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ CONTENT_TYPES: Mapping[str, str] = MappingProxyType(
     }
 )
 FALLBACK_TYPE = "application/octet-stream"
+#: Where `/` sends a visitor: the page's folder.
+HOME = "/web/"
 
 
 def resolve(root: Path, url_path: str) -> Path | None:
@@ -37,14 +43,15 @@ def resolve(root: Path, url_path: str) -> Path | None:
 
     Args:
         root: the resolved site folder.
-        url_path: the path part of the URL after the leading slash ("" means the index).
+        url_path: the path part of the URL after the leading slash; one ending in "/" means that
+            folder's index.html.
 
     Returns:
         The file to send, or None when the path names nothing servable: a missing file, a
         folder (no listings), or anything that resolves outside `root` (`..`, symlinks).
     """
-    if url_path in ("", "/"):
-        url_path = "index.html"
+    if url_path == "" or url_path.endswith("/"):
+        url_path += "index.html"
     if "\\" in url_path or "\0" in url_path:
         return None
     candidate = (root / url_path.lstrip("/")).resolve()
@@ -58,6 +65,9 @@ def add_static_routes(app: web.Application, dist: Path) -> None:
     root = dist.resolve()
 
     async def serve(request: web.Request) -> web.StreamResponse:
+        if request.match_info["path"] == "":
+            query = request.rel_url.query_string
+            raise web.HTTPFound(f"{HOME}?{query}" if query else HOME)
         path = resolve(root, request.match_info["path"])
         if path is None:
             raise web.HTTPNotFound(text="Not found.\n")

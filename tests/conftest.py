@@ -37,7 +37,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def site() -> Path:
     """The built site; `python3 build.py test` builds it before pytest starts."""
-    if not (DIST / "index.html").exists():
+    if not (DIST / "web" / "index.html").exists():
         pytest.fail("dist/ is missing: run the tests with `python3 build.py test`, which builds it")
     return DIST
 

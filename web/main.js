@@ -1,31 +1,32 @@
-// The page's entry point: builds the parts (frame meter, chart, form, runner, socket panel) and
-// connects them to the Python workers and to the server. Each part lives in its own module.
+// The page's entry point, wiring only: builds the parts (frame meter, chart, form, runner, socket
+// panel, sharing...) and connects them to the Python workers and to the server. Each part lives in
+// its own module; every name here is declared before anything uses it.
 
-import { afterFirstPaint, showBoots } from "./boot-view.js";
-import { WorkerPool, defaultPoolSize, splitRange } from "./worker/client.js";
-import { SocketClient, newId } from "./socket/client.js";
-import { ClientType, ServerType } from "./socket/protocol.js";
-import { FrameMeter } from "./frame-meter.js";
-import { animate } from "./motion.js";
-import { attachProbe } from "./latency-probe.js";
-import { TimelineChart } from "./timeline-chart.js";
-import { TaskForm } from "./task-form.js";
-import { ResultView } from "./result-view.js";
-import { RunController } from "./run-controller.js";
-import { SocketPanel } from "./socket-panel.js";
-import { SharedJobPanel } from "./shared-job.js";
-import { OfflinePanel } from "./offline-panel.js";
+import { WorkerPool, defaultPoolSize, splitRange } from "../worker/client.js";
+import { DataPanel } from "./data/data-panel.js";
+import { afterFirstPaint, showBoots } from "./meter/boot-view.js";
+import { FrameMeter } from "./meter/frame-meter.js";
+import { attachProbe } from "./meter/latency-probe.js";
+import { animate } from "./meter/motion.js";
+import { TimelineChart } from "./meter/timeline-chart.js";
+import { OfflinePanel } from "./offline/panel.js";
+import { checkFields } from "./run/field-check.js";
+import { MainThreadGuard } from "./run/main-thread-guard.js";
+import { ResultView } from "./run/result-view.js";
+import { RunController } from "./run/run-controller.js";
+import { RunsTable } from "./run/runs-table.js";
+import { TaskForm } from "./run/task-form.js";
+import { ResultSharing } from "./share/result-sharing.js";
+import { ShareSettings } from "./share/share-settings.js";
+import { SharedJobPanel } from "./share/shared-job.js";
 import { connectSharedSocket, socketMode } from "./socket/port.js";
-import { DataPanel } from "./data-panel.js";
-import { checkFields } from "./field-check.js";
-import { MainThreadGuard } from "./main-thread-guard.js";
-import { ShareSettings } from "./share-settings.js";
-import { LifecycleView } from "./lifecycle-view.js";
+import { ServerType } from "./socket/protocol.js";
+import { SocketClient } from "./socket/client.js";
+import { LifecycleView } from "./socket-view/lifecycle-view.js";
+import { SocketPanel } from "./socket-view/socket-panel.js";
 
-/** @typedef {import("./run-controller.js").RunRecord} RunRecord */
-/** @typedef {import("./socket/protocol.js").ResultMessage} ResultMessage */
+/** @typedef {import("./run/run-controller.js").RunRecord} RunRecord */
 /** @typedef {import("./socket/protocol.js").StoredResult} StoredResult */
-/** @typedef {import("./socket/protocol.js").JsonValue} JsonValue */
 
 /**
  * @template {HTMLElement} T
@@ -43,6 +44,15 @@ function show(target, state, text) {
   target.dataset.state = state;
   target.textContent = text;
 }
+
+// --- what the workers give the page: the pool, the tasks it reported, the form built from them ----
+
+/** @type {WorkerPool | null} */
+let pool = null;
+/** @type {Map<string, import("../worker/protocol.js").TaskInfo>} the tasks the workers reported */
+let schemas = new Map();
+/** @type {TaskForm | null} */
+let form = null;
 
 // --- the main thread's own health: animation, frame meter, chart, click probe ---------------------
 
@@ -72,6 +82,19 @@ const offline = new OfflinePanel({
   clear: element("offline-clear"),
 });
 
+// --- what a finished run changes: the runs table, the guard's estimates, what is shared ----------
+
+const runs = new RunsTable(element("runs"));
+const share = new ShareSettings({
+  checkbox: element("share-results"),
+  hint: element("share-hint"),
+  preview: element("share-preview"),
+});
+const guard = new MainThreadGuard(
+  { dialog: element("main-thread-warning"), text: element("warning-text") },
+  (task, params) => /** @type {WorkerPool} */ (pool).run(task, params).result,
+);
+
 // --- the server connection ------------------------------------------------------------------------
 
 const panel = new SocketPanel({
@@ -94,38 +117,6 @@ const socket = new SocketClient({
     socketChoice.mode === "shared"
       ? connectSharedSocket({ onTabs: (info) => panel.showTabs(info), onTraffic: (frame) => panel.logTraffic(frame) })
       : undefined,
-  onState: (state, detail) => {
-    panel.showState(state, detail);
-    lifecycle.showState(state, detail);
-  },
-  onFrame: (frame) => {
-    // In shared mode the worker reports every frame of the connection, with the tab it was for.
-    if (socketChoice.mode !== "shared") panel.logFrame(frame);
-    lifecycle.showFrame(frame);
-  },
-  onMessage: (message) => {
-    switch (message.type) {
-      case ServerType.HELLO:
-        panel.showHello(message);
-        lifecycle.showHello(message);
-        break;
-      case ServerType.PEERS:
-        panel.showPeers(message.connections, message.tabs);
-        break;
-      case ServerType.SERVER:
-        panel.showServerStatus(message.ok, message.message);
-        break;
-      case ServerType.PEER_RESULT:
-        // A sibling tab's result has this connection's client id (the socket worker shows it).
-        panel.addShared(message.result, false, message.result.client_id === socket.clientId);
-        break;
-      case ServerType.JOB_PROGRESS:
-        sharedJob.show(message);
-        break;
-      default:
-        break; // acks are the socket client's business; other kinds are shown in the frame log
-    }
-  },
 });
 
 const lifecycle = new LifecycleView(
@@ -157,6 +148,50 @@ const sharedJob = new SharedJobPanel(
     slots: /** @type {WorkerPool} */ (pool).size,
   }),
 );
+
+const sharing = new ResultSharing({
+  settings: share,
+  socket,
+  onShared: (result) => panel.addShared(result, true),
+});
+
+// What the socket reports goes to the views above; it reports nothing before connect().
+/** @typedef {Required<import("./socket/client.js").SocketClientOptions>} SocketListeners */
+/** @type {SocketListeners["onState"]} */
+socket.onState = (state, detail) => {
+  panel.showState(state, detail);
+  lifecycle.showState(state, detail);
+};
+/** @type {SocketListeners["onFrame"]} */
+socket.onFrame = (frame) => {
+  // In shared mode the worker reports every frame of the connection, with the tab it was for.
+  if (socketChoice.mode !== "shared") panel.logFrame(frame);
+  lifecycle.showFrame(frame);
+};
+/** @type {SocketListeners["onMessage"]} */
+socket.onMessage = (message) => {
+  switch (message.type) {
+    case ServerType.HELLO:
+      panel.showHello(message);
+      lifecycle.showHello(message);
+      break;
+    case ServerType.PEERS:
+      panel.showPeers(message.connections, message.tabs);
+      break;
+    case ServerType.SERVER:
+      panel.showServerStatus(message.ok, message.message);
+      break;
+    case ServerType.PEER_RESULT:
+      // A sibling tab's result has this connection's client id (the socket worker shows it).
+      panel.addShared(message.result, false, message.result.client_id === socket.clientId);
+      break;
+    case ServerType.JOB_PROGRESS:
+      sharedJob.show(message);
+      break;
+    default:
+      break; // acks are the socket client's business; other kinds are shown in the frame log
+  }
+};
 socket.connect();
 
 fetch("/api/results?limit=10")
@@ -166,52 +201,14 @@ fetch("/api/results?limit=10")
   })
   .catch(() => {}); // history is a nicety: with the server down the page still computes
 
-/**
- * What a result looks like on the wire: images are summarized, the server stores JSON.
- * @param {RunRecord} record
- * @returns {JsonValue}
- */
-function shareableResult(record) {
-  return record.value instanceof ArrayBuffer ? { bytes: record.value.byteLength } : record.value;
-}
-
 /** @param {RunRecord} record */
 function onFinished(record) {
   const task = form?.tasks.get(record.task);
   // A split run had the whole pool: one thread (the main one) would take about pool-size times as long.
   const threads = record.where === "worker" && task && splitRange(task) !== null ? (pool?.size ?? 1) : 1;
   if (record.ok && task) guard.record(task, record.params, record.durationMs * threads);
-  const row = document.createElement("tr");
-  const cells = [
-    record.task,
-    record.where === "main" ? "main thread" : "worker",
-    `${(record.durationMs / 1000).toFixed(2)} s${record.outcome === "ok" ? "" : ` (${record.outcome})`}`,
-    `${record.stats.longestGap.toFixed(0)} ms`,
-  ];
-  for (const text of cells) {
-    const cell = document.createElement("td");
-    cell.textContent = text;
-    row.append(cell);
-  }
-  row.className = record.where;
-  element("runs").prepend(row);
-  // Only results the person chose to share leave the page (see share-settings.js).
-  if (!record.ok || !task || !share.allows(task)) return;
-  /** @type {ResultMessage} */
-  const message = {
-    type: ClientType.RESULT,
-    id: newId(),
-    task: record.task,
-    params: /** @type {Record<string, JsonValue>} */ (record.params),
-    result: shareableResult(record),
-    duration_ms: record.durationMs,
-  };
-  // Kept and resent by the socket client until the server acknowledges it, across reconnects.
-  share.sent(message);
-  socket
-    .sendReliable(message)
-    .then(() => panel.addShared({ ...message, client_id: socket.clientId ?? "" }, true))
-    .catch(() => {});
+  runs.add(record);
+  sharing.offer(record, task);
 }
 
 // --- the person's own data ------------------------------------------------------------------------
@@ -238,29 +235,11 @@ new DataPanel(
 
 // --- Python in the workers ------------------------------------------------------------------------
 
-/** @type {WorkerPool | null} */
-let pool = null;
-/** @type {TaskForm | null} */
-let form = null;
-
-const share = new ShareSettings({
-  checkbox: element("share-results"),
-  hint: element("share-hint"),
-  preview: element("share-preview"),
-});
-
-const guard = new MainThreadGuard(
-  { dialog: element("main-thread-warning"), text: element("warning-text") },
-  (task, params) => /** @type {WorkerPool} */ (pool).run(task, params).result,
-);
-/** @type {Map<string, import("./worker/protocol.js").TaskInfo>} the tasks the workers reported */
-let schemas = new Map();
-
 /**
  * The runner the controller uses: a task that declares a splittable range (an image's rows) is
  * split across the whole pool, each part drawn as it arrives; any other runs on the next free
  * worker.
- * @returns {import("./run-controller.js").WorkerRunner}
+ * @returns {import("./run/run-controller.js").WorkerRunner}
  */
 function poolRunner() {
   return {
@@ -287,7 +266,7 @@ function poolRunner() {
  * one is ready: runs can start then (the pool hands work to whichever worker is ready, the rest
  * join as they boot). `allReady` settles once every worker has booted (or one failed).
  * @param {number} size
- * @returns {Promise<{info: import("./worker/protocol.js").ReadyReply, allReady: Promise<void>}>}
+ * @returns {Promise<{info: import("../worker/protocol.js").ReadyReply, allReady: Promise<void>}>}
  */
 async function startPool(size) {
   const status = element("worker-status");
@@ -297,7 +276,7 @@ async function startPool(size) {
   pool = current;
   // The first worker up is enough to build the form and accept runs; any worker failing to boot
   // still fails the start, as before (pool.ready rejects with it; once all are up it never wins).
-  /** @type {import("./worker/protocol.js").ReadyReply} */
+  /** @type {import("../worker/protocol.js").ReadyReply} */
   const info = await Promise.race([current.firstReady, current.ready.then(() => new Promise(() => {}))]);
   schemas = new Map(info.tasks.map((task) => [task.name, task]));
   element("python-version").textContent = `Python ${info.python} (Pyodide ${info.pyodide})`;

@@ -8,32 +8,18 @@
 import { BareWorker, roundTrips, taskCall } from "./baseline.js";
 import { dataBench } from "./data-bench.js";
 
-/**
- * The URL of one of Offload's modules in the built site, where bench/ sits beside them. They are
- * imported by URL at run time; their types come from their paths in the repository.
- * @param {string} path
- */
-function site(path) {
-  return new URL(`../${path}`, import.meta.url).href;
-}
-
-const client = /** @type {typeof import("../../worker/client.js")} */ (await import(site("worker/client.js")));
-const frames = /** @type {typeof import("../../web/frame-meter.js")} */ (await import(site("frame-meter.js")));
-const probe = /** @type {typeof import("../../web/latency-probe.js")} */ (await import(site("latency-probe.js")));
-const mainThread = /** @type {typeof import("../../web/main-thread-python.js")} */ (
-  await import(site("main-thread-python.js"))
-);
-const socketClient = /** @type {typeof import("../../web/socket/client.js")} */ (
-  await import(site("socket/client.js"))
-);
-const protocol = /** @type {typeof import("../../web/socket/protocol.js")} */ (
-  await import(site("socket/protocol.js"))
-);
-const distributed = /** @type {typeof import("../../web/distributed.js")} */ (await import(site("distributed.js")));
+// Offload's own modules, at their repository paths (the built site mirrors the repository).
+const client = await import("../../worker/client.js");
+const frames = await import("../../web/meter/frame-meter.js");
+const probe = await import("../../web/meter/latency-probe.js");
+const mainThread = await import("../../web/run/main-thread-python.js");
+const socketClient = await import("../../web/socket/client.js");
+const protocol = await import("../../web/socket/protocol.js");
+const distributed = await import("../../web/share/distributed.js");
 
 /** @typedef {import("../../worker/client.js").PythonWorker} PythonWorker */
 /** @typedef {import("../../web/socket/protocol.js").MonteCarloResult} MonteCarloResult */
-/** @typedef {import("../../web/latency-probe.js").ClickLatency} ClickLatency */
+/** @typedef {import("../../web/meter/latency-probe.js").ClickLatency} ClickLatency */
 /** @typedef {{maxGapMs: number, frames: number, inputDelayMs: number | null, ms: number}} Responsiveness */
 
 /** @param {string} id */

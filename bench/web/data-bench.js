@@ -7,13 +7,9 @@ import { roundTrips } from "./baseline.js";
 
 /** @typedef {import("../../worker/client.js").PythonWorker} PythonWorker */
 
-// The page's own modules, imported by URL from the built site (bench/ sits beside them).
-const client = /** @type {typeof import("../../worker/client.js")} */ (
-  await import(new URL("../worker/client.js", import.meta.url).href)
-);
-const frames = /** @type {typeof import("../../web/frame-meter.js")} */ (
-  await import(new URL("../frame-meter.js", import.meta.url).href)
-);
+// The page's own modules, at their repository paths (the built site mirrors the repository).
+const client = await import("../../worker/client.js");
+const frames = await import("../../web/meter/frame-meter.js");
 // One meter for the life of the page, as on the page; each measurement is one of its runs.
 const meter = new frames.FrameMeter();
 meter.start();
@@ -84,7 +80,7 @@ export const dataBench = {
    * @param {number} reps
    */
   async inputTransfer(bytes, reps) {
-    const { transferables } = await import(new URL("../worker/python-worker.js", import.meta.url).href);
+    const { transferables } = await import("../../worker/python-worker.js");
     return roundTrips(bytes, reps, (buffer) => transferables({ data: buffer }));
   },
 

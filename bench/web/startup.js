@@ -1,5 +1,5 @@
 // The start-up benchmark page: like the app, it loads the worker client at once and starts a
-// WorkerPool once the page has painted (web/boot-view.js's afterFirstPaint), then answers
+// WorkerPool once the page has painted (web/meter/boot-view.js's afterFirstPaint), then answers
 // `offloadStartup.firstResult(...)`, which bench/startup.py calls as soon as the page has loaded.
 // Times are milliseconds since navigation start (performance.now()'s origin), so "startup
 // included" is what a visitor waits.
@@ -16,13 +16,10 @@ const POOL_SIZE = Number(new URL(location.href).searchParams.get("size") ?? "2")
  * @type {Promise<{pool: WorkerPool, ready: Promise<{replies: ReadyReply[], readyAt: number}>, startedAt: number}>}
  */
 const created = new Promise((resolve, reject) => {
-  // Imported by URL as dist/ lays the site out (bench/ beside the page's modules and worker/).
   // Both load at once, before the first paint, as the app's static imports do; only creating
   // the pool waits for the paint.
-  /** @type {Promise<typeof import("../../web/boot-view.js")>} */
-  const bootView = import(new URL("../boot-view.js", import.meta.url).href);
-  /** @type {Promise<typeof import("../../worker/client.js")>} */
-  const client = import(new URL("../worker/client.js", import.meta.url).href);
+  const bootView = import("../../web/meter/boot-view.js");
+  const client = import("../../worker/client.js");
   client.catch(() => {}); // awaited after the paint; a rejection there is the one that counts
   bootView.then(
     ({ afterFirstPaint }) =>

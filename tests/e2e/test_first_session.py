@@ -251,7 +251,7 @@ def test_a_main_thread_image_does_not_claim_it_came_from_a_worker(
     open_page(page, server)
     said = page.evaluate(
         """async () => {
-            const { describeValue } = await import("/result-view.js");
+            const { describeValue } = await import("/web/run/result-view.js");
             const params = { width: 2, height: 1 };
             return [describeValue("mandelbrot", params, new ArrayBuffer(8), "main"),
                     describeValue("mandelbrot", params, new ArrayBuffer(8), "worker")];

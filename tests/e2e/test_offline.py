@@ -26,7 +26,7 @@ from tests.support import (
 
 OFFLINE_READY_TIMEOUT_MS = 60_000
 
-#: The service worker's caches are named after the build: web/offline-protocol.js.
+#: The service worker's caches are named after the build: web/offline/protocol.js.
 SITE_CACHE_PREFIX = "offload-site-"
 
 
@@ -86,13 +86,14 @@ def build_hash(site: Path) -> str:
     return value
 
 
-def test_the_service_worker_script_is_served_fresh_at_the_root(
+def test_the_service_worker_script_is_served_fresh_and_may_control_the_whole_site(
     page: Page, servers: list[RunningServer], tmp_path: Path
 ) -> None:
     server = start(servers, tmp_path, free_port())
-    response = page.request.get(f"{server.url}service-worker.js")
+    response = page.request.get(f"{server.url}web/offline/service-worker.js")
     assert response.ok
     assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["service-worker-allowed"] == "/"
     assert response.headers["content-type"].startswith("text/javascript")
     assert f'const BUILD_HASH = "{build_hash(DIST)}";' in response.text()
 
@@ -144,9 +145,7 @@ def test_a_reload_with_the_server_down_boots_python_from_the_cache(
     from_http_cache = page.locator("[data-source='http-cache-direct']")
     for path in passed:
         expect(log.filter(has_text=path).and_(from_http_cache)).not_to_have_count(0)
-    either = page.locator(
-        "[data-source='cache'], [data-source='http-cache'], [data-source='http-cache-direct']"
-    )
+    either = page.locator("[data-source='cache'], [data-source='http-cache-direct']")
     runtime = log.filter(has_text="/pyodide/pyodide.asm.wasm")
     expect(runtime.and_(either)).not_to_have_count(0)
     cached = page.locator("#offline-log tr[data-source='cache']")
@@ -154,8 +153,8 @@ def test_a_reload_with_the_server_down_boots_python_from_the_cache(
     # The page's own scripts come by the worker's static routes, without its fetch handler: the
     # panel lists them from the page's resource timing.
     routed = page.locator("#offline-log tr[data-source='route-cache']")
-    expect(routed.filter(has_text="/main.js")).to_have_count(1)
-    expect(routed.filter(has_text="/style.css")).to_have_count(1)
+    expect(routed.filter(has_text="/web/main.js")).to_have_count(1)
+    expect(routed.filter(has_text="/web/style.css")).to_have_count(1)
 
     # When the server is back, the result computed offline reaches it.
     start(servers, tmp_path, server.port)
@@ -182,8 +181,8 @@ def test_the_wasm_runtime_comes_from_the_http_cache_while_it_holds_this_builds_c
 
         page.reload()
         page.locator("#worker-status[data-state='ready']").wait_for(timeout=WORKER_READY_TIMEOUT_MS)
-        # Through the fetch handler, or left to the browser once it knows the copy is fresh.
-        http_cache = "[data-source='http-cache'], [data-source='http-cache-direct']"
+        # Left to the browser, which knows the copy is fresh.
+        http_cache = "[data-source='http-cache-direct']"
         expect(page.locator(wasm).and_(page.locator(http_cache))).not_to_have_count(0)
         expect(page.locator(f"{wasm}[data-source='cache']")).to_have_count(0)
 
@@ -197,6 +196,12 @@ def test_the_wasm_runtime_comes_from_the_http_cache_while_it_holds_this_builds_c
         expect(page.locator(f"{wasm}[data-source='cache']")).not_to_have_count(0)
         run_in_worker(page, "primes", {"n": "1000"})
         expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+
+        # The site's root sends a visitor to the page offline too (the service worker redirects
+        # as the server does), keeping the query.
+        page.goto(f"{server.url}?socket=direct")
+        expect(page).to_have_url(f"{server.url}web/?socket=direct")
+        expect(page.locator("#socket-mode")).to_have_attribute("data-mode", "direct")
     finally:
         context.close()
 
@@ -212,7 +217,7 @@ def test_a_rebuilt_site_replaces_the_cache_on_the_next_load(
     # A rebuild in which one file changed: a new hash, served by a new server on the same port.
     rebuilt = site_copy(tmp_path, "dist-rebuilt")
     marker = "/* rebuilt for the test */"
-    with (rebuilt / "style.css").open("a") as css:
+    with (rebuilt / "web" / "style.css").open("a") as css:
         css.write(f"\n{marker}\n")
     new_hash = build.write_precache_manifest(rebuilt)
     assert new_hash != build_hash(DIST)

@@ -59,7 +59,7 @@ def click_run_and_read_result(page: Page) -> str:
 def test_the_minimal_example_page_runs_a_task_in_a_worker(
     page: Page, server: RunningServer, problems: PageProblems
 ) -> None:
-    page.goto(f"{server.origin}/examples/minimal.html")
+    page.goto(f"{server.origin}/web/examples/minimal.html")
     assert '"count": 78498' in click_run_and_read_result(page)
     assert problems.all == []
 
@@ -82,11 +82,11 @@ def test_a_task_added_in_a_copy_of_the_repository_is_called_from_the_developers_
     (copy / "py/offload/tasks/greet.py").write_text(NEW_TASK)
     with (copy / "py/offload/tasks/__init__.py").open("a") as registry:
         registry.write(REGISTRATION)
-    # 2. The page: a copy of the example, in web/ (served at /), calling the new task.
+    # 2. The page: a copy of the example, in web/ (served at /web/), calling the new task.
     script = (ROOT / "web/examples/minimal.js").read_text()
     script = script.replace('const TASK = "primes";', 'const TASK = "greet";')
     script = script.replace("const PARAMS = { n: 1_000_000 };", 'const PARAMS = { name: "Ada" };')
-    script = script.replace('"../worker/client.js"', '"./worker/client.js"')
+    script = script.replace('"../../worker/client.js"', '"../worker/client.js"')
     assert 'TASK = "greet"' in script, "the example no longer has the lines the README edits"
     (copy / "web/greet.js").write_text(script)
     page_html = (ROOT / "web/examples/minimal.html").read_text().replace("minimal.js", "greet.js")
@@ -104,7 +104,7 @@ def test_a_task_added_in_a_copy_of_the_repository_is_called_from_the_developers_
     assert built.returncode == 0, built.stdout + built.stderr
 
     own = server_factory(extra_args=["--dist", str(copy / "dist")])
-    page.goto(f"{own.origin}/greet.html")
+    page.goto(f"{own.origin}/web/greet.html")
     assert '"greeting": "Hello, Ada!"' in click_run_and_read_result(page)
     # The new task looks native in the main page's form too: its label comes from Python.
     page.goto(own.url)

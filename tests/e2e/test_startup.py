@@ -117,7 +117,7 @@ def startup_page(browser: Browser, server: RunningServer) -> Iterator[StartupPag
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(WORKER_READY_TIMEOUT_MS * 4)
-    page.goto(f"{server.origin}/bench/index.html")
+    page.goto(f"{server.origin}/bench/web/index.html")
     yield StartupPage(page)
     context.close()
 
@@ -159,7 +159,7 @@ def test_a_second_visit_boots_from_the_snapshot(visit: StartupPage, server: Runn
     page = visit.page.context.new_page()
     try:
         page.set_default_timeout(WORKER_READY_TIMEOUT_MS * 2)
-        page.goto(f"{server.origin}/bench/index.html")
+        page.goto(f"{server.origin}/bench/web/index.html")
         again = StartupPage(page).run("return await boot();")
     finally:
         page.close()

@@ -1,9 +1,9 @@
-// When the page's pool starts (web/boot-view.js afterFirstPaint): after the first frame, in idle
+// When the page's pool starts (web/meter/boot-view.js afterFirstPaint): after the first frame, in idle
 // time if there is some soon, and never much later than that frame; a tab that paints nothing still starts.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { IDLE_WAIT_MS, afterFirstPaint } from "../../web/boot-view.js";
+import { IDLE_WAIT_MS, afterFirstPaint } from "../../web/meter/boot-view.js";
 
 /**
  * A page's scheduling, driven by hand: frames, idle periods and timers run only when the test

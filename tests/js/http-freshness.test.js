@@ -1,9 +1,9 @@
-// When the browser's HTTP-cached copy of a response stops being fresh (web/http-freshness.js), which
+// When the browser's HTTP-cached copy of a response stops being fresh (web/offline/http-freshness.js), which
 // decides whether the service worker may leave a request to the browser.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { freshUntil } from "../../web/http-freshness.js";
+import { freshUntil } from "../../web/offline/http-freshness.js";
 
 const DATE = "Thu, 03 Dec 2026 16:00:00 GMT";
 const SENT = Date.parse(DATE);

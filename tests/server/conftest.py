@@ -22,9 +22,12 @@ INDEX = b"<!doctype html><title>Offload test</title>\n"
 
 @pytest.fixture
 def dist(tmp_path: Path) -> Path:
-    """A stand-in for `dist/`: the index, a script, wasm, and a file of the vendored runtime."""
+    """A stand-in for `dist/`: the page (web/index.html, where `/` redirects), a script, wasm,
+    and a file of the vendored runtime."""
     site = tmp_path / "dist"
     (site / "pyodide").mkdir(parents=True)
+    (site / "web").mkdir()
+    (site / "web" / "index.html").write_bytes(INDEX)
     (site / "index.html").write_bytes(INDEX)
     (site / "app.js").write_text("export const answer = 42;\n")
     (site / "worker.mjs").write_text("self.onmessage = () => {};\n")

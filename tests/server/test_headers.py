@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,6 +56,17 @@ async def test_the_rest_of_the_site_is_always_revalidated(client: TestClient[Any
     again = await client.get("/app.js", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status == 304
     assert again.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+
+
+async def test_the_service_worker_may_control_the_whole_site(
+    client: TestClient[Any, Any], dist: Path
+) -> None:
+    (dist / "web" / "offline").mkdir(parents=True)
+    (dist / "web" / "offline" / "service-worker.js").write_text("// the worker\n")
+    response = await client.get("/web/offline/service-worker.js")
+    assert response.status == 200
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert "Service-Worker-Allowed" not in (await client.get("/app.js")).headers
 
 
 async def test_no_isolation_leaves_out_only_coop_coep_and_corp(

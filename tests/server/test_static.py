@@ -1,4 +1,5 @@
-"""The built site is served at `/` with the right types, and nothing else is."""
+"""The built site is served at `/` with the right types, and nothing else is; `/` is the page's
+folder, `/web/`."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ from aiohttp.test_utils import TestClient
 from tests.server.conftest import INDEX
 
 
-async def test_root_serves_the_index(client: TestClient[Any, Any]) -> None:
-    response = await client.get("/")
+async def test_root_redirects_to_the_page_keeping_the_query(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/?socket=direct", allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"] == "/web/?socket=direct"
+    assert (await client.get("/", allow_redirects=False)).headers["Location"] == "/web/"
+
+
+async def test_a_folder_serves_its_index(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/?socket=direct")
     assert response.status == 200
+    assert response.url.path_qs == "/web/?socket=direct"
     assert await response.read() == INDEX
     assert response.content_type == "text/html"
 

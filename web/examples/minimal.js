@@ -1,7 +1,7 @@
 // A minimal page using Offload's worker client: start a worker, run a task, show its result.
 // Served at /examples/minimal.html; the README's "Reusing it" walks through it.
 
-import { PythonWorker } from "../worker/client.js";
+import { PythonWorker } from "../../worker/client.js";
 
 // Change these two to call your own task (see "Reusing it" in the README).
 const TASK = "primes";

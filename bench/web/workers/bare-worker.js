@@ -8,9 +8,9 @@
 
 const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 const startedAt = performance.now();
-const PYODIDE_URL = new URL("../../pyodide/pyodide.mjs", import.meta.url).href;
-const INDEX_URL = new URL("../../pyodide/", import.meta.url).href;
-const LOCKFILE_URL = new URL("../../wheels/pyodide-lock.json", import.meta.url).href;
+const PYODIDE_URL = new URL("../../../pyodide/pyodide.mjs", import.meta.url).href;
+const INDEX_URL = new URL("../../../pyodide/", import.meta.url).href;
+const LOCKFILE_URL = new URL("../../../wheels/pyodide-lock.json", import.meta.url).href;
 const withWheel = new URL(import.meta.url).searchParams.get("wheel") === "1";
 
 async function boot() {

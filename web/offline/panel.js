@@ -1,13 +1,13 @@
-// The offline panel: registers the service worker (web/service-worker.js) and shows what it does —
-// whether this load came from the network or its cache, the cache's version and size, a live list
-// of the requests it answered (through its fetch handler, or its static routes, which the page
+// The offline panel: registers the service worker (service-worker.js beside it) and shows what it
+// does — whether this load came from the network or its cache, the cache's version and size, a live
+// list of the requests it answered (through its fetch handler, or its static routes, which the page
 // sees in its resource timing) — with a button that clears the cache and unregisters it.
 
-import { CACHE_PREFIX, CHANNEL } from "./offline-protocol.js";
+import { CACHE_PREFIX, CHANNEL } from "./protocol.js";
 
-/** @typedef {import("./offline-protocol.js").InterceptedEntry} InterceptedEntry */
-/** @typedef {import("./offline-protocol.js").WorkerMessage} WorkerMessage */
-/** @typedef {import("./offline-protocol.js").StatusReply} StatusReply */
+/** @typedef {import("./protocol.js").InterceptedEntry} InterceptedEntry */
+/** @typedef {import("./protocol.js").WorkerMessage} WorkerMessage */
+/** @typedef {import("./protocol.js").StatusReply} StatusReply */
 /**
  * Resource timing with the service worker router's fields (Chromium 126+; not yet in TypeScript's
  * DOM types): which source a static route chose, and which one answered.
@@ -20,10 +20,9 @@ import { CACHE_PREFIX, CHANNEL } from "./offline-protocol.js";
  */
 
 const MAX_LOG_ROWS = 100;
-/** @type {Record<import("./offline-protocol.js").Source, string>} */
+/** @type {Record<import("./protocol.js").Source, string>} */
 const SOURCE_LABELS = {
   cache: "cache",
-  "http-cache": "HTTP cache (same build)",
   "http-cache-direct": "HTTP cache, fetched by the browser (same build)",
   network: "network",
   failed: "failed (offline?)",
@@ -38,6 +37,10 @@ const TIME_OF_DAY = new Intl.DateTimeFormat([], {
   hour12: false,
 });
 const SERVICE_WORKER_URL = new URL("./service-worker.js", import.meta.url);
+// The site's root (this module is web/offline/panel.js): the worker controls every page of the
+// site, under whatever path the site is served. The server allows that scope with the worker's
+// Service-Worker-Allowed header.
+const SCOPE = new URL("../../", import.meta.url);
 
 export class OfflinePanel {
   /** @param {OfflineElements} elements */
@@ -120,7 +123,7 @@ export class OfflinePanel {
     try {
       const registration = await navigator.serviceWorker.register(SERVICE_WORKER_URL, {
         type: "module",
-        scope: "./",
+        scope: SCOPE.href,
         updateViaCache: "none", // always compare the worker's bytes with the server's
       });
       this.elements.clear.disabled = false;
@@ -209,8 +212,9 @@ export class OfflinePanel {
 
   /**
    * Queue a row for the log, drawn with the others of this frame. During a start the log gets
-   * ~70 entries in ~1 s, each its own message or observer callback: drawn one by one, they kept the
-   * main thread from the idle time the worker pool waits for (boot-view.js afterFirstPaint).
+   * dozens of entries a second, each its own message or observer callback: drawn one by one, they
+   * keep the main thread from the idle time the worker pool waits for (afterFirstPaint in
+   * ../meter/boot-view.js; docs/offline.md).
    * @param {InterceptedEntry} entry
    */
   addEntry(entry) {

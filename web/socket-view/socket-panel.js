@@ -1,13 +1,13 @@
 // The socket panel: the connection's state and close codes, the handshake the server saw, a live
 // log of frames both ways, how many pages are connected and the results they share.
 
-/** @typedef {import("./socket/client.js").SocketState} SocketState */
-/** @typedef {import("./socket/client.js").StateDetail} StateDetail */
-/** @typedef {import("./socket/client.js").FrameInfo} FrameInfo */
-/** @typedef {import("./socket/protocol.js").HelloMessage} HelloMessage */
-/** @typedef {import("./socket/protocol.js").StoredResult} StoredResult */
-/** @typedef {import("./socket/tab-protocol.js").TabsInfo} TabsInfo */
-/** @typedef {import("./socket/tab-protocol.js").Traffic} Traffic */
+/** @typedef {import("../socket/client.js").SocketState} SocketState */
+/** @typedef {import("../socket/client.js").StateDetail} StateDetail */
+/** @typedef {import("../socket/client.js").FrameInfo} FrameInfo */
+/** @typedef {import("../socket/protocol.js").HelloMessage} HelloMessage */
+/** @typedef {import("../socket/protocol.js").StoredResult} StoredResult */
+/** @typedef {import("../socket/tab-protocol.js").TabsInfo} TabsInfo */
+/** @typedef {import("../socket/tab-protocol.js").Traffic} Traffic */
 
 const MAX_LOG_ROWS = 100;
 const MAX_SHARED = 20;

@@ -4,9 +4,9 @@
 // An unshared result is not sent at all: not even without its parameters, since a task name and a
 // duration can say more than a person expects. Off by default for tasks that take code.
 
-import { ClientType } from "./socket/protocol.js";
+import { ClientType } from "../socket/protocol.js";
 
-/** @typedef {import("./task-form.js").TaskSchema} TaskSchema */
+/** @typedef {import("../run/task-form.js").TaskSchema} TaskSchema */
 
 /**
  * Whether a task's results are shared when the person has not chosen: not when it takes code.

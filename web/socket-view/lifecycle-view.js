@@ -4,11 +4,11 @@
 // persistent (one connection and its age), bidirectional (server pushes no request asked for) and
 // low overhead (framing bytes per message against an HTTP request carrying the same payload).
 
-import { ServerType } from "./socket/protocol.js";
+import { ServerType } from "../socket/protocol.js";
 
-/** @typedef {import("./socket/client.js").SocketState} SocketState */
-/** @typedef {import("./socket/client.js").StateDetail} StateDetail */
-/** @typedef {import("./socket/client.js").FrameInfo} FrameInfo */
+/** @typedef {import("../socket/client.js").SocketState} SocketState */
+/** @typedef {import("../socket/client.js").StateDetail} StateDetail */
+/** @typedef {import("../socket/client.js").FrameInfo} FrameInfo */
 /** @typedef {"upgrade" | "switch" | "open" | "close"} Step */
 
 // Replies to something the page sent; every other message from the server is a push.

@@ -8,7 +8,7 @@
 /** @typedef {import("./frame-meter.js").Frame} Frame */
 
 /** @type {typeof import("uplot")} */
-const uPlot = (await import(new URL("./vendor/uplot.mjs", import.meta.url).href)).default;
+const uPlot = (await import(new URL("../../vendor/uplot.mjs", import.meta.url).href)).default;
 
 const REDRAW_MS = 250;
 const SERIES = /** @type {const} */ ([

@@ -6,7 +6,7 @@
 // page's CSP (style-src 'self') blocks in a document, but in a shadow root it adopts constructed
 // style sheets (CSSStyleSheet), which the CSP allows; no 'unsafe-inline' needed.
 
-const VENDOR = new URL("./vendor/npm/", import.meta.url);
+const VENDOR = new URL("../../vendor/npm/", import.meta.url);
 
 /** @type {Promise<[typeof import("codemirror"), typeof import("@codemirror/view"), typeof import("@codemirror/state"), typeof import("@codemirror/commands"), typeof import("@codemirror/lang-python")]>} */
 let modules;

@@ -2,10 +2,10 @@
 // Pyodide runtime and offload wheel as the worker, on first use, through the same module
 // (worker/python.js); while a task runs, nothing else on the page can happen.
 
-import { PythonError } from "./worker/errors.js";
-import { loadPython, runBridge } from "./worker/python.js";
+import { PythonError } from "../../worker/errors.js";
+import { loadPython, runBridge } from "../../worker/python.js";
 
-/** @type {Promise<import("./worker/python.js").Python> | null} */
+/** @type {Promise<import("../../worker/python.js").Python> | null} */
 let loading = null;
 
 let loaded = false;

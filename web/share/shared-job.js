@@ -3,7 +3,7 @@
 
 import { joinDistributedJob, startDistributedJob } from "./distributed.js";
 
-/** @typedef {import("./socket/client.js").SocketClient} SocketClient */
+/** @typedef {import("../socket/client.js").SocketClient} SocketClient */
 /** @typedef {import("./distributed.js").JobProgress} JobProgress */
 /** @typedef {import("./distributed.js").RunTask} RunTask */
 

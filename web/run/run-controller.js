@@ -1,12 +1,12 @@
 // Runs the selected task on the main thread or in the worker, and keeps the controls, the progress
 // bar, the frame meter and the results in step with it. Cancel is enabled only while a run is on.
 
-import { nextFrame } from "./frame-meter.js";
+import { nextFrame } from "../meter/frame-meter.js";
 import { isMainThreadPythonLoaded, loadMainThreadPython, runOnMainThread } from "./main-thread-python.js";
 import { describeValue } from "./result-view.js";
 
-/** @typedef {import("./frame-meter.js").FrameMeter} FrameMeter */
-/** @typedef {import("./frame-meter.js").RunStats} RunStats */
+/** @typedef {import("../meter/frame-meter.js").FrameMeter} FrameMeter */
+/** @typedef {import("../meter/frame-meter.js").RunStats} RunStats */
 /** @typedef {import("./result-view.js").ResultView} ResultView */
 /** @typedef {import("./task-form.js").TaskForm} TaskForm */
 

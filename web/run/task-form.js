@@ -7,8 +7,8 @@ import { createCodeEditor } from "./editor.js";
 import { checkFields, clearWhenFixed } from "./field-check.js";
 
 /**
- * @typedef {import("./worker/task-schema.js").ParamSchema} ParamSchema
- * @typedef {import("./worker/task-schema.js").TaskSchema} TaskSchema
+ * @typedef {import("../../worker/task-schema.js").ParamSchema} ParamSchema
+ * @typedef {import("../../worker/task-schema.js").TaskSchema} TaskSchema
  */
 
 // Parameters a person does not set by hand: `rows` is how the pool splits an image into bands.

@@ -2,17 +2,17 @@
 // server splits up (Monte Carlo pi), and start such jobs. It never touches the Worker API (the
 // page passes `runTask`) nor the socket's transport (it uses the page's SocketClient).
 // Messages: `jobs_join`, `jobs_leave`, `job_start`, `chunk_result` out; `job_chunk`,
-// `job_progress` in (defined in server/protocol.py, generated into socket-protocol.js; the
+// `job_progress` in (defined in server/protocol.py, generated into web/socket/protocol.js; the
 // chunk's params and result are the task's own types, py/offload/tasks/montecarlo.py).
 
-import { ClientType, ServerType } from "./socket/protocol.js";
+import { ClientType, ServerType } from "../socket/protocol.js";
 
 /**
- * @typedef {import("./socket/client.js").SocketClient} SocketClient
- * @typedef {import("./socket/protocol.js").AckMessage} AckMessage
- * @typedef {import("./socket/protocol.js").MonteCarloResult} ChunkResult
- * @typedef {import("./socket/protocol.js").JobChunkMessage} JobChunk
- * @typedef {import("./socket/protocol.js").JobProgressMessage} JobProgress
+ * @typedef {import("../socket/client.js").SocketClient} SocketClient
+ * @typedef {import("../socket/protocol.js").AckMessage} AckMessage
+ * @typedef {import("../socket/protocol.js").MonteCarloResult} ChunkResult
+ * @typedef {import("../socket/protocol.js").JobChunkMessage} JobChunk
+ * @typedef {import("../socket/protocol.js").JobProgressMessage} JobProgress
  * @typedef {(task: JobChunk["task"], params: JobChunk["params"]) => Promise<ChunkResult>} RunTask
  * @typedef {{
  *   slots?: number,

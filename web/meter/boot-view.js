@@ -2,13 +2,13 @@
 // any note about a snapshot that was not used (worker/snapshot.js). Also when the pool may start:
 // after the first paint, so booting never delays what is drawn.
 
-// Types only (erased): resolved from the repository layout, so every jsconfig finds them.
-/** @typedef {import("../worker/protocol.js").ReadyReply} ReadyReply */
+/** @typedef {import("../../worker/protocol.js").ReadyReply} ReadyReply */
 
 /**
  * How long the pool waits for idle time after the first frame before it starts anyway. Creating
  * it costs the main thread a few milliseconds; the page, animating and logging, may have no idle
- * time for 300–570 ms after its first paint (measured), and every one of those delays the workers.
+ * time for hundreds of milliseconds after its first paint (docs/offline.md), and every one of
+ * those delays the workers.
  */
 export const IDLE_WAIT_MS = 50;
 

@@ -2,10 +2,10 @@
 // csv_summary / jsonl_summary in a worker — the bytes moved to it, not copied — or, to feel the
 // difference, on the main thread. The summary is a table with a small histogram per number column.
 
-import { nextFrame } from "./frame-meter.js";
-import { runOnMainThread } from "./main-thread-python.js";
+import { nextFrame } from "../meter/frame-meter.js";
+import { runOnMainThread } from "../run/main-thread-python.js";
 
-/** @typedef {import("./frame-meter.js").FrameMeter} FrameMeter */
+/** @typedef {import("../meter/frame-meter.js").FrameMeter} FrameMeter */
 
 /**
  * How the panel runs a task in a worker (main.js passes the pool's run).

@@ -1,5 +1,5 @@
 // What the page and the service worker say to each other, defined once, and the names both use.
-// Imported by web/service-worker.js and web/offline-panel.js; touches no global of either scope.
+// Imported by the service worker's modules and by panel.js; touches no global of either scope.
 //
 // Page -> service worker (`controller.postMessage`):  StatusRequest
 // Service worker -> that page (`client.postMessage`):  StatusReply
@@ -21,16 +21,14 @@ export function cacheName(buildHash) {
 }
 
 /**
- * Where the service worker got a response from: its cache, the browser's HTTP cache (scripts and
- * the wasm runtime, when it holds this build's copy: see fromHttpCache in service-worker.js), the network
- * (a file it does not precache, e.g. /api/, which it never caches), or nowhere (the network
- * failed). "http-cache-direct" is a request it left to the browser, whose HTTP cache holds this
- * build's copy fresh (checkFreshCode in service-worker.js): it took no time of the worker's, and
- * how long the browser took is not known to it. "route-cache" and "route-network" are requests its static routes sent to its cache or
- * the network without running its fetch handler: the page reads those from its own resource timing
- * (offline-panel.js), the service worker never sees them.
- * @typedef {"cache" | "http-cache" | "http-cache-direct" | "network" | "failed" | "route-cache"
- *           | "route-network"} Source
+ * Where the service worker got a response from: its cache, the network (a file it does not
+ * precache, e.g. /api/, which it never caches), or nowhere (the network failed).
+ * "http-cache-direct" is a request it left to the browser, whose HTTP cache holds this build's copy
+ * fresh (http-cache.js): it took no time of the worker's, and how long the browser took is not
+ * known to it. "route-cache" and "route-network" are requests its static routes sent to its cache
+ * or the network without running its fetch handler: the page reads those from its own resource
+ * timing (panel.js), the service worker never sees them.
+ * @typedef {"cache" | "http-cache-direct" | "network" | "failed" | "route-cache" | "route-network"} Source
  */
 
 /**
