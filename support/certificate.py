@@ -9,10 +9,11 @@ only certificate authority (`ssl.create_default_context(cafile=...)`); a browser
 from __future__ import annotations
 
 import ipaddress
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from support.programs import find_program
 
 DEFAULT_NAMES = ("127.0.0.1", "localhost", "class.test")
 
@@ -39,7 +40,8 @@ def subject_alt_names(names: tuple[str, ...]) -> str:
 
 
 def openssl_binary() -> str | None:
-    return shutil.which("openssl")
+    """The openssl command, or None when there is none."""
+    return find_program("openssl", "OFFLOAD_OPENSSL", "/usr/bin/openssl")
 
 
 def make_certificate(folder: Path, names: tuple[str, ...] = DEFAULT_NAMES) -> Certificate:
