@@ -12,6 +12,7 @@ from aiohttp import ClientSession
 from server.headers import ISOLATION_HEADERS
 from server.tls import load_context
 from support.certificate import Certificate, make_certificate, openssl_binary
+from support.server import RunningServer, free_port
 from tests.server.test_main import assert_one_sentence, failure, run_server
 
 pytestmark = pytest.mark.skipif(openssl_binary() is None, reason="no openssl command")
@@ -113,3 +114,29 @@ async def test_a_certificate_without_a_key_is_a_usage_error() -> None:
     assert code == 2
     assert_one_sentence(stderr)
     assert "--tls-cert and --tls-key go together" in stderr
+
+
+async def test_the_test_server_serves_a_named_https_origin(
+    dist: Path, tmp_path: Path, certificate: Certificate
+) -> None:
+    server = RunningServer(
+        port=free_port(),
+        data_dir=tmp_path / "data",
+        log_dir=tmp_path / "logs",
+        extra_args=["--dist", str(dist)],
+        name="class.test",
+        tls=certificate,
+    ).start()
+    try:
+        assert server.url == f"https://class.test:{server.port}/"
+        assert server.ws_url == f"wss://class.test:{server.port}/ws"
+        assert server.resolver_rule == "MAP class.test 127.0.0.1"
+        # What a browser sends once `resolver_rule` sends class.test to 127.0.0.1.
+        named = {"Host": f"class.test:{server.port}"}
+        trusting = ssl.create_default_context(cafile=certificate.cert)
+        async with ClientSession() as session:
+            loopback = f"https://127.0.0.1:{server.port}/"
+            async with session.get(loopback, ssl=trusting, headers=named) as response:
+                assert response.status == 200
+    finally:
+        server.stop()
