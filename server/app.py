@@ -17,7 +17,7 @@ from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
 from server.job_rules import JobRules
 from server.local_jobs import LocalJobs
-from server.proxy import TrustedProxies, parse_network
+from server.proxy import TrustedProxies
 from server.ratelimit import ByteBudgets
 from server.redis.hub import RedisHub
 from server.redis.jobs import RedisJobs
@@ -32,7 +32,7 @@ from server.websocket import run_jobs, websocket_handler
 def make_app(settings: Settings) -> web.Application:
     """The whole server as one aiohttp app; its engines open on startup and close on cleanup."""
     hosts = HostCheck(settings.host, settings.allow_origins, settings.public_names)
-    trusted = TrustedProxies(parse_network(p) for p in settings.trusted_proxies)
+    trusted = TrustedProxies.parse(settings.trusted_proxies)
     app = web.Application(
         middlewares=[
             host_middleware(hosts),

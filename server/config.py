@@ -60,8 +60,8 @@ class Settings:
     job_keep_seconds: float = 600.0
     #: Unfinished jobs one client address may have started. As many as the whole board holds
     #: (MAX_ACTIVE_JOBS), so a class behind one NAT can start every job the board takes, as
-    #: the same class with an address each could; a public server lowers it (2 was the default
-    #: before classrooms were served) and counts clients one by one behind a trusted proxy.
+    #: the same class with an address each could; a public server may lower it, and behind a
+    #: trusted proxy it counts each student.
     jobs_per_address: int = MAX_ACTIVE_JOBS
     #: 2 sends each chunk to two different pages and counts it only when their answers agree.
     replicas: int = 1

@@ -31,7 +31,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from server.config import Settings
 from server.headers import SECURITY_HEADERS, SERVER_NAME, UNISOLATED_HEADERS
-from server.proxy import TrustedProxies, parse_network
+from server.proxy import TrustedProxies
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class GuardedServer(web.Server):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
-        self.trusted = TrustedProxies(parse_network(p) for p in settings.trusted_proxies)
+        self.trusted = TrustedProxies.parse(settings.trusted_proxies)
         self.open = 0
         self.by_address: dict[str, int] = {}
         self._addresses: dict[RequestHandler, str] = {}

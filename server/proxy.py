@@ -63,6 +63,11 @@ class TrustedProxies:
     def __init__(self, networks: Iterable[Network] = ()) -> None:
         self.networks = tuple(networks)
 
+    @classmethod
+    def parse(cls, values: Iterable[str]) -> TrustedProxies:
+        """From `--trusted-proxy` values (raises ValueError as `parse_network` does)."""
+        return cls(parse_network(value) for value in values)
+
     def __bool__(self) -> bool:
         return bool(self.networks)
 

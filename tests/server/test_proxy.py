@@ -6,7 +6,7 @@ import pytest
 
 from server.proxy import TrustedProxies, forwarded_for, ip_of, parse_network
 
-PROXY = TrustedProxies([parse_network("127.0.0.1"), parse_network("10.0.0.0/8")])
+PROXY = TrustedProxies.parse(["127.0.0.1", "10.0.0.0/8"])
 
 
 def test_an_untrusted_peer_is_the_client_whatever_it_forwards() -> None:
