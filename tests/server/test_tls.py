@@ -85,28 +85,30 @@ async def test_the_server_serves_https_and_wss_with_the_isolation_headers(
         await process.wait()
 
 
-async def test_a_mismatched_key_stops_the_server_with_one_sentence_and_exit_2(
-    dist: Path, tmp_path: Path, certificate: Certificate, other_certificate: Certificate
+#: What the server says when this file is the wrong one (an absent certificate, another's key).
+WRONG_FILE_SAYS = {
+    "cert": "Cannot read the TLS certificate",
+    "key": "does not belong to the certificate",
+}
+
+
+@pytest.mark.parametrize("wrong", sorted(WRONG_FILE_SAYS))
+async def test_a_wrong_tls_file_stops_the_server_with_one_sentence_and_exit_2(
+    dist: Path,
+    tmp_path: Path,
+    certificate: Certificate,
+    other_certificate: Certificate,
+    wrong: str,
 ) -> None:
+    cert = tmp_path / "absent.pem" if wrong == "cert" else certificate.cert
+    key = other_certificate.key if wrong == "key" else certificate.key
     code, stderr = await failure(
         *("--port", "0", "--dist", str(dist), "--data-dir", str(tmp_path / "data")),
-        *("--tls-cert", str(certificate.cert), "--tls-key", str(other_certificate.key)),
+        *("--tls-cert", str(cert), "--tls-key", str(key)),
     )
     assert code == 2
     assert_one_sentence(stderr)
-    assert "does not belong to the certificate" in stderr
-
-
-async def test_an_unreadable_certificate_stops_the_server_with_exit_2(
-    dist: Path, tmp_path: Path, certificate: Certificate
-) -> None:
-    code, stderr = await failure(
-        *("--port", "0", "--dist", str(dist), "--data-dir", str(tmp_path / "data")),
-        *("--tls-cert", str(tmp_path / "absent.pem"), "--tls-key", str(certificate.key)),
-    )
-    assert code == 2
-    assert_one_sentence(stderr)
-    assert "Cannot read the TLS certificate" in stderr
+    assert WRONG_FILE_SAYS[wrong] in stderr
 
 
 async def test_a_certificate_without_a_key_is_a_usage_error() -> None:
