@@ -2,6 +2,8 @@
 """The one entry point for Offload: set up, build, serve, test and benchmark.
 
     python3 build.py serve [--host H] [--port P] [--data-dir D]   set up, build, serve the page
+        (any other flag of `python -m server --help` passes through, e.g. --tls-cert FILE
+        --tls-key FILE, --public-name NAME, --trusted-proxy ADDR: see docs/hosting.md)
     python3 build.py test [PYTEST ARGS...]                         set up, build, run every check
     python3 build.py bench [--quick] [--json PATH]                 set up, build, run the benchmark
     python3 build.py setup | build                                 the first steps alone
@@ -546,13 +548,22 @@ def serve(argv: Sequence[str]) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     parser.add_argument("--data-dir", default=str(ROOT / "data"), help="where results are stored")
+    parser.add_argument(
+        "--tls-cert", type=Path, help="PEM certificate: serve https (docs/hosting.md)"
+    )
+    parser.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     options, extra = parser.parse_known_args(argv)
+    # The server runs from the repository's root: files named from here must keep meaning them.
+    tls = [
+        *(("--tls-cert", str(options.tls_cert.resolve())) if options.tls_cert else ()),
+        *(("--tls-key", str(options.tls_key.resolve())) if options.tls_key else ()),
+    ]
     setup(SERVE_GROUPS)
     build()
     args = [
         *(str(VENV_PYTHON), "-m", "server"),
         *("--host", options.host, "--port", str(options.port)),
-        *("--data-dir", options.data_dir, "--dist", str(DIST), *extra),
+        *("--data-dir", options.data_dir, "--dist", str(DIST), *tls, *extra),
     ]
     print("==> Starting the server (Ctrl+C stops it)", flush=True)
     os.chdir(ROOT)

@@ -12,14 +12,23 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from server.app import make_app
 from server.config import Settings
 from server.engines import StorageError
-from server.guard import GuardedRunner, fit_descriptor_limit, quiet_accept_errors
+from server.guard import (
+    GuardedRunner,
+    fit_descriptor_limit,
+    hostname_of,
+    is_loopback,
+    quiet_accept_errors,
+)
+from server.proxy import parse_network
 from server.state import STORE
+from server.tls import load_context
 
 USAGE_EXIT = 2
 
@@ -40,6 +49,59 @@ def fail(sentence: str) -> NoReturn:
     raise SystemExit(USAGE_EXIT)
 
 
+def add_reach_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags for serving other machines: TLS, names, proxies and other origins."""
+    reach = parser.add_argument_group("reaching a class (see docs/hosting.md)")
+    reach.add_argument("--tls-cert", type=Path, metavar="FILE", help="PEM certificate: serve https")
+    reach.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key of --tls-cert")
+    reach.add_argument(
+        "--public-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name students reach this server by besides --host, e.g. class.example.org "
+        "(a reverse proxy's public name; repeatable)",
+    )
+    reach.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a reverse proxy's address or CIDR block whose X-Forwarded-For names the client, "
+        "so per-address limits count students (repeatable)",
+    )
+    reach.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="another origin whose pages may open /ws and read /api/, e.g. "
+        "https://school.example (a static host; repeatable)",
+    )
+
+
+def check_reach_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, with one sentence, reach flags that cannot mean anything."""
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together: pass both, or neither for plain http")
+    for proxy in args.trusted_proxy:
+        try:
+            parse_network(proxy)
+        except ValueError as exc:
+            parser.error(str(exc))
+    for name in args.public_name:
+        if hostname_of(name) != name.strip().lower().strip("[]"):
+            parser.error(f"--public-name {name} is not a host name (no scheme, port or path)")
+    for origin in args.allow_origin:
+        try:
+            parts = urlsplit(origin)
+            usable = parts.scheme in ("http", "https") and parts.hostname is not None
+        except ValueError:  # e.g. an unclosed [IPv6 bracket
+            usable = False
+        if not usable or parts.path.strip("/"):
+            parser.error(f"--allow-origin {origin} is not an origin like https://school.example")
+
+
 def parse_args(argv: list[str] | None = None) -> Settings:
     """Turn the command line into Settings (exits 2 with one sentence on a bad flag)."""
     defaults = Settings()
@@ -48,13 +110,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--port", type=int, default=defaults.port, help="port (8765; 0 = any)")
     parser.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="results db")
     parser.add_argument("--dist", type=Path, default=defaults.dist, help="the built site")
-    parser.add_argument(
-        "--allow-origin",
-        action="append",
-        default=[],
-        metavar="ORIGIN",
-        help="another origin allowed to open /ws, e.g. https://app.example.com (repeatable)",
-    )
+    add_reach_flags(parser)
     parser.add_argument(
         "--max-frame-bytes", type=int, default=defaults.max_frame_bytes, help="64 KiB"
     )
@@ -140,12 +196,17 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         parser.error("--replicate is not supported with --redis yet (each chunk goes to one page)")
     if args.redis is not None and not args.redis.startswith(("redis://", "rediss://", "unix://")):
         parser.error(f"--redis {args.redis} is not a redis://, rediss:// or unix:// URL")
+    check_reach_flags(parser, args)
     return Settings(
         dist=args.dist,
         data_dir=args.data_dir,
         host=args.host,
         port=args.port,
         allow_origins=tuple(args.allow_origin),
+        public_names=tuple(args.public_name),
+        trusted_proxies=tuple(args.trusted_proxy),
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
         max_frame_bytes=args.max_frame_bytes,
         rate_per_second=args.rate,
         rate_burst=args.burst,
@@ -164,13 +225,36 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     )
 
 
-def url_of(host: str, port: int) -> str:
+def url_of(host: str, port: int, tls: bool = False) -> str:
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
+    return f"{'https' if tls else 'http'}://{shown}:{port}/"
+
+
+def insecure_warning(settings: Settings) -> str | None:
+    """The one warning for plain http on an address other machines reach, else None.
+
+    Only loopback makes plain http a secure context; everywhere else the browser withholds
+    what the page's best parts need (docs/hosting.md says which and how to get them back).
+    """
+    if settings.tls_cert is not None or is_loopback(settings.host.strip("[]")):
+        return None
+    return (
+        f"Warning: plain http on {settings.host} is not a secure context for the other machines "
+        "of the class: their pages start Python without the start-up snapshot, work offline "
+        "not at all (no service worker), and have no SharedArrayBuffer, so Cancel restarts the "
+        "worker and input() is off. Serve https with --tls-cert FILE --tls-key FILE, or behind "
+        "an https reverse proxy: see docs/hosting.md."
+    )
 
 
 async def serve(settings: Settings) -> None:
     """Run the app until a signal arrives, then shut down cleanly (sockets 1001, store flushed)."""
+    tls = None
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        try:
+            tls = load_context(settings.tls_cert, settings.tls_key)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     usable = fit_descriptor_limit(settings)
     if usable < settings.max_connections:
         print(
@@ -194,7 +278,7 @@ async def serve(settings: Settings) -> None:
             f"Cannot open the data folder {settings.data_dir} ({exc.strerror or exc}): "
             "pass a writable folder with --data-dir."
         ) from None
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
     try:
         await site.start()
     except OSError as exc:
@@ -209,7 +293,9 @@ async def serve(settings: Settings) -> None:
             "pass a local address with --host, e.g. 127.0.0.1."
         ) from None
     port = runner.addresses[0][1] if runner.addresses else settings.port
-    print(f"Offload is serving {url_of(settings.host, port)}", flush=True)
+    print(f"Offload is serving {url_of(settings.host, port, tls is not None)}", flush=True)
+    if (warning := insecure_warning(settings)) is not None:
+        print(warning, file=sys.stderr, flush=True)
     # After the URL line (tools wait for that line first): what an acknowledgement promises.
     print(f"Durability: {app[STORE].facts.durability}.", flush=True)
 

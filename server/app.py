@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 from aiohttp import WSCloseCode, web
 
 from server.api import request_size_handler, results_handler
+from server.clients import client_middleware
 from server.config import Settings
+from server.cors import CrossOrigin
 from server.engines import Engines
 from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
 from server.job_rules import JobRules
 from server.local_jobs import LocalJobs
+from server.proxy import TrustedProxies
 from server.ratelimit import ByteBudgets
 from server.redis.hub import RedisHub
 from server.redis.jobs import RedisJobs
@@ -28,8 +31,13 @@ from server.websocket import run_jobs, websocket_handler
 
 def make_app(settings: Settings) -> web.Application:
     """The whole server as one aiohttp app; its engines open on startup and close on cleanup."""
+    hosts = HostCheck(settings.host, settings.allow_origins, settings.public_names)
+    trusted = TrustedProxies.parse(settings.trusted_proxies)
     app = web.Application(
-        middlewares=[host_middleware(HostCheck(settings.host, settings.allow_origins))],
+        middlewares=[
+            host_middleware(hosts),
+            client_middleware(trusted, settings.max_connections_per_address),
+        ],
         handler_args=handler_args(settings),
     )
     app[SETTINGS] = settings
@@ -43,6 +51,7 @@ def make_app(settings: Settings) -> web.Application:
     app.router.add_get("/ws", websocket_handler, name="ws")
     app.router.add_get("/api/results", results_handler, name="results")
     app.router.add_post("/api/request-size", request_size_handler, name="request_size")
+    CrossOrigin(settings.allow_origins).install(app)
     add_static_routes(app, settings.dist)
     return app
 

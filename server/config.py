@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.job_rules import MAX_ACTIVE_JOBS
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -19,7 +21,17 @@ class Settings:
     data_dir: Path = Path("data")
     host: str = "127.0.0.1"
     port: int = 8765
+    #: Other origins whose pages may open `/ws` and read `/api/` (`--allow-origin`).
     allow_origins: tuple[str, ...] = ()
+    #: Names this server is reached by besides `host` (`--public-name`: a proxy's public name,
+    #: a name in the school's DNS): the Host check serves them.
+    public_names: tuple[str, ...] = ()
+    #: Peers (IP addresses or CIDR blocks) whose `X-Forwarded-For` names the client
+    #: (`--trusted-proxy`); see `server/proxy.py`.
+    trusted_proxies: tuple[str, ...] = ()
+    #: PEM certificate (chain) and private key: with both, the server speaks https and wss.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     max_frame_bytes: int = 64 * 1024
     heartbeat_seconds: float = 20.0
     send_queue_size: int = 256
@@ -28,8 +40,10 @@ class Settings:
     results_limit: int = 200
     #: Seconds a connection may take to send its request headers (and may idle between requests).
     header_timeout_seconds: float = 10.0
-    #: Open TCP connections at once, in all and from one client address (a classroom behind one
-    #: NAT is one address: the default admits hundreds of pages from it).
+    #: Open connections at once, in all and from one client address. A classroom behind one NAT
+    #: is one address: 30 pages each hold a socket plus up to 6 HTTP/1.1 connections while they
+    #: load (about 210), so the default admits hundreds of pages from it. Behind a trusted proxy
+    #: the per-address cap counts each forwarded client instead.
     max_connections: int = 8192
     max_connections_per_address: int = 1024
     #: Result bytes one client address may store per hour (a token bucket; a burst of it at once).
@@ -44,8 +58,11 @@ class Settings:
     job_idle_seconds: float = 600.0
     #: A finished or expired job is remembered this long (resent starts and late answers).
     job_keep_seconds: float = 600.0
-    #: Unfinished jobs one client address may have started.
-    jobs_per_address: int = 2
+    #: Unfinished jobs one client address may have started. As many as the whole board holds
+    #: (MAX_ACTIVE_JOBS), so a class behind one NAT can start every job the board takes, as
+    #: the same class with an address each could; a public server may lower it, and behind a
+    #: trusted proxy it counts each student.
+    jobs_per_address: int = MAX_ACTIVE_JOBS
     #: 2 sends each chunk to two different pages and counts it only when their answers agree.
     replicas: int = 1
     #: False serves without COOP/COEP: no SharedArrayBuffer, so Cancel must restart the worker.

@@ -2,11 +2,14 @@
 
 - DNS rebinding: a page on `evil.example` whose name is re-pointed at 127.0.0.1 talks to this
   server with `Host: evil.example` (and a matching Origin, so the Origin check alone passes).
-  Every request's Host must name this server: `--host`, an `--allow-origin`'s host, the loopback
-  names for a loopback bind; refused with 421 on every route, `/ws` and `/api/` included.
+  Every request's Host must name this server: what it was told to serve as (`--host`, each
+  `--public-name`, an `--allow-origin`'s host) and the loopback names for a loopback bind;
+  refused with 421 on every route, `/ws` and `/api/` included.
 - Connection caps, in total and per client address, counted when the TCP connection opens, so
   half-open or slow-header connections count too; over a cap the connection gets a 503 and is
-  closed, with one log line per interval however many are refused.
+  closed, with one log line per interval however many are refused. A `--trusted-proxy` peer is
+  exempt from the per-address cap: its requests are counted per forwarded client instead
+  (`server/clients.py`).
 - A header-read timeout (aiohttp's keep-alive timer also runs from the moment a connection
   opens, so it doubles as one), and parser errors (400 for a malformed request) answered with
   the security headers, logged as one line, never a traceback per connection.
@@ -28,6 +31,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from server.config import Settings
 from server.headers import SECURITY_HEADERS, SERVER_NAME, UNISOLATED_HEADERS
+from server.proxy import TrustedProxies
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +64,13 @@ def is_loopback(name: str) -> bool:
 class HostCheck:
     """Whether a request's `Host` names this server (no I/O)."""
 
-    def __init__(self, bind: str, allow_origins: Iterable[str]) -> None:
+    def __init__(
+        self, bind: str, allow_origins: Iterable[str], public_names: Iterable[str] = ()
+    ) -> None:
         bind = bind.strip("[]").lower()
         self.names = {bind} - WILDCARD_BINDS
         self.names |= {h for o in allow_origins if (h := urlsplit(o.strip()).hostname)}
+        self.names |= {h for n in public_names if (h := hostname_of(n))}
         if is_loopback(bind) or bind in WILDCARD_BINDS:
             self.names |= LOOPBACK_NAMES
         # Bound to every address, the server cannot know all its names, but an IP literal can
@@ -164,6 +171,7 @@ class GuardedServer(web.Server):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
+        self.trusted = TrustedProxies.parse(settings.trusted_proxies)
         self.open = 0
         self.by_address: dict[str, int] = {}
         self._addresses: dict[RequestHandler, str] = {}
@@ -180,9 +188,9 @@ class GuardedServer(web.Server):
     def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
         peer = transport.get_extra_info("peername")
         address = peer[0] if isinstance(peer, tuple) else ""
-        if (
-            self.open >= self.settings.max_connections
-            or self.by_address.get(address, 0) >= self.settings.max_connections_per_address
+        if self.open >= self.settings.max_connections or (
+            self.by_address.get(address, 0) >= self.settings.max_connections_per_address
+            and not self.trusted.trusts(address)
         ):
             self._refused.event()
             transport.write(BUSY_RESPONSE)

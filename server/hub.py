@@ -36,7 +36,8 @@ class Connection:
     ) -> None:
         self.client_id = client_id
         self.request = request
-        #: The peer's IP address: what per-address limits count by.
+        #: The client's IP address (behind a trusted proxy, the forwarded one: server/clients.py):
+        #: what per-address limits count by.
         self.address = request.remote or ""
         self.ws = ws
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)

@@ -6,8 +6,6 @@ OFFLOAD_REDIS_SERVER to use another binary.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from support.programs import find_program
 from support.server import free_port
 
 STARTUP_TIMEOUT = 20.0
@@ -22,12 +21,7 @@ STARTUP_TIMEOUT = 20.0
 
 def redis_binary() -> str | None:
     """The redis-server to run, or None when there is none."""
-    configured = os.environ.get("OFFLOAD_REDIS_SERVER")
-    if configured:
-        return configured
-    return shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
+    return find_program("redis-server", "OFFLOAD_REDIS_SERVER", "/usr/bin/redis-server")
 
 
 @dataclass

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from support.certificate import Certificate
+
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"
 READY_LINE = "Offload is serving "
@@ -37,10 +39,16 @@ class RunningServer:
     log_dir: Path
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
+    #: The name pages reach it by. Another than 127.0.0.1 (e.g. "class.test", which Chromium's
+    #: `--host-resolver-rules` maps to 127.0.0.1: see `resolver_rule`) is an insecure origin
+    #: for plain http; the server is told it with --public-name.
+    name: str = "127.0.0.1"
+    #: With a certificate (support/certificate.py) it serves https and wss.
+    tls: Certificate | None = None
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.name}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -48,7 +56,12 @@ class RunningServer:
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
+        return f"{'wss' if self.tls else 'ws'}://{self.name}:{self.port}/ws"
+
+    @property
+    def resolver_rule(self) -> str:
+        """Chromium's `--host-resolver-rules` value sending `name` to this loopback server."""
+        return f"MAP {self.name} 127.0.0.1"
 
     def start(self) -> RunningServer:
         """Start the process and wait until it says it is serving."""
@@ -56,7 +69,14 @@ class RunningServer:
         stdout = self.log_dir / "stdout.log"
         args = [
             *(sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(self.port)),
-            *("--data-dir", str(self.data_dir), "--dist", str(DIST), *self.extra_args),
+            *("--data-dir", str(self.data_dir), "--dist", str(DIST)),
+            *(("--public-name", self.name) if self.name != "127.0.0.1" else ()),
+            *(
+                ("--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key))
+                if self.tls
+                else ()
+            ),
+            *self.extra_args,
         ]
         with stdout.open("wb") as out, (self.log_dir / "stderr.log").open("wb") as err:
             self.process = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=err)

@@ -87,6 +87,15 @@ async def receive_type(ws: ClientWebSocketResponse, kind: str) -> dict[str, Any]
             return message
 
 
+async def reply_to(ws: ClientWebSocketResponse, message: dict[str, Any]) -> dict[str, Any]:
+    """Send a message; the server's `ack` or `error` for its id (skipping everything else)."""
+    await ws.send_json(message)
+    while True:
+        reply: dict[str, Any] = await ws.receive_json(timeout=30)
+        if reply.get("id") == message["id"] and reply["type"] in ("ack", "error"):
+            return reply
+
+
 HANDSHAKE_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455's example key
 HANDSHAKE_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # ...and the accept it must produce
 

@@ -84,6 +84,37 @@ def test_a_named_bind_serves_its_own_name_only() -> None:
     assert not check.allows("lab.example.evil.example")
 
 
+def test_a_public_name_is_served_beside_the_bind() -> None:
+    check = HostCheck("127.0.0.1", [], ["class.test", "Proxy.School.Example"])
+    assert check.allows("class.test:8765")
+    assert check.allows("proxy.school.example")
+    assert check.allows("127.0.0.1:8765")
+    assert not check.allows("other.test:8765")
+
+
+async def test_a_server_told_its_public_name_accepts_that_host_and_its_origin(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    # What a browser sends for http://class.test:PORT/ (mapped to 127.0.0.1 by its resolver).
+    client = await make_client(replace(settings, public_names=("class.test",)))
+    named = f"class.test:{client.port}"
+    assert (await client.get("/", headers={"Host": named})).status == 200
+    ws = await client.ws_connect("/ws", origin=f"http://{named}", headers={"Host": named})
+    assert (await ws.receive_json(timeout=30))["type"] == "hello"
+    await ws.close()
+    # Another name is still a rebinding attempt; another origin still a foreign page.
+    assert (await client.get("/", headers={"Host": "evil.test"})).status == 421
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/ws", origin="http://evil.test", headers={"Host": named})
+    assert refused.value.status == 403
+
+
+async def test_without_its_public_name_the_server_refuses_that_host(
+    client: TestClient[Any, Any],
+) -> None:
+    assert (await client.get("/", headers={"Host": f"class.test:{client.port}"})).status == 421
+
+
 # ---- slow headers, half-open connections, caps (issue 15, item 6) ----------------------------
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession, WSCloseCode, WSMsgType
 
-from server.__main__ import parse_args
+from server.__main__ import insecure_warning, parse_args
+from server.config import Settings
 from tests.server.test_websocket import result_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,3 +156,92 @@ async def test_a_data_dir_that_cannot_be_made_is_one_sentence_and_exit_2(
     assert code == 2
     assert_one_sentence(stderr)
     assert str(not_a_folder) in stderr
+
+
+# ---- reaching a class (issue 22) -------------------------------------------------------------
+
+
+def test_the_reach_flags_become_settings() -> None:
+    settings = parse_args(
+        [
+            *("--public-name", "class.test", "--public-name", "proxy.school.example"),
+            *("--trusted-proxy", "127.0.0.1", "--trusted-proxy", "10.0.0.0/8"),
+            *("--allow-origin", "https://school.example"),
+            *("--tls-cert", "cert.pem", "--tls-key", "key.pem"),
+        ]
+    )
+    assert settings.public_names == ("class.test", "proxy.school.example")
+    assert settings.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    assert settings.allow_origins == ("https://school.example",)
+    assert (settings.tls_cert, settings.tls_key) == (Path("cert.pem"), Path("key.pem"))
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--trusted-proxy", "proxy.example"], "not an IP address or a CIDR block"),
+        (["--public-name", "https://class.test"], "is not a host name"),
+        (["--public-name", "class.test:8443"], "is not a host name"),
+        (["--allow-origin", "school.example"], "is not an origin"),
+        (["--tls-key", "key.pem"], "--tls-cert and --tls-key go together"),
+    ],
+)
+def test_a_bad_reach_flag_is_one_sentence_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(args)
+    assert exit_.value.code == 2
+    stderr = capsys.readouterr().err
+    assert_one_sentence(stderr)
+    assert said in stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"])
+def test_loopback_needs_no_warning(host: str) -> None:
+    assert insecure_warning(Settings(host=host)) is None
+
+
+@pytest.mark.parametrize("host", ["192.168.1.20", "0.0.0.0", "::", "class.example"])
+def test_plain_http_elsewhere_warns_what_students_lose_and_how_to_fix_it(host: str) -> None:
+    warning = insecure_warning(Settings(host=host))
+    assert warning is not None
+    assert len(warning.splitlines()) == 1
+    for lost in ("not a secure context", "snapshot", "service worker", "SharedArrayBuffer"):
+        assert lost in warning
+    assert "Cancel restarts the worker" in warning
+    assert "input() is off" in warning
+    for fix in ("--tls-cert FILE --tls-key FILE", "reverse proxy", "docs/hosting.md"):
+        assert fix in warning
+
+
+def test_tls_needs_no_warning_anywhere() -> None:
+    settings = Settings(host="0.0.0.0", tls_cert=Path("c.pem"), tls_key=Path("k.pem"))
+    assert insecure_warning(settings) is None
+
+
+async def test_serving_a_lan_over_plain_http_prints_the_warning_once(
+    dist: Path, tmp_path: Path
+) -> None:
+    process = await run_server(
+        *("--host", "0.0.0.0", "--port", "0", "--dist", str(dist)),
+        *("--data-dir", str(tmp_path / "data")),
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        assert line.startswith("Offload is serving http://0.0.0.0:"), line
+        warning = (await asyncio.wait_for(process.stderr.readline(), 60)).decode()
+        assert warning.startswith("Warning: plain http on 0.0.0.0 is not a secure context")
+    finally:
+        process.terminate()
+        _, rest = await asyncio.wait_for(process.communicate(), 60)
+    assert b"Warning" not in rest
+
+
+async def test_serving_loopback_prints_no_warning(dist: Path, tmp_path: Path) -> None:
+    async with serving(dist, tmp_path / "data") as (process, _):
+        process.terminate()
+        assert process.stderr is not None
+        assert b"Warning" not in await asyncio.wait_for(process.stderr.read(), 60)

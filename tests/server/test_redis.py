@@ -14,7 +14,7 @@ import pytest
 from aiohttp import ClientSession, ClientWebSocketResponse, TCPConnector
 
 from support.redis import RedisServer
-from tests.server.conftest import receive_type
+from tests.server.conftest import receive_type, reply_to
 from tests.server.test_websocket import result_message
 from tests.support import RunningServer, free_port
 
@@ -52,11 +52,7 @@ async def page_on(
 
 async def answer_to(ws: ClientWebSocketResponse, message_id: str) -> dict[str, Any]:
     """Send a result; the server's `ack` or `error` for it."""
-    await ws.send_json(result_message(message_id))
-    while True:
-        message: dict[str, Any] = await ws.receive_json(timeout=30)
-        if message.get("id") == message_id and message["type"] in ("ack", "error"):
-            return message
+    return await reply_to(ws, result_message(message_id))
 
 
 async def stored_ids(session: ClientSession, server: RunningServer) -> list[str]:
