@@ -148,7 +148,13 @@ def job_expired(job_id: str) -> JobRefused:
 
 
 def not_holder(job_id: str, chunk: int) -> JobRefused:
-    """An answer from a page that does not hold the chunk."""
+    """An answer from a page that does not hold the chunk.
+
+    The rule both engines keep: only the chunk's current holder may answer it. A page whose
+    lease ran out still holds the chunk until another page is handed it (its slow work is not
+    wasted); from then on its answer is refused with this, and the new holder's counts. Each
+    engine checks it where its state lives (the board's `holders`, the Redis COMPLETE script).
+    """
     return JobRefused(
         "not_holder",
         f"This connection does not hold chunk {chunk} of {job_id!r} (it was never sent "

@@ -9,7 +9,8 @@ board's (`server.job_rules` decides what is refused, how chunks are sized and se
 progress says); what Redis adds is doing it atomically across processes:
 
 - only the page a chunk was sent to may answer it, and the answer must be plausible;
-- a chunk held past its lease may be handed to another page; the first answer counts;
+- a chunk held past its lease may be handed to another page; from then on only that page's
+  answer counts (the job's `:holders` hash names each chunk's holder, checked in COMPLETE);
 - every chunk is counted exactly once: one Lua script adds the chunk to the job's set of
   finished chunks and, only if it was not there, adds its numbers to the job's totals;
 - at most MAX_ACTIVE_JOBS unfinished jobs, `per_owner` per address (counted inside the START
@@ -97,6 +98,7 @@ local function retire(P, id, keep)
     end
     redis.call('EXPIRE', job, keep)
     redis.call('EXPIRE', job .. ':done', keep)
+    redis.call('DEL', job .. ':holders')
     redis.call('EXPIRE', P .. 'jobkey:' .. redis.call('HGET', job, 'key'), keep)
 end
 local function progress(job)
@@ -105,17 +107,22 @@ local function progress(job)
 end
 """
 
-# ARGV: prefix, group, entry id, job id, chunk, inside, samples, now, keep seconds.
+# ARGV: prefix, group, entry id, job id, chunk, inside, samples, now, keep seconds, holder.
+# Only the chunk's current holder may answer (`server.job_rules.not_holder`): the check and
+# the count are one script, so a page whose chunk was taken over meanwhile cannot slip in.
 COMPLETE = (
     RETIRE
     + """
 local P, id = ARGV[1], ARGV[4]
 local job = P .. 'job:' .. id
-redis.call('XACK', P .. 'chunks', ARGV[2], ARGV[3])
-redis.call('XDEL', P .. 'chunks', ARGV[3])
 if redis.call('EXISTS', job) == 0 then return {'gone'} end
 if redis.call('HGET', job, 'state') == 'expired' then return {'expired'} end
-if redis.call('SADD', job .. ':done', ARGV[5]) == 0 then return {'duplicate'} end
+if redis.call('SISMEMBER', job .. ':done', ARGV[5]) == 1 then return {'duplicate'} end
+if redis.call('HGET', job .. ':holders', ARGV[5]) ~= ARGV[10] then return {'not_holder'} end
+redis.call('HDEL', job .. ':holders', ARGV[5])
+redis.call('XACK', P .. 'chunks', ARGV[2], ARGV[3])
+redis.call('XDEL', P .. 'chunks', ARGV[3])
+redis.call('SADD', job .. ':done', ARGV[5])
 redis.call('HINCRBY', job, 'inside', ARGV[6])
 redis.call('HINCRBY', job, 'samples_done', ARGV[7])
 local done = redis.call('HINCRBY', job, 'chunks_done', 1)
@@ -128,15 +135,31 @@ return {'counted', unpack(progress(job))}
 """
 )
 
-# ARGV: prefix, group, entry id, job id, chunk. Gives a chunk back: a new entry, unless done.
+# ARGV: prefix, group, entry id, job id, chunk, holder. Gives a chunk back (a new entry, unless
+# done or over), only if `holder` still holds it: a page that lost it to another must not take
+# it from that one. An empty holder gives back an entry nobody here was handed (no room).
 RELEASE = """
 local P, id = ARGV[1], ARGV[4]
 local job = P .. 'job:' .. id
+if ARGV[6] ~= '' then
+    if redis.call('HGET', job .. ':holders', ARGV[5]) ~= ARGV[6] then return 0 end
+    redis.call('HDEL', job .. ':holders', ARGV[5])
+end
 redis.call('XACK', P .. 'chunks', ARGV[2], ARGV[3])
 redis.call('XDEL', P .. 'chunks', ARGV[3])
 if redis.call('HGET', job, 'state') ~= 'running' then return 0 end
 if redis.call('SISMEMBER', job .. ':done', ARGV[5]) == 1 then return 0 end
 redis.call('XADD', P .. 'chunks', '*', 'job', id, 'chunk', ARGV[5])
+return 1
+"""
+
+# ARGV: prefix, job id, chunk, holder. The chunk's entry was just read or claimed by this
+# process for `holder`: from now on only `holder` may answer it. 0 when the chunk needs nobody.
+HAND = """
+local job = ARGV[1] .. 'job:' .. ARGV[2]
+if redis.call('HGET', job, 'state') ~= 'running' then return 0 end
+if redis.call('SISMEMBER', job .. ':done', ARGV[3]) == 1 then return 0 end
+redis.call('HSET', job .. ':holders', ARGV[3], ARGV[4])
 return 1
 """
 
@@ -176,6 +199,7 @@ class RedisJobs:
         self._complete = client.register_script(COMPLETE)
         self._release = client.register_script(RELEASE)
         self._expire = client.register_script(EXPIRE)
+        self._hand = client.register_script(HAND)
         #: Local volunteers: page -> slots; what each holds: page -> {(job, chunk): entry id}.
         self.slots: dict[str, int] = {}
         self.held: dict[str, dict[tuple[str, int], str]] = {}
@@ -214,10 +238,10 @@ class RedisJobs:
     async def leave(self, client_id: str) -> None:
         """A local page stops: its chunks go back to the stream for any process's pages."""
         self.slots.pop(client_id, None)
+        holder = self._holder(client_id)
         for (job_id, chunk), entry in self.held.pop(client_id, {}).items():
-            if not any((job_id, chunk) in held for held in self.held.values()):
-                with contextlib.suppress(StorageError):
-                    await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk])
+            with contextlib.suppress(StorageError):
+                await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk, holder])
         self._room.set()
 
     async def complete(
@@ -232,13 +256,16 @@ class RedisJobs:
         if entry is None:
             raise not_holder(job_id, chunk)
         args = [PREFIX, GROUP, entry, job_id, chunk, inside, samples, time.time()]
-        answer = await self._call(self._complete, [*args, int(self.rules.keep_seconds)])
+        keep, holder = int(self.rules.keep_seconds), self._holder(client_id)
+        answer = await self._call(self._complete, [*args, keep, holder])
         # (The page may have left while Redis answered: then it is already forgotten.)
         self.held.get(client_id, {}).pop((job_id, chunk), None)
         self._room.set()
         verdict = answer[0]
         if verdict == "expired":
             raise job_expired(job_id)
+        if verdict == "not_holder":  # its lease ran out and another page took the chunk
+            raise not_holder(job_id, chunk)
         if verdict == "counted":
             self.hub.broadcast(self._progress(job_id, answer[1:]))
             return False
@@ -360,11 +387,22 @@ class RedisJobs:
             if len(self.held.get(c, {})) < n and (job_id, chunk) not in self.held.get(c, {})
         ]
         if not free:
-            if not any((job_id, chunk) in held for held in self.held.values()):
-                with contextlib.suppress(StorageError):
-                    await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk])
+            with contextlib.suppress(StorageError):
+                await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk, ""])
             return
         client_id = free[next(self._turn) % len(free)]
+        try:
+            handed = await self._call(self._hand, [PREFIX, job_id, chunk, self._holder(client_id)])
+        except StorageError:
+            return  # still pending: reclaimed once idle for the lease
+        if not handed:  # answered or ended meanwhile: the entry is a leftover
+            with contextlib.suppress(RedisError, OSError):
+                await self.link.client.xack(STREAM, GROUP, entry)
+                await self.link.client.xdel(STREAM, entry)
+            return
+        # A local page that held it before lost it when its lease ran out: free its slot.
+        for held in self.held.values():
+            held.pop((job_id, chunk), None)
         message = shape.chunk_message(chunk)
         self.held[client_id][(job_id, chunk)] = entry
         target = self.hub.connections.get(client_id)
@@ -372,6 +410,10 @@ class RedisJobs:
             await self.leave(client_id)
 
     # ---- helpers --------------------------------------------------------------------------
+
+    def _holder(self, client_id: str) -> str:
+        """A page as the chunk's holder in Redis: unique across the processes sharing it."""
+        return f"{self.consumer}/{client_id}"
 
     async def _call(self, script: Any, args: list[Any]) -> Any:
         if not self.link.up:

@@ -1,0 +1,125 @@
+"""The job board's rules hold alike in both engines: the in-memory board and Redis (one process,
+through `/ws`, with a real redis-server); each test runs once per engine."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientWebSocketResponse
+from aiohttp.test_utils import TestClient
+
+from offload.tasks.montecarlo import count_inside
+from server.config import Settings
+from support.redis import RedisServer, redis_binary
+from tests.server.conftest import MakeClient, receive_type
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def engine_settings(
+    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
+) -> AsyncIterator[Settings]:
+    """The test's settings on one engine, a short lease, no rate limit in the way."""
+    quick = dataclasses.replace(
+        settings, lease_seconds=1.0, rate_per_second=10_000, rate_burst=10_000
+    )
+    if request.param == "memory":
+        yield quick
+        return
+    if redis_binary() is None:
+        pytest.skip("no redis-server installed (apt-get install redis-server)")
+    redis = RedisServer(tmp_path / "redis").start()
+    try:
+        yield dataclasses.replace(quick, redis_url=redis.url)
+    finally:
+        redis.stop()
+
+
+class Page:
+    """A plain WebSocket client standing in for a page; keeps what it read past, in order."""
+
+    def __init__(self, ws: ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.seen: list[dict[str, Any]] = []
+
+    async def next(self, kind: str, message_id: str | None = None) -> dict[str, Any]:
+        """The first message of type `kind` (and `id`) not yet taken, waiting for it if need be."""
+        position = 0
+        while True:
+            while position < len(self.seen):
+                message = self.seen[position]
+                if message["type"] == kind and message_id in (None, message.get("id")):
+                    return self.seen.pop(position)
+                position += 1
+            self.seen.append(await self.ws.receive_json(timeout=30))
+
+    async def reply(self, message_id: str) -> dict[str, Any]:
+        """The `ack` or `error` for `message_id`."""
+        while True:
+            for kind in ("ack", "error"):
+                for message in self.seen:
+                    if message["type"] == kind and message.get("id") == message_id:
+                        self.seen.remove(message)
+                        return message
+            self.seen.append(await self.ws.receive_json(timeout=30))
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send_json(message)
+
+    async def answer(self, chunk: dict[str, Any], tag: str) -> dict[str, Any]:
+        """Compute the chunk (natively) and answer it; the server's reply."""
+        params = chunk["params"]
+        inside = count_inside(params["samples"], params["seed"])
+        await self.send(
+            {
+                "type": "chunk_result",
+                "id": tag,
+                "job_id": chunk["job_id"],
+                "chunk": chunk["chunk"],
+                "result": {"inside": inside, "samples": params["samples"], "estimate": 0.0},
+            }
+        )
+        return await self.reply(tag)
+
+    async def start_job(self, key: str, samples: int, chunk_samples: int) -> dict[str, Any]:
+        """Send a `job_start`; the server's reply."""
+        await self.send(
+            {
+                "type": "job_start",
+                "id": key,
+                "samples": samples,
+                "chunk_samples": chunk_samples,
+                "seed": 7,
+            }
+        )
+        return await self.reply(key)
+
+
+async def page(client: TestClient[Any, Any]) -> Page:
+    ws = await client.ws_connect("/ws", heartbeat=None)
+    await receive_type(ws, "hello")
+    return Page(ws)
+
+
+async def test_a_late_answer_is_refused_and_the_current_holder_s_counts(
+    engine_settings: Settings, make_client: MakeClient
+) -> None:
+    client = await make_client(engine_settings)
+    owner, slow, quick = await page(client), await page(client), await page(client)
+    await slow.send({"type": "jobs_join", "slots": 1})
+    assert (await owner.start_job("one-chunk", 1_000, 1_000))["type"] == "ack"
+    taken = await slow.next("job_chunk")
+    await quick.send({"type": "jobs_join", "slots": 1})
+    # The slow page's lease runs out; the chunk goes to the page with room.
+    again = await quick.next("job_chunk")
+    assert (again["job_id"], again["chunk"]) == (taken["job_id"], taken["chunk"])
+    late = await slow.answer(taken, "late")
+    assert (late["type"], late.get("name")) == ("error", "not_holder")
+    current = await quick.answer(again, "current")
+    assert current == {"type": "ack", "id": "current", "duplicate": False}
+    while not (progress := await quick.next("job_progress"))["done"]:
+        pass
+    assert progress["chunks_done"] == 1
