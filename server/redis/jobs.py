@@ -28,6 +28,7 @@ import contextlib
 import itertools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
@@ -48,7 +49,7 @@ from server.job_rules import (
     too_many_of_owner,
 )
 from server.protocol import JobProgressMessage
-from server.redis.link import PREFIX, RedisLink
+from server.redis.link import BACKOFF_FIRST, BACKOFF_LAST, PREFIX, RedisLink
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ VOLUNTEERS = PREFIX + "volunteers:"
 #: How long a blocked read waits for new chunks before looking again (ms).
 READ_BLOCK_MS = 1000
 SWEEP_SECONDS = 1.0
+#: Job shapes kept in memory (the oldest goes first).
+SHAPE_CACHE = 4 * MAX_ACTIVE_JOBS
 
 # Every script gets the key prefix as ARGV[1]: the keys it touches are derived from job ids.
 START = """
@@ -107,7 +110,9 @@ local function progress(job)
 end
 """
 
-# ARGV: prefix, group, entry id, job id, chunk, inside, samples, now, keep seconds, holder.
+# ARGV: prefix, group, entry id, job id, chunk, inside, samples, now, keep seconds, holder,
+# and the job's samples, chunk_samples and seed the answer was checked against: a cached shape
+# that is not the job's in Redis now (Redis lost its data and reused the id) is 'stale'.
 # Only the chunk's current holder may answer (`server.job_rules.not_holder`): the check and
 # the count are one script, so a page whose chunk was taken over meanwhile cannot slip in.
 COMPLETE = (
@@ -116,6 +121,8 @@ COMPLETE = (
 local P, id = ARGV[1], ARGV[4]
 local job = P .. 'job:' .. id
 if redis.call('EXISTS', job) == 0 then return {'gone'} end
+local shape = redis.call('HMGET', job, 'samples', 'chunk_samples', 'seed')
+if shape[1] ~= ARGV[11] or shape[2] ~= ARGV[12] or shape[3] ~= ARGV[13] then return {'stale'} end
 if redis.call('HGET', job, 'state') == 'expired' then return {'expired'} end
 if redis.call('SISMEMBER', job .. ':done', ARGV[5]) == 1 then return {'duplicate'} end
 if redis.call('HGET', job .. ':holders', ARGV[5]) ~= ARGV[10] then return {'not_holder'} end
@@ -154,13 +161,15 @@ return 1
 """
 
 # ARGV: prefix, job id, chunk, holder. The chunk's entry was just read or claimed by this
-# process for `holder`: from now on only `holder` may answer it. 0 when the chunk needs nobody.
+# process for `holder`: from now on only `holder` may answer it. Returns the job's shape as
+# Redis has it now (never a cached one: job ids start again from 1 after Redis loses its data),
+# or nothing when the chunk needs nobody (answered, the job over or gone).
 HAND = """
 local job = ARGV[1] .. 'job:' .. ARGV[2]
-if redis.call('HGET', job, 'state') ~= 'running' then return 0 end
-if redis.call('SISMEMBER', job .. ':done', ARGV[3]) == 1 then return 0 end
+if redis.call('HGET', job, 'state') ~= 'running' then return {} end
+if redis.call('SISMEMBER', job .. ':done', ARGV[3]) == 1 then return {} end
 redis.call('HSET', job .. ':holders', ARGV[3], ARGV[4])
-return 1
+return redis.call('HMGET', job, 'samples', 'chunk_samples', 'seed')
 """
 
 # ARGV: prefix, job id, idle-since cutoff, keep seconds. Ends a job nobody answered for long.
@@ -183,6 +192,29 @@ return progress(job)
 PROGRESS_FIELDS = ("samples", "chunk_samples", "seed", "inside", "samples_done", "chunks_done")
 
 
+class Backoff:
+    """Waits that double from BACKOFF_FIRST to BACKOFF_LAST while a loop keeps failing; logs the
+    first failure of a run at warning and the rest at info (no log line per retry)."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.failing = False
+
+    def note(self, exc: BaseException, what: str) -> None:
+        level = logging.INFO if self.failing else logging.WARNING
+        log.log(level, "job engine: %s (%s); retrying with backoff", what, exc)
+        self.failing = True
+
+    async def wait(self) -> None:
+        self.delay = min(max(self.delay * 2, BACKOFF_FIRST), BACKOFF_LAST)
+        await asyncio.sleep(self.delay)
+
+    def reset(self) -> None:
+        if self.failing:
+            log.warning("job engine: Redis answers again; reading chunks")
+        self.delay, self.failing = 0.0, False
+
+
 class RedisJobs:
     """`JobEngine` (see `server.engines`) on a Redis stream with a consumer group."""
 
@@ -203,7 +235,8 @@ class RedisJobs:
         #: Local volunteers: page -> slots; what each holds: page -> {(job, chunk): entry id}.
         self.slots: dict[str, int] = {}
         self.held: dict[str, dict[tuple[str, int], str]] = {}
-        self._shapes: dict[str, JobShape | None] = {}
+        #: Job shapes read from Redis; never trusted alone (see `_shape`).
+        self._shapes: dict[str, JobShape] = {}
         self._room = asyncio.Event()
         self._turn = itertools.count()
         self.workers = 0
@@ -248,20 +281,30 @@ class RedisJobs:
         self, client_id: str, job_id: str, chunk: int, inside: int, samples: int
     ) -> bool:
         """Count a chunk answered by the page it was sent to, once; True for a duplicate."""
-        shape = await self._shape(job_id)
-        if shape is None:
+        for cached in (True, False):
+            shape = await self._shape(job_id, cached)
+            if shape is None:
+                raise no_such_job(job_id)
+            check_answer(shape, chunk, inside, samples)
+            entry = self.held.get(client_id, {}).get((job_id, chunk))
+            if entry is None:
+                raise not_holder(job_id, chunk)
+            args = [PREFIX, GROUP, entry, job_id, chunk, inside, samples, time.time()]
+            keep, holder = int(self.rules.keep_seconds), self._holder(client_id)
+            shown = [shape.samples, shape.chunk_samples, shape.seed]
+            answer = await self._call(self._complete, [*args, keep, holder, *shown])
+            verdict = answer[0]
+            if verdict != "stale":
+                break
+            self._shapes.pop(job_id, None)  # read it again from Redis and check again
+        else:
             raise no_such_job(job_id)
-        check_answer(shape, chunk, inside, samples)
-        entry = self.held.get(client_id, {}).get((job_id, chunk))
-        if entry is None:
-            raise not_holder(job_id, chunk)
-        args = [PREFIX, GROUP, entry, job_id, chunk, inside, samples, time.time()]
-        keep, holder = int(self.rules.keep_seconds), self._holder(client_id)
-        answer = await self._call(self._complete, [*args, keep, holder])
         # (The page may have left while Redis answered: then it is already forgotten.)
         self.held.get(client_id, {}).pop((job_id, chunk), None)
         self._room.set()
-        verdict = answer[0]
+        if verdict == "gone":
+            self._shapes.pop(job_id, None)
+            raise no_such_job(job_id)
         if verdict == "expired":
             raise job_expired(job_id)
         if verdict == "not_holder":  # its lease ran out and another page took the chunk
@@ -272,29 +315,49 @@ class RedisJobs:
         return True
 
     async def run(self) -> None:
-        """Feed local volunteers from the stream, reclaim idle chunks, expire idle jobs."""
-        await self._create_group()
-        await asyncio.gather(self._feed(), self._reclaim(), self._sweep())
+        """Feed local volunteers from the stream, reclaim idle chunks, expire idle jobs.
+
+        Each loop survives whatever Redis answers (a demotion to replica, a flush, an error
+        it has never sent before): it logs, waits with backoff and starts again, so the engine
+        heals once Redis is writable again and never needs a server restart.
+        """
+        await asyncio.gather(
+            self._forever(self._feed), self._forever(self._reclaim), self._forever(self._sweep)
+        )
 
     # ---- background work ------------------------------------------------------------------
 
+    async def _forever(self, loop: Callable[[], Awaitable[None]]) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await loop()
+            except Exception:
+                log.exception("job engine: %s failed; starting it again", loop.__name__)
+                await backoff.wait()
+
     async def _create_group(self) -> None:
+        """Make sure the consumer group exists (Redis may have lost it: a flush, a restart)."""
+        backoff = Backoff()
         while True:
             try:
                 await self.link.client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
             except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+                if "BUSYGROUP" in str(exc):
+                    return
+                backoff.note(exc, "could not create the consumer group")  # READONLY, OOM...
             except (RedisError, OSError) as exc:
                 self.link.failed(exc)
-                await asyncio.sleep(1)
-                continue
-            return
+            else:
+                return
+            await backoff.wait()
 
     def _free(self) -> int:
         return sum(max(0, n - len(self.held.get(c, {}))) for c, n in self.slots.items())
 
     async def _feed(self) -> None:
+        await self._create_group()
+        backoff = Backoff()
         while True:
             if not self._free() or not self.link.up:
                 self._room.clear()
@@ -307,20 +370,25 @@ class RedisJobs:
                     GROUP, self.consumer, {STREAM: ">"}, count=self._free(), block=READ_BLOCK_MS
                 )
             except ResponseError as exc:
-                if "NOGROUP" in str(exc):  # Redis lost the group (restarted without data)
-                    await self._create_group()
-                    continue
-                raise
+                # NOGROUP: Redis lost the group (flushed, restarted without data); UNBLOCKED:
+                # the stream went while we waited on it (a flush) or Redis became a replica;
+                # READONLY: it is a replica now. All heal: wait, make the group, read again.
+                backoff.note(exc, "could not read chunks")
+                await backoff.wait()
+                await self._create_group()
+                continue
             except (RedisError, OSError) as exc:
                 self.link.failed(exc)
-                await asyncio.sleep(0.5)
+                await backoff.wait()
                 continue
+            backoff.reset()
             for _stream, entries in replies or []:
                 for entry, fields in entries:
                     await self._assign(entry, fields)
 
     async def _reclaim(self) -> None:
         """Chunks pending longer than the lease (a dead process's, a slow page's) are taken over."""
+        await self._create_group()
         cursor = "0-0"
         every = min(max(self.rules.lease_seconds / 4, 0.2), 5.0)
         while True:
@@ -336,6 +404,10 @@ class RedisJobs:
                     start_id=cursor,
                     count=self._free(),
                 )
+            except ResponseError as exc:  # a replica, a lost group: the feed recreates it
+                log.info("job engine: could not reclaim chunks (%s)", exc)
+                cursor = "0-0"
+                continue
             except (RedisError, OSError) as exc:
                 self.link.failed(exc)
                 continue
@@ -353,6 +425,8 @@ class RedisJobs:
                 continue
             try:
                 await self._sweep_once()
+            except ResponseError as exc:  # READONLY, OOM: the link still answers; try later
+                log.info("job engine: could not sweep (%s)", exc)
             except (RedisError, OSError) as exc:
                 self.link.failed(exc)
 
@@ -375,12 +449,6 @@ class RedisJobs:
     async def _assign(self, entry: str, fields: dict[str, str]) -> None:
         """Hand one stream entry to a local volunteer with room, or give it back."""
         job_id, chunk = fields["job"], int(fields["chunk"])
-        shape = await self._shape(job_id)
-        if shape is None:  # the job was forgotten: its leftover entry goes
-            with contextlib.suppress(RedisError, OSError):
-                await self.link.client.xack(STREAM, GROUP, entry)
-                await self.link.client.xdel(STREAM, entry)
-            return
         free = [
             c
             for c, n in self.slots.items()
@@ -395,11 +463,12 @@ class RedisJobs:
             handed = await self._call(self._hand, [PREFIX, job_id, chunk, self._holder(client_id)])
         except StorageError:
             return  # still pending: reclaimed once idle for the lease
-        if not handed:  # answered or ended meanwhile: the entry is a leftover
+        if not handed:  # answered, or the job is over or forgotten: the entry is a leftover
             with contextlib.suppress(RedisError, OSError):
                 await self.link.client.xack(STREAM, GROUP, entry)
                 await self.link.client.xdel(STREAM, entry)
             return
+        shape = self._remember(JobShape(job_id, *(int(f) for f in handed)))
         # A local page that held it before lost it when its lease ran out: free its slot.
         for held in self.held.values():
             held.pop((job_id, chunk), None)
@@ -424,8 +493,9 @@ class RedisJobs:
             self.link.failed(exc)
             raise StorageError(f"Redis did not answer ({exc}): resend the message.") from None
 
-    async def _shape(self, job_id: str) -> JobShape | None:
-        if job_id in self._shapes:
+    async def _shape(self, job_id: str, cached: bool = True) -> JobShape | None:
+        """The job's shape: from the cache (COMPLETE and HAND check it against Redis) or Redis."""
+        if cached and job_id in self._shapes:
             return self._shapes[job_id]
         try:
             fields: Any = await self.link.client.hmget(
@@ -434,9 +504,16 @@ class RedisJobs:
         except (RedisError, OSError) as exc:
             self.link.failed(exc)
             raise StorageError(f"Redis did not answer ({exc}): resend the message.") from None
-        shape = None if fields[0] is None else JobShape(job_id, *(int(f) for f in fields))
-        if shape is not None:
-            self._shapes[job_id] = shape
+        if fields[0] is None:
+            self._shapes.pop(job_id, None)
+            return None
+        return self._remember(JobShape(job_id, *(int(f) for f in fields)))
+
+    def _remember(self, shape: JobShape) -> JobShape:
+        # Bounded: a few jobs run at once (MAX_ACTIVE_JOBS); a miss only costs one HMGET.
+        if len(self._shapes) >= SHAPE_CACHE and shape.id not in self._shapes:
+            self._shapes.pop(next(iter(self._shapes)))
+        self._shapes[shape.id] = shape
         return shape
 
     async def _progress_of(self, job_id: str) -> JobProgressMessage:
