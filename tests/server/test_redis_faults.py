@@ -3,8 +3,9 @@ FLUSHALL, a demotion to replica, a full memory. No server restart in any test.""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from server.config import Settings
 from support.redis import RedisServer
 from tests.server.conftest import MakeClient
 from tests.server.test_job_engines import Page, page
+from tests.support import free_port
 
 
 @pytest.fixture
@@ -64,3 +66,59 @@ async def test_after_redis_loses_its_data_a_new_job_is_not_read_through_the_old_
     second = await work_through(owner, volunteer, "second", 500, 100)
     assert second["job_id"] == first["job_id"]  # Redis counts job ids from 1 again
     assert (second["chunks"], second["chunks_done"], second["samples_done"]) == (5, 5, 500)
+
+
+async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
+    """Poll `condition` until it holds (fails after `seconds`: a generous bound, not a wait)."""
+    async with asyncio.timeout(seconds):
+        while not await condition():  # noqa: ASYNC110 (Redis's state: no event to wait on)
+            await asyncio.sleep(0.05)
+
+
+async def errors_of(admin: aioredis.Redis, kind: str) -> int:
+    """How many `kind` errors (READONLY, UNBLOCKED, OOM...) Redis has answered so far."""
+    stats: dict[str, Any] = await admin.info("errorstats")
+    return int(stats.get(f"errorstat_{kind}", {}).get("count", 0))
+
+
+async def feed_waits(admin: aioredis.Redis) -> bool:
+    """The job engine is blocked in XREADGROUP, waiting for chunks."""
+    clients: list[dict[str, Any]] = await admin.client_list()
+    return any(c.get("cmd") == "xreadgroup" and "b" in c.get("flags", "") for c in clients)
+
+
+@pytest.fixture
+async def waiting(
+    redis_settings: Settings, make_client: MakeClient, admin: aioredis.Redis
+) -> tuple[Page, Page]:
+    """A page to start jobs and a volunteer with room, the engine blocked reading for it."""
+    client = await make_client(redis_settings)
+    owner, volunteer = await page(client), await page(client)
+    await volunteer.send({"type": "jobs_join", "slots": 2})
+    await until(lambda: feed_waits(admin))
+    return owner, volunteer
+
+
+async def test_jobs_recover_after_redis_is_flushed_while_a_volunteer_waits(
+    waiting: tuple[Page, Page], admin: aioredis.Redis
+) -> None:
+    await admin.flushall()  # the blocked read is answered UNBLOCKED, the group is gone
+    await until(lambda: feed_waits(admin))
+    progress = await work_through(*waiting, "after-flush", 400, 100)
+    assert progress["chunks_done"] == 4
+
+
+async def test_jobs_recover_after_redis_was_a_replica_for_a_while(
+    waiting: tuple[Page, Page], admin: aioredis.Redis
+) -> None:
+    before = await errors_of(admin, "READONLY")
+    await admin.replicaof("127.0.0.1", free_port())  # a failover, or a misconfiguration
+    # The engine has met the replica more than once (it retries, not dies) before it is back.
+    await until(lambda: at_least(errors_of(admin, "READONLY"), before + 2))
+    await admin.replicaof("NO", "ONE")
+    progress = await work_through(*waiting, "after-failover", 400, 100)
+    assert progress["chunks_done"] == 4
+
+
+async def at_least(count: Awaitable[int], floor: int) -> bool:
+    return await count >= floor
