@@ -49,7 +49,7 @@ from server.job_rules import (
     too_many_of_owner,
 )
 from server.protocol import JobProgressMessage
-from server.redis.link import BACKOFF_FIRST, BACKOFF_LAST, PREFIX, RedisLink
+from server.redis.link import BACKOFF_FIRST, BACKOFF_LAST, PREFIX, RedisLink, refused
 
 log = logging.getLogger(__name__)
 
@@ -487,10 +487,14 @@ class RedisJobs:
     async def _call(self, script: Any, args: list[Any]) -> Any:
         if not self.link.up:
             raise StorageError("Redis is unreachable: the job message was not taken; resend it.")
+        if self.link.refusing:
+            raise refused(self.link.refusing)
         try:
             return await script(args=args)
         except (RedisError, OSError) as exc:
             self.link.failed(exc)
+            if self.link.refusing:
+                raise refused(self.link.refusing) from None
             raise StorageError(f"Redis did not answer ({exc}): resend the message.") from None
 
     async def _shape(self, job_id: str, cached: bool = True) -> JobShape | None:

@@ -12,9 +12,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from server.config import Settings
+from server.redis.link import PROBE_SECONDS
 from support.redis import RedisServer
 from tests.server.conftest import MakeClient
 from tests.server.test_job_engines import Page, page
+from tests.server.test_websocket import result_message
 from tests.support import free_port
 
 
@@ -116,9 +118,39 @@ async def test_jobs_recover_after_redis_was_a_replica_for_a_while(
     # The engine has met the replica more than once (it retries, not dies) before it is back.
     await until(lambda: at_least(errors_of(admin, "READONLY"), before + 2))
     await admin.replicaof("NO", "ONE")
+    owner = waiting[0]
+    while not (await owner.next("server"))["ok"]:  # told once writes work again
+        pass
     progress = await work_through(*waiting, "after-failover", 400, 100)
     assert progress["chunks_done"] == 4
 
 
 async def at_least(count: Awaitable[int], floor: int) -> bool:
     return await count >= floor
+
+
+async def test_a_full_redis_refuses_results_with_one_status_held_until_it_takes_writes(
+    redis_settings: Settings, make_client: MakeClient, admin: aioredis.Redis
+) -> None:
+    client = await make_client(redis_settings)
+    student = await page(client)
+    await admin.config_set("maxmemory-policy", "noeviction")
+    await admin.config_set("maxmemory", 1)  # full: every write that needs memory is refused
+    for n in range(10):
+        await student.send(result_message(f"full-{n}"))
+        assert (await student.reply(f"full-{n}"))["name"] == "storage_full"
+    # Probe writes are refused meanwhile, and the status holds: no "ok" between refusals.
+    refused = await errors_of(admin, "OOM")
+    await until(lambda: at_least(errors_of(admin, "OOM"), refused + 2))
+    for n in range(10, 20):
+        await student.send(result_message(f"full-{n}"))
+        assert (await student.reply(f"full-{n}"))["name"] == "storage_full"
+    told = [m for m in student.seen if m["type"] == "server"]
+    assert [(m["ok"], m["retry_after"]) for m in told] == [(False, PROBE_SECONDS)]
+    assert "full" in told[0]["message"]
+    await admin.config_set("maxmemory", 0)
+    await student.next("server")  # the "full" status, read above
+    assert (await student.next("server"))["ok"] is True
+    await student.send(result_message("after"))
+    after = await student.reply("after")
+    assert after["type"] == "ack", after
