@@ -10,6 +10,7 @@ from aiohttp import WSCloseCode, web
 from server.api import request_size_handler, results_handler
 from server.config import Settings
 from server.engines import Engines
+from server.errors import log_errors
 from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
@@ -29,7 +30,7 @@ from server.websocket import run_jobs, websocket_handler
 def make_app(settings: Settings) -> web.Application:
     """The whole server as one aiohttp app; its engines open on startup and close on cleanup."""
     app = web.Application(
-        middlewares=[host_middleware(HostCheck(settings.host, settings.allow_origins))],
+        middlewares=[host_middleware(HostCheck(settings.host, settings.allow_origins)), log_errors],
         handler_args=handler_args(settings),
     )
     app[SETTINGS] = settings
