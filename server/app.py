@@ -68,6 +68,7 @@ async def open_engines(settings: Settings) -> AsyncIterator[Engines]:
     rules = JobRules(
         lease_seconds=settings.lease_seconds,
         idle_seconds=settings.job_idle_seconds,
+        max_seconds=settings.job_max_seconds,
         keep_seconds=settings.job_keep_seconds,
         per_owner=settings.jobs_per_address,
         replicas=settings.replicas,

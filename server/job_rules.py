@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage
 
-MAX_CHUNKS = 100_000
+#: Chunks in one job at most. Starting a job queues every chunk at once (with Redis, one XADD
+#: each inside one script, which blocks Redis meanwhile): 100,000 chunks x 8 jobs stalled Redis
+#: for ~5 s; 4,096 x 8 is tens of milliseconds. A bigger job takes bigger chunks.
+MAX_CHUNKS = 4_096
+#: Samples in one job at most (its work): 10^11 is hours of one page's time at most, and
+#: `max_seconds` ends a job that does not get through it.
+MAX_JOB_SAMPLES = 10**11
 # Unfinished jobs at once: each holds a queue of up to MAX_CHUNKS, so this bounds memory.
 MAX_ACTIVE_JOBS = 8
 
@@ -32,6 +38,9 @@ class JobRules:
 
     lease_seconds: float = 120.0
     idle_seconds: float = 600.0
+    #: A job ends this long after it started, finished or not: answering a chunk now and then
+    #: (resetting `idle_seconds`) cannot keep a job, and its place on the board, for ever.
+    max_seconds: float = 3600.0
     keep_seconds: float = 600.0
     per_owner: int = 2
     replicas: int = 1
@@ -76,8 +85,13 @@ def chunk_count(samples: int, chunk_samples: int) -> int:
     """How many chunks a new job of `samples` in chunks of `chunk_samples` has.
 
     Raises:
-        JobRefused: `invalid_job` beyond MAX_CHUNKS.
+        JobRefused: `invalid_job` beyond MAX_CHUNKS or MAX_JOB_SAMPLES.
     """
+    if samples > MAX_JOB_SAMPLES:
+        raise JobRefused(
+            "invalid_job",
+            f"A job may have {MAX_JOB_SAMPLES:,} samples at most, not {samples:,}.",
+        )
     chunks = -(-samples // chunk_samples)
     if chunks > MAX_CHUNKS:
         raise JobRefused(

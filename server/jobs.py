@@ -13,9 +13,10 @@ engine. Invariants the tests rely on:
   pages and counts only when both answers agree;
 - each chunk's result is counted exactly once (a late or repeated answer for a finished chunk
   is acknowledged as a duplicate and ignored);
-- jobs end: an unfinished job with no answer for `idle_seconds` expires, and a finished or
-  expired job is forgotten `keep_seconds` later. One address may have `per_owner` unfinished
-  jobs, and there are at most MAX_ACTIVE_JOBS in all, so a few frames cannot lock the board.
+- jobs end: an unfinished job with no answer for `idle_seconds`, or started `max_seconds` ago,
+  expires, and a finished or expired job is forgotten `keep_seconds` later. One address may
+  have `per_owner` unfinished jobs, and there are at most MAX_ACTIVE_JOBS in all, so a few
+  frames cannot lock the board.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Job:
     owner: str = ""
     key: str = ""
     active_at: float = 0.0
+    started_at: float = 0.0
     #: Chunk copies waiting for a page (a chunk appears once per answer still needed).
     pending: deque[int] = field(default_factory=deque)
     #: chunk -> {page: lease deadline}
@@ -152,7 +154,7 @@ class JobBoard:
         chunks = chunk_count(samples, chunk_samples)
         check_room(len(self._active), self._per_owner.get(owner, 0), self.rules)
         shape = JobShape(f"job-{next(self._ids)}", samples, chunk_samples, seed)
-        job = Job(shape, owner, key, now)
+        job = Job(shape, owner, key, now, now)
         for chunk in range(chunks):
             job.pending.extend([chunk] * self.rules.replicas)
         self.jobs[job.id] = job
@@ -249,8 +251,11 @@ class JobBoard:
             self._release(job, chunk, client_id)
             job.lapsed.setdefault(chunk, set()).add(client_id)
         for job in list(self._active.values()):
-            if now - job.active_at >= self.rules.idle_seconds:
-                log.info("job %s had no answer for %gs; expired", job.id, self.rules.idle_seconds)
+            idle = now - job.active_at >= self.rules.idle_seconds
+            if idle or now - job.started_at >= self.rules.max_seconds:
+                why = "had no answer for" if idle else "ran out of its"
+                seconds = self.rules.idle_seconds if idle else self.rules.max_seconds
+                log.info("job %s %s %gs; expired", job.id, why, seconds)
                 job.expired = True
                 job.pending.clear()
                 for chunk, holders in job.holders.items():

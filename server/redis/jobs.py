@@ -15,7 +15,8 @@ progress says); what Redis adds is doing it atomically across processes:
   finished chunks and, only if it was not there, adds its numbers to the job's totals;
 - at most MAX_ACTIVE_JOBS unfinished jobs, `per_owner` per address (counted inside the START
   script, so two processes cannot both take the last place); a job with no answer for
-  `idle_seconds` expires, and an ended job's keys expire `keep_seconds` later.
+  `idle_seconds`, or started `max_seconds` ago, expires, and an ended job's keys expire
+  `keep_seconds` later.
 
 Not supported: `replicas` (each chunk to two pages, compared): each chunk goes to one page, and
 `RedisJobs` refuses rules that ask for more (the command line refuses `--replicate --redis`).
@@ -82,6 +83,7 @@ redis.call('HSET', job, 'samples', ARGV[3], 'chunk_samples', ARGV[4], 'seed', AR
     'chunks_done', 0, 'state', 'running')
 redis.call('SET', P .. 'jobkey:' .. key, id)
 redis.call('ZADD', P .. 'jobs:active', ARGV[8], id)
+redis.call('ZADD', P .. 'jobs:born', ARGV[8], id)
 redis.call('HINCRBY', P .. 'jobs:owners', owner, 1)
 for chunk = 0, chunks - 1 do
     redis.call('XADD', P .. 'chunks', '*', 'job', id, 'chunk', chunk)
@@ -93,6 +95,7 @@ return {'new', id}
 RETIRE = """
 local function retire(P, id, keep)
     local job = P .. 'job:' .. id
+    redis.call('ZREM', P .. 'jobs:born', id)
     if redis.call('ZREM', P .. 'jobs:active', id) == 1 then
         local owner = redis.call('HGET', job, 'owner')
         if redis.call('HINCRBY', P .. 'jobs:owners', owner, -1) <= 0 then
@@ -172,14 +175,17 @@ redis.call('HSET', job .. ':holders', ARGV[3], ARGV[4])
 return redis.call('HMGET', job, 'samples', 'chunk_samples', 'seed')
 """
 
-# ARGV: prefix, job id, idle-since cutoff, keep seconds. Ends a job nobody answered for long.
+# ARGV: prefix, job id, idle-since cutoff, keep seconds, started-before cutoff. Ends a job
+# nobody answered for long, or one that started too long ago (`JobRules.max_seconds`).
 EXPIRE = (
     RETIRE
     + """
 local P, id = ARGV[1], ARGV[2]
 local job = P .. 'job:' .. id
 local score = redis.call('ZSCORE', P .. 'jobs:active', id)
-if not score or tonumber(score) > tonumber(ARGV[3]) then return {} end
+if not score then return {} end
+local born = tonumber(redis.call('ZSCORE', P .. 'jobs:born', id) or '0')
+if tonumber(score) > tonumber(ARGV[3]) and born > tonumber(ARGV[5]) then return {} end
 if redis.call('HGET', job, 'state') ~= 'running' then return {} end
 redis.call('HSET', job, 'state', 'expired')
 retire(P, id, tonumber(ARGV[4]))
@@ -437,13 +443,15 @@ class RedisJobs:
         processes: Any = await client.smembers(PREFIX + "processes")
         counts: Any = await client.mget([VOLUNTEERS + p for p in sorted(processes)])
         self.workers = max(len(self.slots), sum(int(n) for n in counts if n is not None))
-        cutoff = time.time() - self.rules.idle_seconds
-        stale: Any = await client.zrangebyscore(PREFIX + "jobs:active", "-inf", cutoff)
-        for job_id in stale:
-            args = [PREFIX, job_id, cutoff, int(self.rules.keep_seconds)]
+        now = time.time()
+        cutoff, born = now - self.rules.idle_seconds, now - self.rules.max_seconds
+        idle: Any = await client.zrangebyscore(PREFIX + "jobs:active", "-inf", cutoff)
+        old: Any = await client.zrangebyscore(PREFIX + "jobs:born", "-inf", born)
+        for job_id in dict.fromkeys([*idle, *old]):
+            args = [PREFIX, job_id, cutoff, int(self.rules.keep_seconds), born]
             answer: Any = await self._expire(args=args)
             if answer:
-                log.info("job %s had no answer for %gs; expired", job_id, self.rules.idle_seconds)
+                log.info("job %s was idle or too old; expired", job_id)
                 self.hub.broadcast(self._progress(job_id, answer))
 
     async def _assign(self, entry: str, fields: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from offload.tasks.montecarlo import count_inside
 from server.config import Settings
+from server.job_rules import MAX_CHUNKS, MAX_JOB_SAMPLES
 from support.redis import RedisServer, redis_binary
 from tests.server.conftest import MakeClient, receive_type
 
@@ -123,3 +124,35 @@ async def test_a_late_answer_is_refused_and_the_current_holder_s_counts(
     while not (progress := await quick.next("job_progress"))["done"]:
         pass
     assert progress["chunks_done"] == 1
+
+
+@pytest.mark.parametrize(
+    ("samples", "chunk_samples"),
+    [(100_000, 1), (MAX_CHUNKS + 1, 1), (MAX_JOB_SAMPLES + 1, 10**9)],
+)
+async def test_a_job_too_big_to_queue_at_once_is_refused_with_its_limit(
+    engine_settings: Settings, make_client: MakeClient, samples: int, chunk_samples: int
+) -> None:
+    client = await make_client(engine_settings)
+    owner = await page(client)
+    refused = await owner.start_job("huge", samples, chunk_samples)
+    assert (refused["type"], refused["name"]) == ("error", "invalid_job")
+    assert "limit" in refused["message"] or "at most" in refused["message"]
+    assert (await owner.start_job("fits", MAX_CHUNKS, 1))["type"] == "ack"
+
+
+async def test_a_job_kept_alive_by_a_trickle_of_answers_still_ends(
+    engine_settings: Settings, make_client: MakeClient
+) -> None:
+    settings = dataclasses.replace(engine_settings, lease_seconds=60.0, job_max_seconds=2.0)
+    client = await make_client(settings)
+    owner, trickle = await page(client), await page(client)
+    await trickle.send({"type": "jobs_join", "slots": 1})
+    assert (await owner.start_job("kept-alive", 100, 1))["type"] == "ack"
+    # An answer now and then keeps the job from `idle_seconds` (600): its age still ends it.
+    first = await trickle.next("job_chunk")
+    assert (await trickle.answer(first, "trickle"))["type"] == "ack"
+    await trickle.next("job_chunk")  # ...and held
+    while not (progress := await owner.next("job_progress"))["expired"]:
+        pass
+    assert (progress["done"], progress["chunks_done"]) == (False, 1)
