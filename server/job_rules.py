@@ -32,6 +32,27 @@ class JobRefused(ValueError):
         self.name = name
 
 
+#: Strikes an address may collect (see `allowance`): each halves what its pages may hold.
+MAX_STRIKES = 3
+
+
+def allowance(slots: int, strikes: int) -> int:
+    """How many chunks a page may hold at once, given its address's strikes.
+
+    An address earns a strike each time one of its pages lets a lease run out or leaves holding
+    chunks, and loses one for each chunk it answers; the record is the address's, so leaving and
+    joining again does not wipe it. Each strike halves the page's slots (at least one), so a
+    hoarder soon holds one chunk at a time, and honest pages behind the same address recover as
+    they answer.
+    """
+    return max(1, slots >> min(strikes, MAX_STRIKES))
+
+
+def lease_for(lease_seconds: float, strikes: int) -> float:
+    """A page's lease, given its address's strikes: halved for each (a hoarder loses sooner)."""
+    return lease_seconds / (1 << min(strikes, MAX_STRIKES))
+
+
 @dataclass(frozen=True)
 class JobRules:
     """The board's limits (from the server's settings)."""
