@@ -37,12 +37,15 @@ from redis.exceptions import RedisError, ResponseError
 from server.engines import PageHub, StorageError
 from server.job_rules import (
     MAX_ACTIVE_JOBS,
+    MAX_STRIKES,
     JobRules,
     JobShape,
     Totals,
+    allowance,
     check_answer,
     chunk_count,
     job_expired,
+    lease_for,
     no_such_job,
     not_holder,
     progress,
@@ -113,6 +116,26 @@ local function progress(job)
 end
 """
 
+# The strikes of a holder's address (`server.job_rules.allowance`): the holder is
+# 'process/page@address'; the record is the address's, kept an hour after its last change.
+STRIKE = """
+local function strike(P, holder, change, most)
+    local address = string.match(holder or '', '@(.*)$')
+    if not address or address == '' then return 0 end
+    local key = P .. 'jobs:strikes'
+    local n = redis.call('HINCRBY', key, address, change)
+    if n <= 0 then
+        redis.call('HDEL', key, address)
+        n = 0
+    elseif n > tonumber(most) then
+        redis.call('HSET', key, address, most)
+        n = tonumber(most)
+    end
+    redis.call('EXPIRE', key, 3600)
+    return n
+end
+"""
+
 # ARGV: prefix, group, entry id, job id, chunk, inside, samples, now, keep seconds, holder,
 # and the job's samples, chunk_samples and seed the answer was checked against: a cached shape
 # that is not the job's in Redis now (Redis lost its data and reused the id) is 'stale'.
@@ -120,6 +143,7 @@ end
 # the count are one script, so a page whose chunk was taken over meanwhile cannot slip in.
 COMPLETE = (
     RETIRE
+    + STRIKE
     + """
 local P, id = ARGV[1], ARGV[4]
 local job = P .. 'job:' .. id
@@ -130,6 +154,7 @@ if redis.call('HGET', job, 'state') == 'expired' then return {'expired'} end
 if redis.call('SISMEMBER', job .. ':done', ARGV[5]) == 1 then return {'duplicate'} end
 if redis.call('HGET', job .. ':holders', ARGV[5]) ~= ARGV[10] then return {'not_holder'} end
 redis.call('HDEL', job .. ':holders', ARGV[5])
+strike(P, ARGV[10], -1, ARGV[14])
 redis.call('XACK', P .. 'chunks', ARGV[2], ARGV[3])
 redis.call('XDEL', P .. 'chunks', ARGV[3])
 redis.call('SADD', job .. ':done', ARGV[5])
@@ -145,15 +170,19 @@ return {'counted', unpack(progress(job))}
 """
 )
 
-# ARGV: prefix, group, entry id, job id, chunk, holder. Gives a chunk back (a new entry, unless
-# done or over), only if `holder` still holds it: a page that lost it to another must not take
-# it from that one. An empty holder gives back an entry nobody here was handed (no room).
-RELEASE = """
+# ARGV: prefix, group, entry id, job id, chunk, holder, MAX_STRIKES. Gives a chunk back (a new
+# entry, unless done or over), only if `holder` still holds it: a page that lost it to another
+# must not take it from that one; the holder's address earns a strike (it left holding it).
+# An empty holder gives back an entry nobody here was handed (no room).
+RELEASE = (
+    STRIKE
+    + """
 local P, id = ARGV[1], ARGV[4]
 local job = P .. 'job:' .. id
 if ARGV[6] ~= '' then
     if redis.call('HGET', job .. ':holders', ARGV[5]) ~= ARGV[6] then return 0 end
     redis.call('HDEL', job .. ':holders', ARGV[5])
+    strike(P, ARGV[6], 1, ARGV[7])
 end
 redis.call('XACK', P .. 'chunks', ARGV[2], ARGV[3])
 redis.call('XDEL', P .. 'chunks', ARGV[3])
@@ -162,18 +191,31 @@ if redis.call('SISMEMBER', job .. ':done', ARGV[5]) == 1 then return 0 end
 redis.call('XADD', P .. 'chunks', '*', 'job', id, 'chunk', ARGV[5])
 return 1
 """
+)
 
-# ARGV: prefix, job id, chunk, holder. The chunk's entry was just read or claimed by this
-# process for `holder`: from now on only `holder` may answer it. Returns the job's shape as
-# Redis has it now (never a cached one: job ids start again from 1 after Redis loses its data),
-# or nothing when the chunk needs nobody (answered, the job over or gone).
-HAND = """
+# ARGV: prefix, holder, change, MAX_STRIKES: add to (or take from) the holder's address's strikes.
+STRIKES = STRIKE + "return strike(ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])"
+
+# ARGV: prefix, job id, chunk, holder, this process, MAX_STRIKES. The chunk's entry was just
+# read or claimed by this process for `holder`: from now on only `holder` may answer it.
+# Returns the job's shape as Redis has it now (never a cached one: job ids start again from 1
+# after Redis loses its data), or nothing when the chunk needs nobody (answered, over, gone).
+# A holder on another process whose lease ran out (its process did not see it: the
+# entry was claimed here) earns its address a strike; this process strikes its own pages.
+HAND = (
+    STRIKE
+    + """
 local job = ARGV[1] .. 'job:' .. ARGV[2]
 if redis.call('HGET', job, 'state') ~= 'running' then return {} end
 if redis.call('SISMEMBER', job .. ':done', ARGV[3]) == 1 then return {} end
+local before = redis.call('HGET', job .. ':holders', ARGV[3])
+if before and string.sub(before, 1, #ARGV[5] + 1) ~= ARGV[5] .. '/' then
+    strike(ARGV[1], before, 1, ARGV[6])
+end
 redis.call('HSET', job .. ':holders', ARGV[3], ARGV[4])
 return redis.call('HMGET', job, 'samples', 'chunk_samples', 'seed')
 """
+)
 
 # ARGV: prefix, job id, idle-since cutoff, keep seconds, started-before cutoff. Ends a job
 # nobody answered for long, or one that started too long ago (`JobRules.max_seconds`).
@@ -238,9 +280,15 @@ class RedisJobs:
         self._release = client.register_script(RELEASE)
         self._expire = client.register_script(EXPIRE)
         self._hand = client.register_script(HAND)
+        self._strikes = client.register_script(STRIKES)
         #: Local volunteers: page -> slots; what each holds: page -> {(job, chunk): entry id}.
         self.slots: dict[str, int] = {}
         self.held: dict[str, dict[tuple[str, int], str]] = {}
+        #: Local page -> its client address; address -> strikes (as Redis last said).
+        self.addresses: dict[str, str] = {}
+        self.strikes: dict[str, int] = {}
+        #: (page, job, chunk) -> when its lease runs out (monotonic); stale keys are skipped.
+        self.due: dict[tuple[str, str, int], float] = {}
         #: Job shapes read from Redis; never trusted alone (see `_shape`).
         self._shapes: dict[str, JobShape] = {}
         self._room = asyncio.Event()
@@ -269,7 +317,14 @@ class RedisJobs:
         return bool(verdict == "duplicate")
 
     async def join(self, client_id: str, slots: int) -> None:
-        """A local page volunteers; the feeder gives it chunks from the shared stream."""
+        """A local page volunteers; the feeder gives it chunks from the shared stream (fewer
+        while its address has strikes, which leaving and joining again does not wipe)."""
+        connection = self.hub.connections.get(client_id)
+        address = connection.address if connection is not None else ""
+        self.addresses[client_id] = address
+        with contextlib.suppress(RedisError, OSError):
+            strikes: Any = await self.link.client.hget(PREFIX + "jobs:strikes", address)
+            self.strikes[address] = int(strikes or 0)
         self.slots[client_id] = slots
         self.held.setdefault(client_id, {})
         self._room.set()
@@ -278,9 +333,11 @@ class RedisJobs:
         """A local page stops: its chunks go back to the stream for any process's pages."""
         self.slots.pop(client_id, None)
         holder = self._holder(client_id)
+        self.addresses.pop(client_id, None)
         for (job_id, chunk), entry in self.held.pop(client_id, {}).items():
+            args = [PREFIX, GROUP, entry, job_id, chunk, holder, MAX_STRIKES]
             with contextlib.suppress(StorageError):
-                await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk, holder])
+                await self._call(self._release, args)
         self._room.set()
 
     async def complete(
@@ -297,7 +354,7 @@ class RedisJobs:
                 raise not_holder(job_id, chunk)
             args = [PREFIX, GROUP, entry, job_id, chunk, inside, samples, time.time()]
             keep, holder = int(self.rules.keep_seconds), self._holder(client_id)
-            shown = [shape.samples, shape.chunk_samples, shape.seed]
+            shown = [shape.samples, shape.chunk_samples, shape.seed, MAX_STRIKES]
             answer = await self._call(self._complete, [*args, keep, holder, *shown])
             verdict = answer[0]
             if verdict != "stale":
@@ -358,8 +415,12 @@ class RedisJobs:
                 return
             await backoff.wait()
 
+    def _allowance(self, client_id: str) -> int:
+        strikes = self.strikes.get(self.addresses.get(client_id, ""), 0)
+        return allowance(self.slots[client_id], strikes)
+
     def _free(self) -> int:
-        return sum(max(0, n - len(self.held.get(c, {}))) for c, n in self.slots.items())
+        return sum(max(0, self._allowance(c) - len(self.held.get(c, {}))) for c in self.slots)
 
     async def _feed(self) -> None:
         await self._create_group()
@@ -380,6 +441,7 @@ class RedisJobs:
                 # the stream went while we waited on it (a flush) or Redis became a replica;
                 # READONLY: it is a replica now. All heal: wait, make the group, read again.
                 backoff.note(exc, "could not read chunks")
+                self.link.failed(exc)
                 await backoff.wait()
                 await self._create_group()
                 continue
@@ -399,7 +461,10 @@ class RedisJobs:
         every = min(max(self.rules.lease_seconds / 4, 0.2), 5.0)
         while True:
             await asyncio.sleep(every)
-            if not self._free() or not self.link.up:
+            if not self.link.up:
+                continue
+            await self._lapse(time.monotonic())
+            if not self._free():
                 continue
             try:
                 reply: Any = await self.link.client.xautoclaim(
@@ -423,6 +488,24 @@ class RedisJobs:
                     log.info("reclaiming chunk %s of %s (idle past its lease)", *fields.values())
                     await self._assign(entry, fields)
 
+    async def _lapse(self, now: float) -> None:
+        """Our pages' chunks held past their lease (shorter for an address with strikes) go
+        back to the stream, and the address earns a strike (in RELEASE)."""
+        for key, due in list(self.due.items()):
+            if due > now:
+                continue
+            del self.due[key]
+            client_id, job_id, chunk = key
+            entry = self.held.get(client_id, {}).pop((job_id, chunk), None)
+            if entry is None:
+                continue
+            log.info("client %s held chunk %d of %s too long; requeued", client_id, chunk, job_id)
+            args = [PREFIX, GROUP, entry, job_id, chunk, self._holder(client_id), MAX_STRIKES]
+            with contextlib.suppress(StorageError):
+                await self._call(self._release, args)
+                await self._strike(client_id, 0)  # read the address's strikes back
+            self._room.set()
+
     async def _sweep(self) -> None:
         """Renew this process's volunteer count, total them, and expire idle jobs."""
         while True:
@@ -433,6 +516,7 @@ class RedisJobs:
                 await self._sweep_once()
             except ResponseError as exc:  # READONLY, OOM: the link still answers; try later
                 log.info("job engine: could not sweep (%s)", exc)
+                self.link.failed(exc)  # (says "refusing writes" for those two, once)
             except (RedisError, OSError) as exc:
                 self.link.failed(exc)
 
@@ -443,6 +527,10 @@ class RedisJobs:
         processes: Any = await client.smembers(PREFIX + "processes")
         counts: Any = await client.mget([VOLUNTEERS + p for p in sorted(processes)])
         self.workers = max(len(self.slots), sum(int(n) for n in counts if n is not None))
+        addresses = sorted(set(self.addresses.values()))
+        if addresses:  # other processes' pages behind the same addresses strike them too
+            strikes: Any = await client.hmget(PREFIX + "jobs:strikes", addresses)
+            self.strikes = {a: int(n) for a, n in zip(addresses, strikes, strict=True) if n}
         now = time.time()
         cutoff, born = now - self.rules.idle_seconds, now - self.rules.max_seconds
         idle: Any = await client.zrangebyscore(PREFIX + "jobs:active", "-inf", cutoff)
@@ -457,18 +545,28 @@ class RedisJobs:
     async def _assign(self, entry: str, fields: dict[str, str]) -> None:
         """Hand one stream entry to a local volunteer with room, or give it back."""
         job_id, chunk = fields["job"], int(fields["chunk"])
+        # Claimed back from a page of ours holding it (the same entry): its lease ran out. It
+        # loses the chunk, is not given it again, and its address earns a strike.
+        lapsed = [c for c, held in self.held.items() if held.get((job_id, chunk)) == entry]
+        for client_id in lapsed:
+            del self.held[client_id][(job_id, chunk)]
+            await self._strike(client_id, 1)
         free = [
             c
-            for c, n in self.slots.items()
-            if len(self.held.get(c, {})) < n and (job_id, chunk) not in self.held.get(c, {})
+            for c in self.slots
+            if len(self.held.get(c, {})) < self._allowance(c)
+            and (job_id, chunk) not in self.held.get(c, {})
+            and c not in lapsed
         ]
         if not free:
             with contextlib.suppress(StorageError):
                 await self._call(self._release, [PREFIX, GROUP, entry, job_id, chunk, ""])
             return
         client_id = free[next(self._turn) % len(free)]
+        holder = self._holder(client_id)
         try:
-            handed = await self._call(self._hand, [PREFIX, job_id, chunk, self._holder(client_id)])
+            args = [PREFIX, job_id, chunk, holder, self.consumer, MAX_STRIKES]
+            handed = await self._call(self._hand, args)
         except StorageError:
             return  # still pending: reclaimed once idle for the lease
         if not handed:  # answered, or the job is over or forgotten: the entry is a leftover
@@ -482,6 +580,9 @@ class RedisJobs:
             held.pop((job_id, chunk), None)
         message = shape.chunk_message(chunk)
         self.held[client_id][(job_id, chunk)] = entry
+        strikes = self.strikes.get(self.addresses.get(client_id, ""), 0)
+        lease = lease_for(self.rules.lease_seconds, strikes)
+        self.due[(client_id, job_id, chunk)] = time.monotonic() + lease
         target = self.hub.connections.get(client_id)
         if target is None or not target.send(message):
             await self.leave(client_id)
@@ -489,8 +590,18 @@ class RedisJobs:
     # ---- helpers --------------------------------------------------------------------------
 
     def _holder(self, client_id: str) -> str:
-        """A page as the chunk's holder in Redis: unique across the processes sharing it."""
-        return f"{self.consumer}/{client_id}"
+        """A page as the chunk's holder in Redis: unique across the processes sharing it, and
+        naming the page's address (what strikes are counted by)."""
+        return f"{self.consumer}/{client_id}@{self.addresses.get(client_id, '')}"
+
+    async def _strike(self, client_id: str, change: int) -> None:
+        """Add to (or take from) the strikes of a local page's address."""
+        address = self.addresses.get(client_id)
+        if not address:
+            return
+        args = [PREFIX, self._holder(client_id), change, MAX_STRIKES]
+        with contextlib.suppress(StorageError):
+            self.strikes[address] = int(await self._call(self._strikes, args))
 
     async def _call(self, script: Any, args: list[Any]) -> Any:
         if not self.link.up:

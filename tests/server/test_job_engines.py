@@ -3,6 +3,7 @@ through `/ws`, with a real redis-server); each test runs once per engine."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,10 @@ from aiohttp.test_utils import TestClient
 
 from offload.tasks.montecarlo import count_inside
 from server.config import Settings
-from server.job_rules import MAX_CHUNKS, MAX_JOB_SAMPLES
+from server.job_rules import MAX_CHUNKS, MAX_JOB_SAMPLES, MAX_STRIKES, allowance
+from server.local_jobs import LocalJobs
+from server.redis.jobs import RedisJobs
+from server.state import JOBS
 from support.redis import RedisServer, redis_binary
 from tests.server.conftest import MakeClient, receive_type
 
@@ -42,8 +46,9 @@ async def engine_settings(
 class Page:
     """A plain WebSocket client standing in for a page; keeps what it read past, in order."""
 
-    def __init__(self, ws: ClientWebSocketResponse) -> None:
+    def __init__(self, ws: ClientWebSocketResponse, client_id: str = "") -> None:
         self.ws = ws
+        self.client_id = client_id
         self.seen: list[dict[str, Any]] = []
 
     async def next(self, kind: str, message_id: str | None = None) -> dict[str, Any]:
@@ -101,8 +106,8 @@ class Page:
 
 async def page(client: TestClient[Any, Any]) -> Page:
     ws = await client.ws_connect("/ws", heartbeat=None)
-    await receive_type(ws, "hello")
-    return Page(ws)
+    hello = await receive_type(ws, "hello")
+    return Page(ws, hello["client_id"])
 
 
 async def test_a_late_answer_is_refused_and_the_current_holder_s_counts(
@@ -156,3 +161,42 @@ async def test_a_job_kept_alive_by_a_trickle_of_answers_still_ends(
     while not (progress := await owner.next("job_progress"))["expired"]:
         pass
     assert (progress["done"], progress["chunks_done"]) == (False, 1)
+
+
+def engine_of(client: TestClient[Any, Any]) -> LocalJobs | RedisJobs:
+    engine = client.app[JOBS]
+    assert isinstance(engine, LocalJobs | RedisJobs)
+    return engine
+
+
+def holding(engine: LocalJobs | RedisJobs, client_id: str) -> int:
+    """How many chunks the engine counts a page of this process as holding."""
+    if isinstance(engine, LocalJobs):
+        return len(engine.board.held.get(client_id, ()))
+    return len(engine.held.get(client_id, {}))
+
+
+def strikes(engine: LocalJobs | RedisJobs, address: str) -> int:
+    return (engine.board.strikes if isinstance(engine, LocalJobs) else engine.strikes).get(
+        address, 0
+    )
+
+
+async def test_a_hoarder_gets_fewer_chunks_and_rejoining_does_not_wipe_its_record(
+    engine_settings: Settings, make_client: MakeClient
+) -> None:
+    client = await make_client(engine_settings)
+    engine = engine_of(client)
+    owner, hoarder = await page(client), await page(client)
+    await hoarder.send({"type": "jobs_join", "slots": 4})
+    assert (await owner.start_job("hoarded", 40, 1))["type"] == "ack"
+    for _ in range(4):
+        await hoarder.next("job_chunk")  # ...and never answered
+    async with asyncio.timeout(30):
+        while strikes(engine, "127.0.0.1") < MAX_STRIKES:  # noqa: ASYNC110 (the engine's state)
+            await asyncio.sleep(0.05)
+    await hoarder.ws.close()
+    again = await page(client)  # a new connection from the same address
+    await again.send({"type": "jobs_join", "slots": 4})
+    await again.next("job_chunk")
+    assert holding(engine, again.client_id) <= allowance(4, MAX_STRIKES) == 1
