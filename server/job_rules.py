@@ -9,6 +9,7 @@ Each refusal is a `JobRefused` whose `name` is the kind of `error` the page rece
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
 from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage
@@ -30,6 +31,20 @@ class JobRefused(ValueError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
         self.name = name
+
+
+def address_key(address: str) -> str:
+    """What per-address job rules (`per_owner`, strikes) count by: an IPv4 address as it is,
+    an IPv6 address by its /64 (one subscriber's network: a host picks any address in it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 #: Strikes an address may collect (see `allowance`): each halves what its pages may hold.

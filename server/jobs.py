@@ -32,6 +32,7 @@ from server.job_rules import (
     JobRules,
     JobShape,
     Totals,
+    address_key,
     allowance,
     check_answer,
     check_room,
@@ -158,6 +159,7 @@ class JobBoard:
             job = self.jobs[existing]
             return JobBoard.Update(progress=[job.progress(len(self.slots))], duplicate=True)
         chunks = chunk_count(samples, chunk_samples)
+        owner = address_key(owner)
         check_room(len(self._active), self._per_owner.get(owner, 0), self.rules)
         shape = JobShape(f"job-{next(self._ids)}", samples, chunk_samples, seed)
         job = Job(shape, owner, key, now, now)
@@ -177,7 +179,7 @@ class JobBoard:
         """A page volunteers to hold up to `slots` chunks at a time (fewer, and for a shorter
         lease, while its address has strikes: see `server.job_rules.allowance`)."""
         self.slots[client_id] = slots
-        self.address[client_id] = address
+        self.address[client_id] = address_key(address) if address else ""
         self.held.setdefault(client_id, set())
         return JobBoard.Update(assignments=self._fill(now))
 

@@ -41,6 +41,7 @@ from server.job_rules import (
     JobRules,
     JobShape,
     Totals,
+    address_key,
     allowance,
     check_answer,
     chunk_count,
@@ -306,6 +307,7 @@ class RedisJobs:
     ) -> bool:
         """Start a job in Redis (every process's volunteers get its chunks); True for a resend."""
         chunks = chunk_count(samples, chunk_samples)
+        owner = address_key(owner)
         args = [PREFIX, key, samples, chunk_samples, seed, chunks, owner, time.time()]
         answer = await self._call(self._start, [*args, MAX_ACTIVE_JOBS, self.rules.per_owner])
         verdict, job_id = answer[0], answer[1]
@@ -320,7 +322,7 @@ class RedisJobs:
         """A local page volunteers; the feeder gives it chunks from the shared stream (fewer
         while its address has strikes, which leaving and joining again does not wipe)."""
         connection = self.hub.connections.get(client_id)
-        address = connection.address if connection is not None else ""
+        address = address_key(connection.address) if connection is not None else ""
         self.addresses[client_id] = address
         with contextlib.suppress(RedisError, OSError):
             strikes: Any = await self.link.client.hget(PREFIX + "jobs:strikes", address)

@@ -389,3 +389,11 @@ def test_answering_earns_an_address_its_slots_back() -> None:
         board.complete("late", job_id, chunk, answer(params), now=61 + step)
     assert "10.0.0.5" not in board.strikes
     assert len(board.held["late"]) == 4
+
+
+def test_addresses_of_one_ipv6_64_share_the_per_owner_limit() -> None:
+    board = JobBoard(JobRules(per_owner=1))
+    board.start("1", samples=10, chunk_samples=1, seed=0, owner="2001:db8:0:1::1")
+    with pytest.raises(JobRefused, match="already has 1 unfinished"):
+        board.start("2", samples=10, chunk_samples=1, seed=0, owner="2001:db8:0:1::2")
+    board.start("3", samples=10, chunk_samples=1, seed=0, owner="2001:db8:0:2::1")
