@@ -70,13 +70,19 @@ def encode_results(
     return parts, consumed
 
 
+#: The largest integer a query parameter may be: SQLite's (a cursor is a row id, a 64-bit int).
+MAX_QUERY_INT = 2**63 - 1
+
+
 def query_int(request: web.Request, name: str, default: int | None) -> int | None:
     """An optional non-negative integer query parameter (400 with one sentence otherwise)."""
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise web.HTTPBadRequest(text=f"{name} must be a non-negative integer.\n")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_QUERY_INT:
+        raise web.HTTPBadRequest(
+            text=f"{name} must be a non-negative integer, at most {MAX_QUERY_INT}.\n"
+        )
     return int(raw)
 
 
@@ -134,9 +140,13 @@ async def request_size_handler(request: web.Request) -> web.Response:
     browser sent them (names, values, ": " and CRLF), plus the blank line that ends them. The body
     is read and counted, never stored.
     """
-    body = await request.content.read(MAX_MEASURED_BODY + 1)
-    if len(body) > MAX_MEASURED_BODY:
-        raise web.HTTPRequestEntityTooLarge(MAX_MEASURED_BODY, len(body))
+    # Every part, to the end: one read() returns what has arrived, which for a body sent in
+    # parts (chunked, or written twice) is only the first.
+    body = b""
+    while part := await request.content.read(MAX_MEASURED_BODY + 1 - len(body)):
+        body += part
+        if len(body) > MAX_MEASURED_BODY:
+            raise web.HTTPRequestEntityTooLarge(MAX_MEASURED_BODY, len(body))
     version = f"HTTP/{request.version.major}.{request.version.minor}"
     request_line = len(f"{request.method} {request.raw_path} {version}\r\n".encode())
     headers = sum(len(name) + 2 + len(value) + 2 for name, value in request.raw_headers)

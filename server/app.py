@@ -12,6 +12,7 @@ from server.clients import client_middleware
 from server.config import Settings
 from server.cors import CrossOrigin
 from server.engines import Engines
+from server.errors import log_errors
 from server.guard import HostCheck, handler_args, host_middleware
 from server.headers import add_headers, add_headers_without_isolation
 from server.hub import Hub
@@ -35,6 +36,7 @@ def make_app(settings: Settings) -> web.Application:
     trusted = TrustedProxies.parse(settings.trusted_proxies)
     app = web.Application(
         middlewares=[
+            log_errors,
             host_middleware(hosts),
             client_middleware(trusted, settings.max_connections_per_address),
         ],
@@ -76,6 +78,7 @@ async def open_engines(settings: Settings) -> AsyncIterator[Engines]:
     rules = JobRules(
         lease_seconds=settings.lease_seconds,
         idle_seconds=settings.job_idle_seconds,
+        max_seconds=settings.job_max_seconds,
         keep_seconds=settings.job_keep_seconds,
         per_owner=settings.jobs_per_address,
         replicas=settings.replicas,

@@ -56,6 +56,8 @@ class Settings:
     lease_seconds: float = 120.0
     #: An unfinished job with no chunk answered for this long expires.
     job_idle_seconds: float = 600.0
+    #: An unfinished job expires this long after it started, however it is kept answered.
+    job_max_seconds: float = 3600.0
     #: A finished or expired job is remembered this long (resent starts and late answers).
     job_keep_seconds: float = 600.0
     #: Unfinished jobs one client address may have started. As many as the whole board holds

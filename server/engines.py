@@ -69,6 +69,16 @@ class StorageError(Exception):
     name = "storage_unavailable"
 
 
+class StorageFull(StorageError):
+    """The store answers but refuses writes (Redis full or a read-only replica): retry later.
+
+    One name for every such refusal, so a page can tell it from the store being away; the
+    server's `server` status message says when writes work again.
+    """
+
+    name = "storage_full"
+
+
 @dataclass(frozen=True)
 class ResultsPage:
     """Some stored results, newest first, and the cursor of the next (older) page, if any."""

@@ -9,11 +9,18 @@ Each refusal is a `JobRefused` whose `name` is the kind of `error` the page rece
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
 from server.protocol import ChunkParams, JobChunkMessage, JobProgressMessage
 
-MAX_CHUNKS = 100_000
+#: Chunks in one job at most. Starting a job queues every chunk at once (with Redis, one XADD
+#: each inside one script, which blocks Redis meanwhile): 100,000 chunks x 8 jobs stalled Redis
+#: for ~5 s; 4,096 x 8 is tens of milliseconds. A bigger job takes bigger chunks.
+MAX_CHUNKS = 4_096
+#: Samples in one job at most (its work): 10^11 is hours of one page's time at most, and
+#: `max_seconds` ends a job that does not get through it.
+MAX_JOB_SAMPLES = 10**11
 # Unfinished jobs at once: each holds a queue of up to MAX_CHUNKS, so this bounds memory.
 MAX_ACTIVE_JOBS = 8
 
@@ -26,12 +33,50 @@ class JobRefused(ValueError):
         self.name = name
 
 
+def address_key(address: str) -> str:
+    """What per-address job rules (`per_owner`, strikes) count by: an IPv4 address as it is,
+    an IPv6 address by its /64 (one subscriber's network: a host picks any address in it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+#: Strikes an address may collect (see `allowance`): each halves what its pages may hold.
+MAX_STRIKES = 3
+
+
+def allowance(slots: int, strikes: int) -> int:
+    """How many chunks a page may hold at once, given its address's strikes.
+
+    An address earns a strike each time one of its pages lets a lease run out or leaves holding
+    chunks, and loses one for each chunk it answers; the record is the address's, so leaving and
+    joining again does not wipe it. Each strike halves the page's slots (at least one), so a
+    hoarder soon holds one chunk at a time, and honest pages behind the same address recover as
+    they answer.
+    """
+    return max(1, slots >> min(strikes, MAX_STRIKES))
+
+
+def lease_for(lease_seconds: float, strikes: int) -> float:
+    """A page's lease, given its address's strikes: halved for each (a hoarder loses sooner)."""
+    return lease_seconds / (1 << min(strikes, MAX_STRIKES))
+
+
 @dataclass(frozen=True)
 class JobRules:
     """The board's limits (from the server's settings)."""
 
     lease_seconds: float = 120.0
     idle_seconds: float = 600.0
+    #: A job ends this long after it started, finished or not: answering a chunk now and then
+    #: (resetting `idle_seconds`) cannot keep a job, and its place on the board, for ever.
+    max_seconds: float = 3600.0
     keep_seconds: float = 600.0
     per_owner: int = 2
     replicas: int = 1
@@ -76,8 +121,13 @@ def chunk_count(samples: int, chunk_samples: int) -> int:
     """How many chunks a new job of `samples` in chunks of `chunk_samples` has.
 
     Raises:
-        JobRefused: `invalid_job` beyond MAX_CHUNKS.
+        JobRefused: `invalid_job` beyond MAX_CHUNKS or MAX_JOB_SAMPLES.
     """
+    if samples > MAX_JOB_SAMPLES:
+        raise JobRefused(
+            "invalid_job",
+            f"A job may have {MAX_JOB_SAMPLES:,} samples at most, not {samples:,}.",
+        )
     chunks = -(-samples // chunk_samples)
     if chunks > MAX_CHUNKS:
         raise JobRefused(
@@ -148,7 +198,13 @@ def job_expired(job_id: str) -> JobRefused:
 
 
 def not_holder(job_id: str, chunk: int) -> JobRefused:
-    """An answer from a page that does not hold the chunk."""
+    """An answer from a page that does not hold the chunk.
+
+    The rule both engines keep: only the chunk's current holder may answer it. A page whose
+    lease ran out still holds the chunk until another page is handed it (its slow work is not
+    wasted); from then on its answer is refused with this, and the new holder's counts. Each
+    engine checks it where its state lives (the board's `holders`, the Redis COMPLETE script).
+    """
     return JobRefused(
         "not_holder",
         f"This connection does not hold chunk {chunk} of {job_id!r} (it was never sent "

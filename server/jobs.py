@@ -13,9 +13,10 @@ engine. Invariants the tests rely on:
   pages and counts only when both answers agree;
 - each chunk's result is counted exactly once (a late or repeated answer for a finished chunk
   is acknowledged as a duplicate and ignored);
-- jobs end: an unfinished job with no answer for `idle_seconds` expires, and a finished or
-  expired job is forgotten `keep_seconds` later. One address may have `per_owner` unfinished
-  jobs, and there are at most MAX_ACTIVE_JOBS in all, so a few frames cannot lock the board.
+- jobs end: an unfinished job with no answer for `idle_seconds`, or started `max_seconds` ago,
+  expires, and a finished or expired job is forgotten `keep_seconds` later. One address may
+  have `per_owner` unfinished jobs, and there are at most MAX_ACTIVE_JOBS in all, so a few
+  frames cannot lock the board.
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from server.job_rules import (
+    MAX_STRIKES,
     JobRules,
     JobShape,
     Totals,
+    address_key,
+    allowance,
     check_answer,
     check_room,
     chunk_count,
     job_expired,
+    lease_for,
     no_such_job,
     not_holder,
     progress,
@@ -55,6 +60,7 @@ class Job:
     owner: str = ""
     key: str = ""
     active_at: float = 0.0
+    started_at: float = 0.0
     #: Chunk copies waiting for a page (a chunk appears once per answer still needed).
     pending: deque[int] = field(default_factory=deque)
     #: chunk -> {page: lease deadline}
@@ -113,6 +119,9 @@ class JobBoard:
         self.slots: dict[str, int] = {}
         self.held: dict[str, set[tuple[str, int]]] = {}
         self.started: dict[str, str] = {}
+        #: page -> its client address; address -> strikes (`server.job_rules.allowance`).
+        self.address: dict[str, str] = {}
+        self.strikes: dict[str, int] = {}
         self._ids = count(1)
         # Unfinished jobs, in start order (at most MAX_ACTIVE_JOBS, so scanning them is cheap).
         self._active: dict[str, Job] = {}
@@ -150,9 +159,10 @@ class JobBoard:
             job = self.jobs[existing]
             return JobBoard.Update(progress=[job.progress(len(self.slots))], duplicate=True)
         chunks = chunk_count(samples, chunk_samples)
+        owner = address_key(owner)
         check_room(len(self._active), self._per_owner.get(owner, 0), self.rules)
         shape = JobShape(f"job-{next(self._ids)}", samples, chunk_samples, seed)
-        job = Job(shape, owner, key, now)
+        job = Job(shape, owner, key, now, now)
         for chunk in range(chunks):
             job.pending.extend([chunk] * self.rules.replicas)
         self.jobs[job.id] = job
@@ -163,16 +173,24 @@ class JobBoard:
             assignments=self._fill(now), progress=[job.progress(len(self.slots))]
         )
 
-    def join(self, client_id: str, slots: int, now: float = 0.0) -> JobBoard.Update:
-        """A page volunteers to hold up to `slots` chunks at a time."""
+    def join(
+        self, client_id: str, slots: int, now: float = 0.0, *, address: str = ""
+    ) -> JobBoard.Update:
+        """A page volunteers to hold up to `slots` chunks at a time (fewer, and for a shorter
+        lease, while its address has strikes: see `server.job_rules.allowance`)."""
         self.slots[client_id] = slots
+        self.address[client_id] = address_key(address) if address else ""
         self.held.setdefault(client_id, set())
         return JobBoard.Update(assignments=self._fill(now))
 
     def leave(self, client_id: str, now: float = 0.0) -> JobBoard.Update:
         """A page stops volunteering (or disconnected): its chunks go back to the queue's front."""
         self.slots.pop(client_id, None)
-        for job_id, chunk in sorted(self.held.pop(client_id, set()), reverse=True):
+        held = self.held.pop(client_id, set())
+        if held:  # leaving with chunks unanswered: leaving and joining again is no fresh start
+            self._strike(client_id, 1)
+        self.address.pop(client_id, None)
+        for job_id, chunk in sorted(held, reverse=True):
             self._release(self.jobs[job_id], chunk, client_id)
         return JobBoard.Update(assignments=self._fill(now))
 
@@ -210,6 +228,7 @@ class JobBoard:
         if not holders:
             del job.holders[chunk]
         self.held.get(client_id, set()).discard((job_id, chunk))
+        self._strike(client_id, -1)
         job.active_at = now
         answers = job.answers.setdefault(chunk, {})
         answers[client_id] = result.inside
@@ -248,9 +267,13 @@ class JobBoard:
             self.held[client_id].discard((job_id, chunk))
             self._release(job, chunk, client_id)
             job.lapsed.setdefault(chunk, set()).add(client_id)
+            self._strike(client_id, 1)
         for job in list(self._active.values()):
-            if now - job.active_at >= self.rules.idle_seconds:
-                log.info("job %s had no answer for %gs; expired", job.id, self.rules.idle_seconds)
+            idle = now - job.active_at >= self.rules.idle_seconds
+            if idle or now - job.started_at >= self.rules.max_seconds:
+                why = "had no answer for" if idle else "ran out of its"
+                seconds = self.rules.idle_seconds if idle else self.rules.max_seconds
+                log.info("job %s %s %gs; expired", job.id, why, seconds)
                 job.expired = True
                 job.pending.clear()
                 for chunk, holders in job.holders.items():
@@ -267,6 +290,21 @@ class JobBoard:
             if self.started.get(job.key) == job_id:
                 del self.started[job.key]
         return JobBoard.Update(assignments=self._fill(now), progress=progress)
+
+    def _strike(self, client_id: str, change: int) -> None:
+        """Add (or take away) a strike for the page's address (none kept for an unknown one)."""
+        address = self.address.get(client_id)
+        if not address:
+            return
+        strikes = min(max(self.strikes.get(address, 0) + change, 0), MAX_STRIKES)
+        if strikes:
+            self.strikes[address] = strikes
+        else:
+            self.strikes.pop(address, None)
+
+    def _allowance(self, client_id: str) -> int:
+        strikes = self.strikes.get(self.address.get(client_id, ""), 0)
+        return allowance(self.slots[client_id], strikes)
 
     def _release(self, job: Job, chunk: int, client_id: str) -> None:
         """Put a copy held by `client_id` back at the front of its job's queue."""
@@ -305,10 +343,9 @@ class JobBoard:
     def _fill(self, now: float) -> list[Assignment]:
         """Give free slots pending chunks, oldest job first, one chunk per page per round."""
         assignments: list[Assignment] = []
-        deadline = now + self.rules.lease_seconds
         queue = [job for job in self._active.values() if job.pending]
         while queue:
-            free = [c for c, n in self.slots.items() if len(self.held[c]) < n]
+            free = [c for c in self.slots if len(self.held[c]) < self._allowance(c)]
             if not free:
                 break
             given = False
@@ -319,6 +356,8 @@ class JobBoard:
                         break
                 else:
                     continue
+                strikes = self.strikes.get(self.address.get(client_id, ""), 0)
+                deadline = now + lease_for(self.rules.lease_seconds, strikes)
                 job.holders.setdefault(chunk, {})[client_id] = deadline
                 self.held[client_id].add((job.id, chunk))
                 heapq.heappush(self._leases, (deadline, job.id, chunk, client_id))

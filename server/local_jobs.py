@@ -35,8 +35,10 @@ class LocalJobs:
         return update.duplicate
 
     async def join(self, client_id: str, slots: int) -> None:
-        """See `JobBoard.join`."""
-        self.deliver(self.board.join(client_id, slots, time.monotonic()))
+        """See `JobBoard.join` (its address: what strikes are counted by)."""
+        connection = self.hub.connections.get(client_id)
+        address = connection.address if connection is not None else ""
+        self.deliver(self.board.join(client_id, slots, time.monotonic(), address=address))
 
     async def leave(self, client_id: str) -> None:
         """See `JobBoard.leave`."""

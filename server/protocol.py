@@ -254,13 +254,18 @@ class PeersMessage(Message):
 class ServerStatusMessage(Message):
     """The server's own health, sent when it changes (and after `hello` while it is not ok).
 
-    With `--redis`, `ok` is false while Redis is unreachable: the connection stays open, but
-    results are refused with a retryable `error` (`storage_unavailable`) until it is back.
+    With `--redis`, `ok` is false while Redis is unreachable or refuses writes (full, a
+    replica): the connection stays open, but results are refused with a retryable `error`
+    (`storage_unavailable`, or `storage_full` while it refuses writes) until it is back. Each
+    change is sent once: a refused write does not flip the status back and forth.
     """
 
     type: Literal["server"] = "server"
     ok: bool
     message: str
+    #: While not ok: seconds to wait before sending results again (the server also says when
+    #: it is ok again); None when ok.
+    retry_after: float | None = None
 
 
 class StoredResult(Message):

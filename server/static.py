@@ -54,8 +54,11 @@ def resolve(root: Path, url_path: str) -> Path | None:
         url_path += "index.html"
     if "\\" in url_path or "\0" in url_path:
         return None
-    candidate = (root / url_path.lstrip("/")).resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
+    try:
+        candidate = (root / url_path.lstrip("/")).resolve()
+        if not candidate.is_relative_to(root) or not candidate.is_file():
+            return None
+    except OSError:  # a segment longer than the file system allows (ENAMETOOLONG), and the like
         return None
     return candidate
 

@@ -252,7 +252,16 @@ class Store:
         await self._batcher.drain()
 
         def finish() -> None:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                # A full disk at shutdown (SIGTERM): every acked result is already in the WAL,
+                # which SQLite replays at the next open. Say so in one line, not a traceback.
+                log.warning(
+                    "could not fold the WAL into the database at shutdown (%s); it is kept and "
+                    "replayed at the next start, so no acked result is lost",
+                    exc,
+                )
             self._db.close()
 
         await self._run(finish)

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 
 from server.hub import Connection, Hub, encode_or_log
 from server.protocol import Message, PeersMessage, ServerStatusMessage, encode
-from server.redis.link import PREFIX, RedisLink
+from server.redis.link import BACKOFF_LAST, PREFIX, PROBE_SECONDS, RedisLink
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ OUTBOX_SIZE = 10_000
 MESSAGE, PRESENCE_CHANGED = "m", "p"
 
 DOWN = "The shared store (Redis) is unreachable: results wait on your page until it is back."
+REFUSING = "{}: results wait on your page until the server says it takes writes again."
 UP = "The shared store (Redis) is back: everything works again."
 
 
@@ -52,6 +53,8 @@ class RedisHub(Hub):
         #: Browser tabs behind every process's connections (a shared worker carries several).
         self.total_tabs = 0
         self._announced: tuple[int, int] | None = None
+        #: The status pages were last told (a change of it is announced once, not per failure).
+        self._status = ServerStatusMessage(ok=True, message=UP)
         self._published_count: str | None = None
         self._dirty = asyncio.Event()
         self._up = asyncio.Event()
@@ -89,8 +92,8 @@ class RedisHub(Hub):
     def add(self, connection: Connection) -> None:
         """Register a page; while Redis is away it hears so right after `hello`."""
         super().add(connection)
-        if not self.link.up:
-            connection.send(ServerStatusMessage(ok=False, message=DOWN))
+        if not self.link.writable:
+            connection.send(self.status())
 
     def broadcast(self, message: Message, exclude: str | None = None) -> int:
         """Deliver to this process's pages now and publish for the others'."""
@@ -120,15 +123,26 @@ class RedisHub(Hub):
         elif kind == PRESENCE_CHANGED:
             self._dirty.set()
 
-    def _health(self, up: bool) -> None:
-        if up:
+    def _health(self) -> None:
+        if self.link.up and not self._up.is_set():
             self._up.set()
             self._published_count = None  # re-register: our entry may have expired meanwhile
-            self._dirty.set()
-        else:
+        elif not self.link.up:
             self._up.clear()
-            self._dirty.set()
-        self.deliver(encode(ServerStatusMessage(ok=up, message=UP if up else DOWN)))
+        self._dirty.set()
+        status = self.status()
+        if status != self._status:
+            self._status = status
+            self.deliver(encode(status))
+
+    def status(self) -> ServerStatusMessage:
+        """What is true of the shared store now, as pages are told."""
+        if not self.link.up:
+            return ServerStatusMessage(ok=False, message=DOWN, retry_after=BACKOFF_LAST)
+        if self.link.refusing:
+            message = REFUSING.format(self.link.refusing)
+            return ServerStatusMessage(ok=False, message=message, retry_after=PROBE_SECONDS)
+        return ServerStatusMessage(ok=True, message=UP)
 
     async def _subscribe(self) -> None:
         while True:

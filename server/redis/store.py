@@ -24,7 +24,7 @@ from server.engines import (
     stored_result,
 )
 from server.protocol import ResultMessage, StoredResult
-from server.redis.link import PREFIX, RedisLink
+from server.redis.link import PREFIX, RedisLink, refused
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,8 @@ class RedisStore:
             raise StorageError(
                 "Redis is unreachable, so the result was not stored: it will be sent again."
             )
+        if self.link.refusing:
+            raise refused(self.link.refusing)
         stored = stored_result(client_id, message)
         inserted = await self._batcher.submit(stored)
         return stored if inserted else None
@@ -108,6 +110,8 @@ class RedisStore:
             return exc
         if isinstance(exc, RedisError | OSError):
             self.link.failed(exc)
+            if self.link.refusing:
+                return refused(self.link.refusing)  # the link logged it, once
         log.error("storing results in Redis failed: %s", exc)
         return StorageError(f"Redis did not store the result ({exc}): it will be sent again.")
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
+from server.app import make_app
 from server.config import Settings
 from server.store import Store
-from tests.server.conftest import MakeClient, receive_type
+from tests.server.conftest import GuardedTestServer, MakeClient, receive_type
 from tests.server.test_websocket import result_message
 
 
@@ -170,3 +173,47 @@ async def test_request_size_counts_the_header_bytes_that_arrived_and_the_body(
 async def test_request_size_refuses_a_body_over_its_bound(client: TestClient[Any, Any]) -> None:
     response = await client.post("/api/request-size", data=b"x" * (64 * 1024 + 1))
     assert response.status == 413
+
+
+@pytest.mark.parametrize("before", [2**63, 10**19 - 1])
+async def test_a_cursor_beyond_sqlite_s_integers_is_a_400_not_a_500(
+    client: TestClient[Any, Any], before: int
+) -> None:
+    response = await client.get(f"/api/results?before={before}")
+    assert response.status == 400
+    assert "at most" in await response.text()
+
+
+async def test_request_size_reads_a_body_sent_in_two_parts_whole(
+    client: TestClient[Any, Any],
+) -> None:
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(
+        b"POST /api/request-size HTTP/1.1\r\n"
+        + f"Host: {client.host}:{client.port}\r\n".encode()
+        + b"Content-Length: 600\r\nConnection: close\r\n\r\n"
+        + b"x" * 300
+    )
+    await writer.drain()
+    await asyncio.sleep(0.2)  # the second part arrives after the server began reading
+    writer.write(b"y" * 300)
+    response = await reader.read()
+    writer.close()
+    assert b" 200 " in response.split(b"\r\n", 1)[0]
+    assert json.loads(response.split(b"\r\n\r\n", 1)[1])["body_bytes"] == 600
+
+
+async def test_a_handler_s_crash_is_a_500_logged_with_its_traceback(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def crash(request: web.Request) -> web.Response:
+        raise ZeroDivisionError("a bug")
+
+    app = make_app(settings)
+    app.router.add_get("/crash", crash)
+    async with TestClient(GuardedTestServer(app, settings)) as client:
+        response = await client.get("/crash")
+        assert response.status == 500
+        assert "ZeroDivisionError" not in await response.text()
+    crashes = [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
+    assert [r.exc_info[0] for r in crashes if r.exc_info] == [ZeroDivisionError]

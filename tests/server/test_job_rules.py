@@ -11,6 +11,7 @@ from server.job_rules import (
     JobRules,
     JobShape,
     Totals,
+    address_key,
     check_answer,
     check_room,
     chunk_count,
@@ -102,3 +103,17 @@ def test_progress_estimates_pi_from_what_is_counted_and_none_before_anything_is(
     assert (later.done, later.expired) == (False, False)
     over = progress(SHAPE, Totals(expired=True), workers=0)
     assert (over.expired, over.job_id) == (True, "job-1")
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:1:2:3", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("", ""),
+    ],
+)
+def test_per_address_rules_count_an_ipv6_host_by_its_64(address: str, key: str) -> None:
+    assert address_key(address) == key

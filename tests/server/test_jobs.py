@@ -10,7 +10,15 @@ from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
 
 from offload.tasks.montecarlo import count_inside
-from server.job_rules import MAX_ACTIVE_JOBS, MAX_CHUNKS, JobRefused, JobRules, chunk_seed
+from server.job_rules import (
+    MAX_ACTIVE_JOBS,
+    MAX_CHUNKS,
+    MAX_STRIKES,
+    JobRefused,
+    JobRules,
+    allowance,
+    chunk_seed,
+)
 from server.jobs import JobBoard
 from server.protocol import MonteCarloResult
 from tests.server.conftest import receive_type
@@ -351,3 +359,41 @@ async def test_a_page_that_never_volunteered_cannot_forge_the_shared_estimate(
             progress = await receive_type(forger, "job_progress")
     expected = sum(count_inside(1_000, chunk_seed(0, n)) for n in range(2))
     assert progress["inside"] == expected
+
+
+def test_a_hoarding_address_gets_fewer_chunks_for_shorter_leases_even_after_rejoining() -> None:
+    board = JobBoard(JobRules(lease_seconds=60))
+    board.join("hoarder", slots=8, address="10.0.0.66")
+    board.start("s", samples=40, chunk_samples=1, seed=0, now=0)
+    assert len(board.held["hoarder"]) == 8
+    board.expire(now=60)  # eight leases ran out: the address has strikes
+    board.leave("hoarder", now=61)
+    board.join("hoarder-again", slots=8, now=62, address="10.0.0.66")
+    assert len(board.held["hoarder-again"]) == allowance(8, MAX_STRIKES) == 1
+    (job_id, chunk), *_ = board.held["hoarder-again"]
+    assert board.jobs[job_id].holders[chunk]["hoarder-again"] == 62 + 60 / 8
+    # An honest page elsewhere is not touched by that address's record.
+    board.join("honest", slots=8, now=62, address="10.0.0.7")
+    assert len(board.held["honest"]) == 8
+
+
+def test_answering_earns_an_address_its_slots_back() -> None:
+    board = JobBoard(JobRules(lease_seconds=60))
+    board.join("late", slots=4, address="10.0.0.5")
+    board.start("s", samples=40, chunk_samples=1, seed=0, now=0)
+    board.expire(now=60)
+    assert board.strikes["10.0.0.5"] == MAX_STRIKES
+    for step in range(MAX_STRIKES):
+        (job_id, chunk), *_ = board.held["late"]
+        params = board.jobs[job_id].shape.chunk_message(chunk).params
+        board.complete("late", job_id, chunk, answer(params), now=61 + step)
+    assert "10.0.0.5" not in board.strikes
+    assert len(board.held["late"]) == 4
+
+
+def test_addresses_of_one_ipv6_64_share_the_per_owner_limit() -> None:
+    board = JobBoard(JobRules(per_owner=1))
+    board.start("1", samples=10, chunk_samples=1, seed=0, owner="2001:db8:0:1::1")
+    with pytest.raises(JobRefused, match="already has 1 unfinished"):
+        board.start("2", samples=10, chunk_samples=1, seed=0, owner="2001:db8:0:1::2")
+    board.start("3", samples=10, chunk_samples=1, seed=0, owner="2001:db8:0:2::1")

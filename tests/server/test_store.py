@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,3 +257,31 @@ def test_the_server_refuses_a_corrupt_database_with_one_sentence(
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "cannot be read" in done.stderr
     assert "Offload is serving" not in done.stdout
+
+
+async def test_a_full_disk_at_shutdown_is_one_warning_and_the_wal_keeps_every_acked_result(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await Store.open(tmp_path)
+    assert await store.add("c", result("acked")) is not None
+    real = store._db
+
+    class FullDisk:
+        """The connection, except that folding the WAL into the database finds the disk full."""
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if "wal_checkpoint" in sql:
+                raise sqlite3.OperationalError("database or disk is full")
+            return real.execute(sql, *args)
+
+        def close(self) -> None:
+            real.close()
+
+    store._db = FullDisk()  # type: ignore[assignment]
+    await store.close()  # no exception: SIGTERM's shutdown goes on
+    assert any("WAL" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    reopened = await Store.open(tmp_path)
+    try:
+        assert [r.id for r in await reopened.recent(10)] == ["acked"]
+    finally:
+        await reopened.close()

@@ -48,7 +48,7 @@ export const FIELDS = Object.freeze({
   error: Object.freeze(["type", "id", "name", "message"]),
   pong: Object.freeze(["type", "id"]),
   peers: Object.freeze(["type", "connections", "tabs"]),
-  server: Object.freeze(["type", "ok", "message"]),
+  server: Object.freeze(["type", "ok", "message", "retry_after"]),
   peer_result: Object.freeze(["type", "result"]),
   job_chunk: Object.freeze(["type", "job_id", "chunk", "task", "params"]),
   job_progress: Object.freeze([
@@ -186,12 +186,15 @@ export const STORED_RESULT_FIELDS = Object.freeze([
 /**
  * The server's own health, sent when it changes (and after `hello` while it is not ok).
  *
- * With `--redis`, `ok` is false while Redis is unreachable: the connection stays open, but results
- * are refused with a retryable `error` (`storage_unavailable`) until it is back.
+ * With `--redis`, `ok` is false while Redis is unreachable or refuses writes (full, a replica): the
+ * connection stays open, but results are refused with a retryable `error` (`storage_unavailable`,
+ * or `storage_full` while it refuses writes) until it is back. Each change is sent once: a refused
+ * write does not flip the status back and forth.
  * @typedef {object} ServerStatusMessage
  * @property {"server"} type
  * @property {boolean} ok
  * @property {string} message
+ * @property {number | null} retry_after
  */
 
 /**
