@@ -54,6 +54,7 @@ from server.job_rules import (
     too_many_of_owner,
 )
 from server.protocol import JobProgressMessage
+from server.redis.hub import PRESENCE
 from server.redis.link import BACKOFF_FIRST, BACKOFF_LAST, PREFIX, RedisLink, refused
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,10 @@ VOLUNTEERS = PREFIX + "volunteers:"
 #: How long a blocked read waits for new chunks before looking again (ms).
 READ_BLOCK_MS = 1000
 SWEEP_SECONDS = 1.0
+#: A dead process's entries claimed per sweep, and how long one must have been idle (so two
+#: processes claiming at once do not both get it: a claim resets its idle time).
+DEAD_CLAIM_COUNT = 1000
+DEAD_IDLE_MS = 1000
 #: Job shapes kept in memory (the oldest goes first).
 SHAPE_CACHE = 4 * MAX_ACTIVE_JOBS
 
@@ -509,13 +514,15 @@ class RedisJobs:
             self._room.set()
 
     async def _sweep(self) -> None:
-        """Renew this process's volunteer count, total them, and expire idle jobs."""
+        """Renew this process's volunteer count, total them, expire idle jobs, and give the
+        chunks of dead processes back."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             if not self.link.up:
                 continue
             try:
                 await self._sweep_once()
+                await self._requeue_the_dead()
             except ResponseError as exc:  # READONLY, OOM: the link still answers; try later
                 log.info("job engine: could not sweep (%s)", exc)
                 self.link.failed(exc)  # (says "refusing writes" for those two, once)
@@ -543,6 +550,44 @@ class RedisJobs:
             if answer:
                 log.info("job %s was idle or too old; expired", job_id)
                 self.hub.broadcast(self._progress(job_id, answer))
+
+    async def _requeue_the_dead(self) -> None:
+        """The chunks held by a process whose presence lapsed go back to the queue now.
+
+        A process that died (kill -9: no goodbye) leaves its entries pending under its consumer
+        name; waiting for the lease (XAUTOCLAIM in `_reclaim`) would stall its jobs for minutes.
+        Its presence (`server.redis.hub`, renewed every second, gone within PRESENCE_TTL_MS)
+        says sooner that its pages went with it: claim its entries here and hand them on
+        (`_assign`: to a local page with room, else back to the stream for any process). Still
+        counted once: HAND names the new holder, so an answer reaching the old one would be
+        `not_holder`. Two live processes may both see the dead one: XCLAIM's idle bound lets
+        only the first take an entry (claiming resets its idle time). A process cut off from
+        Redis for longer than its presence lasts looks dead too; its pages' answers are then
+        refused (`not_holder`) and the chunks computed again, never counted twice.
+        """
+        client = self.link.client
+        consumers: Any = await client.xinfo_consumers(STREAM, GROUP)
+        others = [c["name"] for c in consumers if c["name"] != self.consumer]
+        if not others:
+            return
+        present: Any = await client.mget([PRESENCE + name for name in others])
+        for name, alive in zip(others, present, strict=True):
+            if alive is not None:
+                continue
+            pending: Any = await client.xpending_range(
+                STREAM, GROUP, min="-", max="+", count=DEAD_CLAIM_COUNT, consumername=name
+            )
+            if not pending:  # nothing left: forget the name (its entries would go with it)
+                await client.xgroup_delconsumer(STREAM, GROUP, name)
+                continue
+            ids = [p["message_id"] for p in pending]
+            claimed: Any = await client.xclaim(
+                STREAM, GROUP, self.consumer, min_idle_time=DEAD_IDLE_MS, message_ids=ids
+            )
+            log.info("process %s is gone; requeuing the %d chunks it held", name, len(claimed))
+            for entry, fields in claimed:
+                if fields:  # None for an entry deleted meanwhile
+                    await self._assign(entry, fields)
 
     async def _assign(self, entry: str, fields: dict[str, str]) -> None:
         """Hand one stream entry to a local volunteer with room, or give it back."""

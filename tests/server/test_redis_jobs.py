@@ -29,13 +29,21 @@ def native_total() -> int:
 
 
 @pytest.fixture
-def pair(redis_server: RedisServer, tmp_path: Path) -> Iterator[tuple[RunningServer, ...]]:
+def lease() -> str:
+    """The processes' `--lease` (a test may parametrize it)."""
+    return LEASE
+
+
+@pytest.fixture
+def pair(
+    redis_server: RedisServer, tmp_path: Path, lease: str
+) -> Iterator[tuple[RunningServer, ...]]:
     servers = [
         RunningServer(
             port=free_port(),
             data_dir=tmp_path / name / "data",
             log_dir=tmp_path / name / "logs",
-            extra_args=["--redis", redis_server.url, "--lease", LEASE, *UNLIMITED],
+            extra_args=["--redis", redis_server.url, "--lease", lease, *UNLIMITED],
         ).start()
         for name in ("a", "b")
     ]
@@ -118,16 +126,14 @@ async def test_a_job_started_on_one_process_is_finished_by_pages_on_both_with_th
     assert sorted(on_a + on_b) == list(range(CHUNKS)), "each chunk was handed out once"
 
 
-async def test_a_killed_process_s_chunks_are_taken_over_and_the_total_is_still_exact(
-    pair: tuple[RunningServer, RunningServer],
-) -> None:
-    a, b = pair
+async def kill_a_holder_then_finish_on_b(a: RunningServer, b: RunningServer) -> None:
+    """A page on A holds chunks unanswered; A is killed; a page on B finishes the job, with the
+    native total and every chunk counted once."""
     held_on_a: list[int] = []
     on_b: list[int] = []
     async with ClientSession() as session, page_on(session, a) as hoarder:
         hoarding = asyncio.create_task(volunteer(hoarder, held_on_a, stall=True))
         async with page_on(session, b) as starter:
-            await asyncio.sleep(0.5)
             await starter.send_json(
                 {
                     "type": "job_start",
@@ -154,7 +160,23 @@ async def test_a_killed_process_s_chunks_are_taken_over_and_the_total_is_still_e
                 await asyncio.gather(working, return_exceptions=True)
     assert set(held_on_a) <= set(on_b), "the dead process's chunks were handed out again"
     assert message["inside"] == native_total()
+    assert message["samples_done"] == CHUNKS * CHUNK_SAMPLES
     assert message["chunks_done"] == CHUNKS
+
+
+async def test_a_killed_process_s_chunks_are_taken_over_and_the_total_is_still_exact(
+    pair: tuple[RunningServer, RunningServer],
+) -> None:
+    await kill_a_holder_then_finish_on_b(*pair)
+
+
+@pytest.mark.parametrize("lease", ["300"])
+async def test_a_dead_process_s_chunks_come_back_when_its_presence_lapses_not_its_lease(
+    pair: tuple[RunningServer, RunningServer],
+) -> None:
+    # The job must finish within the wait's bound (90 s), long before a 300 s lease runs out:
+    # only the dead process's lapsed presence can give its chunks back that soon.
+    await kill_a_holder_then_finish_on_b(*pair)
 
 
 async def test_while_redis_is_away_a_job_start_is_refused_as_retryable_and_taken_after(
