@@ -37,6 +37,7 @@ from server.protocol import (
 )
 from server.ratelimit import TokenBucket
 from server.state import BUDGETS, HUB, JOBS, SETTINGS, STORE
+from server.wire import Heartbeat, WireTap
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,9 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="This origin may not open a WebSocket here.\n")
     ws = web.WebSocketResponse(
         max_msg_size=settings.max_frame_bytes,
-        heartbeat=settings.heartbeat_seconds,
-        # Pings come to the handler, so they count against the rate limit like any frame.
+        # Ours (server.wire.Heartbeat): aiohttp's takes any byte as an answer.
+        heartbeat=None,
+        # Pings are answered by the handler (after the wire tap has charged them).
         autoping=False,
         compress=settings.compression,
     )
@@ -72,6 +74,8 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     client_id = secrets.token_hex(6)
     connection = Connection(client_id, request, ws, settings.send_queue_size)
     connection.start()
+    session = Session(request.app, connection)
+    heartbeat = session.tap_the_wire()
     connection.send(
         HelloMessage(
             version=__version__,
@@ -93,21 +97,19 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
         )
     )
     hub.add(connection)
-    session = Session(request.app, connection)
     try:
         async for frame in ws:
             if frame.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                if not await session.receive(frame.data):
-                    break
+                await session.receive(frame.data)
             elif frame.type == WSMsgType.PING:
-                if not await session.within_rate():
-                    break
                 await ws.pong(frame.data)
             elif frame.type == WSMsgType.ERROR:
                 # aiohttp has already closed with the right code (1009 for an oversized frame).
                 log.info("client %s: %s", client_id, ws.exception())
                 break
     finally:
+        if heartbeat is not None:
+            heartbeat.cancel()
         hub.remove(connection)
         await session.leave_jobs()
         await connection.drain_and_stop()
@@ -124,23 +126,70 @@ class Session:
         self.jobs = app[JOBS]
         self.budgets = app[BUDGETS]
         self.connection = connection
-        self.bucket = TokenBucket(
-            self.settings.rate_per_second, self.settings.rate_burst, time.monotonic()
-        )
+        self._closing: asyncio.Task[None] | None = None
 
     @property
     def client_id(self) -> str:
         return self.connection.client_id
 
-    async def receive(self, frame: str | bytes) -> bool:
-        """Handle one frame; returns False when the connection must end."""
-        if not await self.within_rate():
-            return False
+    def tap_the_wire(self) -> asyncio.Task[None] | None:
+        """Charge every frame to the rate limit as it arrives, and start the heartbeat (its task,
+        None without one). See `server.wire` for why this sits in front of aiohttp."""
+        transport = self.connection.request.transport
+        if transport is None:  # gone already: the handler's first read ends it
+            return None
+        interval = self.settings.heartbeat_seconds
+        heartbeat = Heartbeat(interval) if interval > 0 else None
+        bucket = TokenBucket(
+            self.settings.rate_per_second, self.settings.rate_burst, time.monotonic()
+        )
+        inner = transport.get_protocol()
+        assert isinstance(inner, asyncio.Protocol)
+        pong = heartbeat.pong if heartbeat is not None else (lambda payload: None)
+        transport.set_protocol(WireTap(inner, bucket, self.over_rate, pong))
+        if heartbeat is None:
+            return None
+        return asyncio.create_task(
+            heartbeat.run(self.connection.ws.ping, self.silent),
+            name=f"ws-heartbeat-{self.client_id}",
+        )
+
+    def over_rate(self) -> None:
+        """The wire tap found this connection over its rate: say so, then close with 1008."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._close_over_rate())
+
+    async def _close_over_rate(self) -> None:
+        log.info("client %s: over the rate limit; closing", self.client_id)
+        self.connection.send(
+            ErrorMessage(
+                name="rate_limited",
+                message=(
+                    f"More than {self.settings.rate_burst} frames in a burst or "
+                    f"{self.settings.rate_per_second:g} per second; closing."
+                ),
+            )
+        )
+        await self.connection.drain_and_stop()
+        await self.connection.close(WSCloseCode.POLICY_VIOLATION, "rate limit exceeded")
+
+    def silent(self) -> None:
+        """The peer did not answer a ping in time: it is gone (or pretending), cut it off.
+
+        No close frame: a peer that does not answer pings would not answer that either.
+        """
+        interval = self.settings.heartbeat_seconds
+        log.info("client %s: no pong to a ping within %g s; closing", self.client_id, interval)
+        if (transport := self.connection.request.transport) is not None:
+            transport.abort()
+
+    async def receive(self, frame: str | bytes) -> None:
+        """Handle one text or binary message (already charged to the rate limit on arrival)."""
         try:
             message = parse_client_message(frame)
         except ProtocolError as exc:
             self.connection.send(exc.to_message())
-            return True
+            return
         if isinstance(message, ResultMessage) and not self.budgets.take(
             self.connection.address, len(frame), time.monotonic()
         ):
@@ -155,26 +204,8 @@ class Session:
                     ),
                 )
             )
-            return True
+            return
         await self.dispatch(message)
-        return True
-
-    async def within_rate(self) -> bool:
-        """Take a token for one frame (pings too); over the limit, close with 1008 and say so."""
-        if not self.bucket.allow(time.monotonic()):
-            self.connection.send(
-                ErrorMessage(
-                    name="rate_limited",
-                    message=(
-                        f"More than {self.settings.rate_burst} messages in a burst or "
-                        f"{self.settings.rate_per_second:g} per second; closing."
-                    ),
-                )
-            )
-            await self.connection.drain_and_stop()
-            await self.connection.close(WSCloseCode.POLICY_VIOLATION, "rate limit exceeded")
-            return False
-        return True
 
     async def dispatch(self, message: ClientMessage) -> None:
         """Act on one valid message."""
