@@ -149,10 +149,12 @@ class Session:
         transport.set_protocol(WireTap(inner, bucket, self.over_rate, pong))
         if heartbeat is None:
             return None
-        return asyncio.create_task(
+        task = asyncio.create_task(
             heartbeat.run(self.connection.ws.ping, self.silent),
             name=f"ws-heartbeat-{self.client_id}",
         )
+        task.add_done_callback(log_crash)  # a bug in it must reach the log, not vanish
+        return task
 
     def over_rate(self) -> None:
         """The wire tap found this connection over its rate: say so, then close with 1008."""
