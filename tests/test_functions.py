@@ -145,3 +145,15 @@ def test_adding_a_module_again_replaces_the_one_imported(mymod: str, tmp_path: P
     assert bridge.call(f"{mymod}.add", [1, 1])["value"] == 2
     functions.add_module(f"{mymod}.py", "def add(a, b):\n    return a - b\n", folder=tmp_path)
     assert bridge.call(f"{mymod}.add", [1, 1])["value"] == 0
+
+
+def test_an_argument_error_shows_the_signature_without_annotations(tmp_path: Path) -> None:
+    source = "from __future__ import annotations\n\ndef f(n: int, *, k: str = 'a') -> int: ...\n"
+    name = functions.add_module("annotated_for_tests.py", source, folder=tmp_path)
+    try:
+        outcome = bridge.call(f"{name}.f", ["x", "y"])
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)
+    assert outcome["name"] == "ArgumentError"
+    assert outcome["message"] == f"{name}.f(n, *, k='a'): too many positional arguments"

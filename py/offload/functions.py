@@ -121,7 +121,13 @@ def bind(
     try:
         signature.bind(*args, **kwargs)
     except TypeError as error:
-        raise ArgumentError(f"{dotted}{signature}: {error}") from None
+        # Shown without annotations: under `from __future__ import annotations` they are strings
+        # ("n: 'int'"), noise beside the reason.
+        bare = signature.replace(
+            parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+            return_annotation=signature.empty,
+        )
+        raise ArgumentError(f"{dotted}{bare}: {error}") from None
 
 
 def call(
@@ -180,12 +186,14 @@ def is_plain(value: object, budget: int = MAX_ITEMS) -> bool:
         left -= 1
         if left < 0:
             return False
-        if isinstance(item, PLAIN_SCALARS):
+        # Exact types: a subclass (an IntEnum, os.stat_result's tuple) may convert differently.
+        kind = type(item)
+        if kind in PLAIN_SCALARS:
             continue
-        if isinstance(item, list | tuple):
-            stack.extend(item)
-        elif isinstance(item, dict) and all(isinstance(key, str) for key in item):
-            stack.extend(item.values())
+        if kind is list or kind is tuple:
+            stack.extend(item)  # type: ignore[arg-type]
+        elif kind is dict and all(type(key) is str for key in item):  # type: ignore[attr-defined]
+            stack.extend(item.values())  # type: ignore[attr-defined]
         else:
             return False
     return True
