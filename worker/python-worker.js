@@ -554,15 +554,19 @@ function absoluteUrl(url) {
  */
 function unsendable(job, error) {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // A call names its arguments by position or keyword, a run its params.
   const values = job.call
-    ? [...job.call.args.map((value, index) => [`argument ${index}`, value]), ...Object.entries(job.call.kwargs)]
-    : Object.entries(job.params ?? {});
+    ? [
+        ...job.call.args.map((value, index) => [`argument ${index}`, value]),
+        ...Object.entries(job.call.kwargs).map(([key, value]) => [`keyword argument ${key}`, value]),
+      ]
+    : Object.entries(job.params ?? {}).map(([key, value]) => [`param ${JSON.stringify(key)}`, value]);
   for (const [name, value] of values) {
     try {
       structuredClone(value);
     } catch {
       return (
-        `${job.task}: param ${JSON.stringify(name)} cannot be sent to a worker ` +
+        `${job.task}: ${name} cannot be sent to a worker ` +
         `(${describeValue(value)} cannot be structured-cloned; send plain data). ${reason}`
       );
     }

@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
-import { CancelledError, PythonError, PythonWorker, WorkerCrashedError, WorkerPool } from "../../worker/client.js";
+import {
+  CancelledError,
+  PythonError,
+  PythonWorker,
+  RequestError,
+  WorkerCrashedError,
+  WorkerPool,
+} from "../../worker/client.js";
 import { fakeWorkers, rejection, until } from "./fake-worker.js";
 
 const PAGE = "http://page.test/app/index.html";
@@ -131,4 +138,14 @@ test("a pool started with modules gives them to every worker and calls on any", 
   }
   const sums = await Promise.all([1, 2, 3].map((n) => pool.call("mymod.add", [n, n]).result));
   assert.deepEqual(sums, [2, 4, 6]);
+});
+
+test("an argument that cannot be cloned rejects that call with RequestError naming it", async () => {
+  const { worker } = start();
+  const error = await rejection(worker.call("mymod.add", [1, () => 2]).result);
+  assert.ok(error instanceof RequestError);
+  assert.match(error.message, /^mymod\.add: argument 1 cannot be sent to a worker \(a function cannot/);
+  const keyword = await rejection(worker.call("mymod.add", [1, 2], { kwargs: { scale: Symbol("x") } }).result);
+  assert.match(keyword.message, /^mymod\.add: keyword argument scale cannot be sent/);
+  assert.equal(await worker.call("mymod.add", [1, 2]).result, 3, "the next call goes to the same worker");
 });
