@@ -53,7 +53,7 @@ def test_printed_output_reaches_the_output_callback() -> None:
     outcome = bridge.run(
         "run_code", {"code": "print('hi')\n2 + 2"}, None, lambda s, t: seen.append((s, t))
     )
-    assert outcome == {"ok": True, "value": {"result_repr": "4"}}
+    assert outcome == {"ok": True, "value": {"result_repr": "4", "value": 4}}
     assert seen == [("stdout", "hi\n")]
 
 

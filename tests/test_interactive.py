@@ -163,7 +163,7 @@ def test_top_level_await_runs_in_the_async_runner() -> None:
     outcome = asyncio.run(
         bridge.run_async("run_code", {"code": "await __import__('asyncio').sleep(0, 'ok')"})
     )
-    assert outcome == {"ok": True, "value": {"result_repr": "'ok'"}}
+    assert outcome == {"ok": True, "value": {"result_repr": "'ok'", "value": "ok"}}
 
 
 def test_the_sync_runner_says_await_needs_a_function() -> None:

@@ -24,9 +24,28 @@ def joined(out: list[tuple[str, str]], stream: str) -> str:
     return "".join(text for name, text in out if name == stream)
 
 
-def test_the_value_of_a_final_expression_is_returned_as_its_repr() -> None:
-    assert run_task("run_code", {"code": "x = 6\nx * 7"}) == {"result_repr": "42"}
-    assert run_task("run_code", {"code": "'a' + 'b'"}) == {"result_repr": "'ab'"}
+def test_the_value_of_a_final_expression_is_returned_as_its_repr_and_itself() -> None:
+    assert run_task("run_code", {"code": "x = 6\nx * 7"}) == {"result_repr": "42", "value": 42}
+    assert run_task("run_code", {"code": "'a' + 'b'"}) == {"result_repr": "'ab'", "value": "ab"}
+
+
+def test_plain_data_comes_back_as_the_value_itself() -> None:
+    code = "{'rows': [1, 2.5, None, True], 'name': 'x', 'raw': b'\\x00'}"
+    value = {"rows": [1, 2.5, None, True], "name": "x", "raw": b"\x00"}
+    assert run_task("run_code", {"code": code}) == {"result_repr": repr(value), "value": value}
+
+
+def test_a_value_that_is_no_plain_data_comes_back_as_its_repr_only() -> None:
+    assert run_task("run_code", {"code": "{1, 2}"}) == {"result_repr": "{1, 2}"}
+    assert run_task("run_code", {"code": "{1: 'a'}"}) == {"result_repr": "{1: 'a'}"}
+    assert "value" not in run_task("run_code", {"code": "list(range(200_000))"})
+
+
+def test_code_reports_progress_with_one_import() -> None:
+    seen: list[tuple[int, int]] = []
+    code = "from offload import progress\nfor i in range(3):\n    progress(i + 1, 3)"
+    run_task("run_code", {"code": code}, TaskContext(lambda d, t: seen.append((d, t))))
+    assert seen[-1] == (3, 3)
 
 
 def test_code_ending_with_a_statement_returns_none() -> None:

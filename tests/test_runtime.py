@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from offload import progress, reporting
 from offload.runtime import TaskContext
 
 
@@ -64,3 +65,16 @@ def test_a_tenth_of_the_work_is_reported_even_within_the_interval() -> None:
     for done in range(1, 101):
         ctx.progress(done, 100)  # all at the same instant, as a very fast task would
     assert seen == [1, 11, 21, 31, 41, 51, 61, 71, 81, 91, 100]
+
+
+def test_progress_outside_any_run_does_nothing() -> None:
+    progress(1, 2)  # natively, with no hook: a no-op, so the same code runs anywhere
+
+
+def test_progress_reaches_the_hook_of_a_reporting_block_and_only_inside_it() -> None:
+    seen: list[tuple[int, int]] = []
+    with reporting(lambda done, total: seen.append((done, total))):
+        progress(1, 4)
+        progress(4, 4)
+    progress(5, 4)
+    assert seen == [(1, 4), (4, 4)]

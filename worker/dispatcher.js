@@ -13,6 +13,8 @@ import { Reply, Request } from "./protocol.js";
 /** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
 /** @typedef {import("./protocol.js").WorkerReply} WorkerReply */
 /** @typedef {import("./protocol.js").RunRequest} RunRequest */
+/** @typedef {import("./protocol.js").CallRequest} CallRequest */
+/** @typedef {import("./protocol.js").InitRequest} InitRequest */
 /** @typedef {import("./protocol.js").TaskInfo} TaskInfo */
 /** @typedef {import("./protocol.js").Capabilities} Capabilities */
 /** @typedef {import("./python.js").Outcome} Outcome */
@@ -34,6 +36,13 @@ import { Reply, Request } from "./protocol.js";
  *   is Python itself failing
  * @property {(code: string, onNote: (text: string) => void) => Promise<void>} installImports  the
  *   wheelhouse packages `code` imports
+ * @property {(code: {modules: string[], packages: string[]}) => Promise<void>} install  the
+ *   developer's modules and wheels (InitRequest); throws an Error named "UserCodeError" naming
+ *   the URL that did not load
+ * @property {(name: string, args: unknown[], kwargs: Record<string, unknown>,
+ *   onProgress: (done: number, total: number) => void,
+ *   onOutput: (stream: "stdout" | "stderr", text: string) => void) => Outcome | Promise<Outcome>} call  one of the
+ *   developer's functions through offload.bridge.call; a throw is Python itself failing
  * @property {(shared: {interruptBuffer: Int32Array | null, inputBuffer: Int32Array | null,
  *   ask: (prompt: string) => void}) => void} attach  hand Python the page's shared buffers:
  *   interrupts, and input() for a person's code
@@ -86,6 +95,13 @@ export class Dispatcher {
     this.startedBuffer = null;
     /** @type {Set<string>} tasks that may await (their schema says `awaits`) */
     this.awaitingTasks = new Set();
+    /** @type {(request: InitRequest) => void} */
+    let receiveInit = () => {};
+    /** @type {Promise<InitRequest>} the page's `init`, which the boot waits for (the user's code) */
+    this.init = new Promise((resolve) => {
+      receiveInit = resolve;
+    });
+    this.receiveInit = receiveInit;
     /** @type {Promise<boolean>} whether the boot succeeded (after a failure the page has `boot_failed`) */
     this.ready = this.boot().then(
       () => true,
@@ -106,16 +122,31 @@ export class Dispatcher {
     this.endpoint.postMessage(reply, transfer);
   }
 
-  /** Load Python, then announce `ready` with what booting took. */
+  /**
+   * Load Python, take the page's `init` (its shared buffers, then its own modules and packages,
+   * loaded after any snapshot restore so that they are never part of the shared snapshot), then
+   * announce `ready` with what booting took.
+   */
   async boot() {
     const { timings, boot, stored } = await this.interpreter.boot();
+    const init = await this.init;
+    this.attach(init);
+    const modules = init.modules ?? [];
+    const packages = init.packages ?? [];
+    /** @type {{loadUserCode?: number}} */
+    const userCode = {};
+    if (modules.length > 0 || packages.length > 0) {
+      const started = performance.now();
+      await this.interpreter.install({ modules, packages });
+      userCode.loadUserCode = performance.now() - started;
+    }
     const total = performance.now() - this.startedAt;
     const tasks = this.interpreter.tasks();
     this.awaitingTasks = new Set(tasks.filter((task) => task.awaits).map((task) => task.name));
     this.post({
       type: Reply.READY,
       ...this.interpreter.versions(),
-      timings: { ...timings, total },
+      timings: { ...timings, ...userCode, total },
       boot,
       capabilities: this.capabilities,
       tasks,
@@ -130,22 +161,19 @@ export class Dispatcher {
    * @param {WorkerRequest} request
    */
   async handle(request) {
-    if (request.type === Request.RUN) this.requested = true;
+    // The boot waits for `init`: it must not wait for the boot in turn.
+    if (request.type === Request.INIT) {
+      this.receiveInit(request);
+      return;
+    }
+    if (request.type === Request.RUN || request.type === Request.CALL) this.requested = true;
     if (!(await this.ready)) return;
     switch (request.type) {
-      case Request.INIT:
-        // Without isolation the page sends nulls: cancel falls back to terminate + restart, and
-        // input() says why it cannot ask.
-        this.interruptBuffer = request.interruptBuffer;
-        this.startedBuffer = request.startedBuffer;
-        this.interpreter.attach({
-          interruptBuffer: request.interruptBuffer,
-          inputBuffer: request.inputBuffer,
-          ask: (prompt) => this.post({ type: Reply.INPUT, id: this.runningId, prompt }),
-        });
-        break;
       case Request.RUN:
         await this.runTask(request);
+        break;
+      case Request.CALL:
+        await this.runCall(request);
         break;
       default:
         this.post({
@@ -158,57 +186,88 @@ export class Dispatcher {
   }
 
   /**
+   * Hand Python the page's shared buffers. Without isolation the page sends nulls: cancel falls
+   * back to terminate + restart, and input() says why it cannot ask.
+   * @param {InitRequest} request
+   */
+  attach(request) {
+    this.interruptBuffer = request.interruptBuffer;
+    this.startedBuffer = request.startedBuffer;
+    this.interpreter.attach({
+      interruptBuffer: request.interruptBuffer,
+      inputBuffer: request.inputBuffer,
+      ask: (prompt) => this.post({ type: Reply.INPUT, id: this.runningId, prompt }),
+    });
+  }
+
+  /**
+   * Call one of the developer's functions and post what came of it, as a run's.
+   * @param {CallRequest} request
+   */
+  runCall({ id, function: name, args, kwargs }) {
+    return this.perform(id, (onProgress, onOutput) => this.interpreter.call(name, args, kwargs, onProgress, onOutput));
+  }
+
+  /**
    * Run one task and post what came of it. A task that awaits (run_code) first gets the
    * wheelhouse packages its code imports, then runs through Pyodide's event loop.
    * @param {RunRequest} request
    */
-  async runTask({ id, task, params }) {
+  runTask({ id, task, params }) {
+    return this.perform(id, async (onProgress, onOutput) => {
+      if (!this.awaitingTasks.has(task)) {
+        return this.interpreter.run(task, params, onProgress, onOutput, false);
+      }
+      if (typeof params.code === "string") {
+        await this.interpreter.installImports(params.code, (text) => onOutput("stderr", text));
+      }
+      // Checked again before Pyodide's event loop starts the run: an interrupt that lands in the
+      // loop's own code, outside offload.bridge, would be lost and the run left to the grace timer.
+      if (takeCancel(this.interruptBuffer)) return null;
+      this.awaitingRun = id;
+      try {
+        return await this.interpreter.run(task, params, onProgress, onOutput, true);
+      } finally {
+        this.awaitingRun = null;
+      }
+    });
+  }
+
+  /**
+   * Run job `id` (a run or a call) and post its final reply. `work` gets the job's progress and
+   * output callbacks and returns its outcome, or null for a cancel it took itself.
+   * @param {number} id
+   * @param {(onProgress: (done: number, total: number) => void,
+   *   onOutput: (stream: "stdout" | "stderr", text: string) => void) =>
+   *   Outcome | null | Promise<Outcome | null>} work
+   */
+  async perform(id, work) {
     this.runningId = id;
     if (this.startedBuffer) Atomics.store(this.startedBuffer, 0, id);
-    /** @param {number} done @param {number} total */
-    const onProgress = (done, total) => this.post({ type: Reply.PROGRESS, id, done, total });
-    /** @param {"stdout" | "stderr"} stream @param {string} text */
-    const onOutput = (stream, text) => this.post({ type: Reply.STDOUT, id, stream, text });
-    /** @type {Outcome} */
+    /** @type {Outcome | null} */
     let outcome;
     try {
-      if (takeCancel(this.interruptBuffer)) {
-        this.post({ type: Reply.CANCELLED, id });
-        return;
-      }
-      if (this.awaitingTasks.has(task)) {
-        if (typeof params.code === "string") {
-          await this.interpreter.installImports(params.code, (text) => onOutput("stderr", text));
-        }
-        // Checked again before Pyodide's event loop starts the run: an interrupt that lands in the
-        // loop's own code, outside offload.bridge, would be lost and the run left to the grace timer.
-        if (takeCancel(this.interruptBuffer)) {
-          this.post({ type: Reply.CANCELLED, id });
-          return;
-        }
-        this.awaitingRun = id;
-        try {
-          outcome = await this.interpreter.run(task, params, onProgress, onOutput, true);
-        } finally {
-          this.awaitingRun = null;
-        }
-      } else {
-        outcome = await this.interpreter.run(task, params, onProgress, onOutput, false);
-      }
+      outcome = takeCancel(this.interruptBuffer)
+        ? null
+        : await work(
+            (done, total) => this.post({ type: Reply.PROGRESS, id, done, total }),
+            (stream, text) => this.post({ type: Reply.STDOUT, id, stream, text }),
+          );
     } catch (error) {
       // A cancel that landed in Python outside offload.bridge (installImports looks for imports in
       // Python): the interpreter is fine and the job is cancelled. Without this the interrupt would
       // be spent there and the code's sleep would wait until the client replaced the worker.
       if (isCancel(error)) {
-        this.post({ type: Reply.CANCELLED, id });
+        outcome = null;
+      } else {
+        // Pyodide itself failed (a wasm trap, memory exhausted, a fatal error): this interpreter
+        // cannot be trusted again.
+        this.post({ type: Reply.CRASHED, id, message: `Python crashed: ${describe(error)}` });
         return;
       }
-      // Pyodide itself failed (a wasm trap, memory exhausted, a fatal error): this interpreter
-      // cannot be trusted again.
-      this.post({ type: Reply.CRASHED, id, message: `Python crashed: ${describe(error)}` });
-      return;
     }
-    this.postOutcome(id, outcome);
+    if (outcome === null) this.post({ type: Reply.CANCELLED, id });
+    else this.postOutcome(id, outcome);
   }
 
   /**

@@ -1,10 +1,11 @@
 // The dispatcher's Python (dispatcher.js's Interpreter) made of the real Pyodide: booted through
-// this build's memory snapshot where possible (boot.js), tasks run through offload.bridge
-// (python.js), and the console a person's code gets (console.js). Only worker.js makes one.
+// this build's memory snapshot where possible (boot.js), tasks and the developer's own functions
+// run through offload.bridge (python.js), and the console a person's code gets (console.js).
+// Only worker.js makes one.
 
 import { loadWorkerPython } from "./boot.js";
 import { installConsole } from "./console.js";
-import { installImports, runBridge, toPlain } from "./python.js";
+import { callBridge, installImports, installUserCode, runBridge, toPlain } from "./python.js";
 
 /** @typedef {import("./dispatcher.js").Interpreter} Interpreter */
 /** @typedef {import("./python.js").Python} Python */
@@ -38,6 +39,12 @@ export function pyodideInterpreter() {
     },
     installImports(code, onNote) {
       return installImports(python(), code, onNote);
+    },
+    install(code) {
+      return installUserCode(python(), code);
+    },
+    call(name, args, kwargs, onProgress, onOutput) {
+      return callBridge(python(), name, args, kwargs, onProgress, onOutput);
     },
     attach({ interruptBuffer, inputBuffer, ask }) {
       if (interruptBuffer) python().pyodide.setInterruptBuffer(interruptBuffer);

@@ -15,6 +15,7 @@ import { CancelledError, TimeoutError, WorkerCrashedError } from "./errors.js";
 import { PythonWorker } from "./python-worker.js";
 
 /** @typedef {import("./python-worker.js").RunOptions} RunOptions */
+/** @typedef {import("./python-worker.js").CallOptions} CallOptions */
 /** @typedef {import("./python-worker.js").WorkerOptions} WorkerOptions */
 /** @typedef {import("./protocol.js").ReadyReply} ReadyReply */
 /** @typedef {import("./protocol.js").TaskInfo} TaskInfo */
@@ -50,6 +51,8 @@ import { PythonWorker } from "./python-worker.js";
  * @typedef {object} PoolJob
  * @property {string} task
  * @property {Record<string, unknown>} params
+ * @property {{args: unknown[], kwargs: Record<string, unknown>} | null} call  a `call`'s
+ *   arguments (`task` is then the function's name); null for a `run`
  * @property {RunOptions} options
  * @property {number | null} deadline  performance.now() by which it must finish
  * @property {(value: any) => void} resolve
@@ -139,13 +142,38 @@ export class WorkerPool {
    * @returns {Job<any>}
    */
   run(task, params, options = {}) {
+    return this.enqueue(task, params, null, options);
+  }
+
+  /**
+   * Call your own function `name` on the next free worker (PythonWorker.call; every worker of the
+   * pool loaded the `modules` and `packages` the pool was started with).
+   * @param {string} name  "module.function"
+   * @param {unknown[]} [args]
+   * @param {CallOptions} [options]
+   * @returns {Job<any>}
+   */
+  call(name, args = [], options = {}) {
+    const { kwargs = {}, ...runOptions } = options;
+    return this.enqueue(name, {}, { args, kwargs }, runOptions);
+  }
+
+  /**
+   * Queue a run (`call` null) or a call for the next free worker.
+   * @param {string} task
+   * @param {Record<string, unknown>} params
+   * @param {PoolJob["call"]} call
+   * @param {RunOptions} options
+   * @returns {Job<any>}
+   */
+  enqueue(task, params, call, options) {
     const id = this.nextId++;
     const { timeout, signal, ...callbacks } = options;
     /** @type {PoolJob} */
     let job = /** @type {any} */ (null);
     const result = new Promise((resolve, reject) => {
       const deadline = timeout === undefined ? null : performance.now() + timeout;
-      job = { task, params, options: callbacks, deadline, resolve, reject, inner: null, settled: false };
+      job = { task, params, call, options: callbacks, deadline, resolve, reject, inner: null, settled: false };
     });
     /** @param {Error} error */
     const stop = (error) => {
@@ -288,7 +316,10 @@ export class WorkerPool {
       if (this.busy.has(worker) || worker.closed) continue;
       const job = /** @type {PoolJob} */ (this.queue.shift());
       const remaining = job.deadline === null ? undefined : Math.max(0, job.deadline - performance.now());
-      job.inner = worker.run(job.task, job.params, { ...job.options, timeout: remaining });
+      const options = { ...job.options, timeout: remaining };
+      job.inner = job.call
+        ? worker.call(job.task, job.call.args, { ...options, kwargs: job.call.kwargs })
+        : worker.run(job.task, job.params, options);
       this.busy.add(worker);
       job.inner.result
         .then(

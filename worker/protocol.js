@@ -7,6 +7,7 @@
 export const Request = Object.freeze({
   INIT: "init",
   RUN: "run",
+  CALL: "call",
 });
 
 /** Reply kinds the worker sends to the page. */
@@ -39,14 +40,17 @@ export const ANSWER_OFFSET = 8;
 export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
 
 /**
- * Sent once, first (the worker queues it while it boots): the shared interrupt buffer, an
+ * Sent once, first (the worker waits for it before `ready`): the shared interrupt buffer, an
  * Int32Array over a SharedArrayBuffer of 4 bytes, the input buffer (INPUT_BUFFER_BYTES), and the
  * started buffer (4 bytes: the worker stores there the id of each run as it begins it, so a page
  * whose cancel went unanswered can tell a job that never began, its worker still busy or starved of
  * CPU, from one that runs on), when the page is cross-origin isolated; all null when it is not
- * (then input() says why it cannot ask, and cancel restarts the worker).
+ * (then input() says why it cannot ask, and cancel restarts the worker). Then the developer's own
+ * code, as absolute URLs: `modules`, plain `.py` files the worker fetches and writes where `import`
+ * finds them, and `packages`, wheels it installs; all before `ready` (a module or wheel that does
+ * not load is a `boot_failed` of name "UserCodeError" naming its URL). Both may be left out.
  * @typedef {{type: "init", interruptBuffer: Int32Array | null, inputBuffer: Int32Array | null,
- *            startedBuffer: Int32Array | null}} InitRequest
+ *            startedBuffer: Int32Array | null, modules?: string[], packages?: string[]}} InitRequest
  */
 
 /**
@@ -56,7 +60,17 @@ export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
  * @typedef {{type: "run", id: number, task: string, params: Record<string, unknown>}} RunRequest
  */
 
-/** @typedef {InitRequest | RunRequest} WorkerRequest */
+/**
+ * Call the developer's own function `function` ("mymod.fn": a module from InitRequest `modules`
+ * or `packages`) with `args` and `kwargs`: plain JSON values, ArrayBuffers (transferred) for bytes.
+ * Replies as a run does: progress (`offload.progress`), stdout, input, then result / error /
+ * cancelled / crashed. Its own errors are `error` replies named MissingModuleError,
+ * MissingFunctionError, ArgumentError and ResultError (py/offload/functions.py).
+ * @typedef {{type: "call", id: number, function: string, args: unknown[],
+ *            kwargs: Record<string, unknown>}} CallRequest
+ */
+
+/** @typedef {InitRequest | RunRequest | CallRequest} WorkerRequest */
 
 /**
  * How long each boot phase took, in milliseconds.
@@ -66,6 +80,7 @@ export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
  * @property {number} loadWheel      loading the offload wheel by name from the lockfile (after a
  *                                   restore: its files back into site-packages, random reseeded)
  * @property {number} [makeSnapshot] taking the memory snapshot later workers restore
+ * @property {number} [loadUserCode] fetching and installing InitRequest's modules and packages
  * @property {number} total          from the worker script's first line to `ready`
  */
 
@@ -104,7 +119,7 @@ export const INPUT_BUFFER_BYTES = ANSWER_OFFSET + 64 * 1024;
  */
 
 /**
- * The worker booted: Pyodide and the offload wheel are loaded.
+ * The worker booted: Pyodide, the offload wheel and the developer's modules and packages are loaded.
  * @typedef {{type: "ready", python: string, pyodide: string, timings: BootTimings,
  *            boot: BootInfo, capabilities: Capabilities, tasks: TaskInfo[]}} ReadyReply
  */

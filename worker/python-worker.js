@@ -6,6 +6,9 @@
 //   const job = worker.run("primes", { n: 2_000_000 }, { onProgress: (done, total) => {} });
 //   const { count } = await job.result;      // job.cancel() rejects it with CancelledError
 //
+//   const mine = await PythonWorker.start({ modules: ["./mymod.py"] });   // your own Python
+//   const total = await mine.call("mymod.add", [2, 3], { onProgress }).result;
+//
 // Cancel: in a cross-origin isolated page the client writes SIGINT into a SharedArrayBuffer that
 // Pyodide polls, Python raises KeyboardInterrupt and the same worker runs the next job. Python
 // does not poll while blocked (time.sleep, a long C call): if the interrupt is not honoured within
@@ -25,6 +28,7 @@ import { ANSWER_OFFSET, INPUT_BUFFER_BYTES, InputSlot, InputState, Reply, Reques
 /** @typedef {import("./endpoint.js").EndpointFactory} EndpointFactory */
 /** @typedef {import("./protocol.js").WorkerRequest} WorkerRequest */
 /** @typedef {import("./protocol.js").RunRequest} RunRequest */
+/** @typedef {import("./protocol.js").CallRequest} CallRequest */
 /** @typedef {import("./protocol.js").WorkerReply} WorkerReply */
 /** @typedef {import("./protocol.js").ReadyReply} ReadyReply */
 
@@ -47,6 +51,11 @@ export const MAX_GRACE_PERIODS = 10;
  */
 
 /**
+ * Options for `call`: a run's, and the function's keyword arguments.
+ * @typedef {RunOptions & {kwargs?: Record<string, unknown>}} CallOptions
+ */
+
+/**
  * Options for a worker.
  * @typedef {object} WorkerOptions
  * @property {number} [graceMs]  how long a cancelled job may run on before the worker is replaced
@@ -54,6 +63,11 @@ export const MAX_GRACE_PERIODS = 10;
  *   the page is isolated (true, the default, uses the interrupt buffer where possible)
  * @property {EndpointFactory} [endpoint]  makes the worker (again after each replacement);
  *   default: Offload's module worker, worker.js
+ * @property {string[]} [modules]  URLs (relative to the page) of your own `.py` modules: each
+ *   worker fetches them and writes them where `import` finds them before it is ready, so `call`
+ *   can name their functions
+ * @property {string[]} [packages]  URLs of your own wheels (pure Python, or Pyodide's), installed
+ *   before the modules, without dependency resolution
  */
 
 /**
@@ -72,6 +86,8 @@ export const MAX_GRACE_PERIODS = 10;
  * @property {number} id
  * @property {string} task
  * @property {Record<string, unknown>} params
+ * @property {{args: unknown[], kwargs: Record<string, unknown>} | null} call  a `call`'s
+ *   arguments (then `task` is the function's name); null for a `run`
  * @property {RunOptions} options
  * @property {(value: any) => void} resolve
  * @property {(error: Error) => void} reject
@@ -97,8 +113,16 @@ export class PythonWorker {
    * Start a worker; `run` may be called at once (jobs wait for the boot). Prefer `start()`.
    * @param {WorkerOptions} [options]
    */
-  constructor({ graceMs = DEFAULT_GRACE_MS, interrupts = true, endpoint = moduleWorker } = {}) {
+  constructor({
+    graceMs = DEFAULT_GRACE_MS,
+    interrupts = true,
+    endpoint = moduleWorker,
+    modules = [],
+    packages = [],
+  } = {}) {
     this.graceMs = graceMs;
+    /** The developer's own code, as absolute URLs: every (re)started worker loads it. */
+    this.userCode = { modules: modules.map(absoluteUrl), packages: packages.map(absoluteUrl) };
     this.createEndpoint = endpoint;
     /** @type {ReadyReply | null} what the current worker reported when it booted */
     this.info = null;
@@ -160,11 +184,40 @@ export class PythonWorker {
    * @returns {Job<any>}
    */
   run(task, params, options = {}) {
+    return this.enqueue(task, params, null, options);
+  }
+
+  /**
+   * Call your own function `name` ("mymod.fn", its module given in `modules` or `packages`) with
+   * plain `args` (ArrayBuffers are transferred and arrive as bytes) and `options.kwargs`; the
+   * result is its plain return value (bytes as an ArrayBuffer). Queued with the runs, in order;
+   * progress (`from offload import progress`), output, input, cancel and timeout work as for a
+   * run. A missing module, a missing function and arguments that do not fit reject with a
+   * PythonError of type MissingModuleError, MissingFunctionError and ArgumentError.
+   * @param {string} name
+   * @param {unknown[]} [args]
+   * @param {CallOptions} [options]
+   * @returns {Job<any>}
+   */
+  call(name, args = [], options = {}) {
+    const { kwargs = {}, ...runOptions } = options;
+    return this.enqueue(name, {}, { args, kwargs }, runOptions);
+  }
+
+  /**
+   * Queue a run (`call` null) or a call.
+   * @param {string} task
+   * @param {Record<string, unknown>} params
+   * @param {JobState["call"]} call
+   * @param {RunOptions} options
+   * @returns {Job<any>}
+   */
+  enqueue(task, params, call, options) {
     const id = this.nextId++;
     /** @type {JobState} */
     let job = /** @type {any} */ (null);
     const result = new Promise((resolve, reject) => {
-      job = { id, task, params, options, resolve, reject, stopping: null, settled: false, cleanup: [] };
+      job = { id, task, params, call, options, resolve, reject, stopping: null, settled: false, cleanup: [] };
     });
     if (this.closed) {
       this.settle(job, this.closedBy ?? new WorkerCrashedError("The worker was terminated."));
@@ -221,6 +274,7 @@ export class PythonWorker {
       interruptBuffer: this.interruptBuffer,
       inputBuffer: this.inputBuffer,
       startedBuffer: this.startedBuffer,
+      ...this.userCode,
     };
     endpoint.postMessage(init, []);
     return endpoint;
@@ -246,10 +300,15 @@ export class PythonWorker {
     if (!job) return;
     this.current = job;
     clearCancel(this.interruptBuffer); // the worker is idle: safe (cancel.js)
-    /** @type {RunRequest} */
-    const request = { type: Request.RUN, id: job.id, task: job.task, params: job.params };
+    /** @type {RunRequest | CallRequest} */
+    const request = job.call
+      ? { type: Request.CALL, id: job.id, function: job.task, ...job.call }
+      : { type: Request.RUN, id: job.id, task: job.task, params: job.params };
+    const transfer = job.call
+      ? [...new Set([...transferables({ ...job.call.args }), ...transferables(job.call.kwargs)])]
+      : transferables(job.params);
     try {
-      this.endpoint.postMessage(request, transferables(job.params));
+      this.endpoint.postMessage(request, transfer);
     } catch (error) {
       // The request never left this thread (issue #11): the worker is idle and knows nothing of
       // the job, so only this job fails and the next one goes to the same worker.
@@ -479,18 +538,35 @@ export function transferables(params) {
 }
 
 /**
+ * `url` resolved against the page (its document's base URL; the worker's own URL in a worker), so
+ * a worker fetches what the page meant by "./mymod.py".
+ * @param {string} url
+ */
+function absoluteUrl(url) {
+  const base = globalThis.document?.baseURI ?? globalThis.location?.href;
+  return base ? new URL(url, base).href : url;
+}
+
+/**
  * Why `job`'s request could not be posted, naming the first param that cannot be cloned.
  * @param {JobState} job
  * @param {unknown} error  what postMessage threw
  */
 function unsendable(job, error) {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  for (const [name, value] of Object.entries(job.params ?? {})) {
+  // A call names its arguments by position or keyword, a run its params.
+  const values = job.call
+    ? [
+        ...job.call.args.map((value, index) => [`argument ${index}`, value]),
+        ...Object.entries(job.call.kwargs).map(([key, value]) => [`keyword argument ${key}`, value]),
+      ]
+    : Object.entries(job.params ?? {}).map(([key, value]) => [`param ${JSON.stringify(key)}`, value]);
+  for (const [name, value] of values) {
     try {
       structuredClone(value);
     } catch {
       return (
-        `${job.task}: param ${JSON.stringify(name)} cannot be sent to a worker ` +
+        `${job.task}: ${name} cannot be sent to a worker ` +
         `(${describeValue(value)} cannot be structured-cloned; send plain data). ${reason}`
       );
     }

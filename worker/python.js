@@ -1,5 +1,6 @@
-// Pyodide with the offload wheel: load it, run one task through offload.bridge, load the
-// wheelhouse packages a person's code imports. The part that is the same wherever Python runs: in
+// Pyodide with the offload wheel: load it, run one task (or call a developer's own function)
+// through offload.bridge, load the wheelhouse packages a person's code imports and a developer's
+// own modules and wheels. The part that is the same wherever Python runs: in
 // the worker (interpreter.js, which boots through boot.js to use memory snapshots) and, for the
 // demonstration of what not to do, on the page's main thread (web/main-thread-python.js). Uses
 // nothing of either global scope.
@@ -221,4 +222,89 @@ export async function installImports({ pyodide }, code, onNote) {
     errorCallback: (message) => errors.push(message),
   });
   if (errors.length > 0) onNote(`installing failed: ${errors.join("; ")}\n`);
+}
+
+/**
+ * Call one of the developer's functions through offload.bridge.call, which catches every Python
+ * exception and returns an outcome (a throw is Pyodide itself failing, as in runBridge).
+ * @param {Python} python
+ * @param {string} name  "module.function"
+ * @param {unknown[]} args  plain values; ArrayBuffers reach Python as memoryviews (then bytes)
+ * @param {Record<string, unknown>} kwargs
+ * @param {(done: number, total: number) => void} onProgress
+ * @param {(stream: "stdout" | "stderr", text: string) => void} onOutput
+ * @returns {Outcome}
+ */
+export function callBridge({ pyodide, bridge }, name, args, kwargs, onProgress, onOutput) {
+  const pyArgs = pyodide.toPy(args);
+  const pyKwargs = pyodide.toPy(kwargs);
+  try {
+    return plainOutcome(bridge.call(name, pyArgs, pyKwargs, onProgress, onOutput));
+  } finally {
+    pyArgs.destroy?.();
+    pyKwargs.destroy?.();
+  }
+}
+
+/**
+ * An error loading the developer's own code (InitRequest `modules` / `packages`): the worker's
+ * boot fails with it, so `boot_failed` names the URL.
+ * @param {string} message
+ */
+function userCodeError(message) {
+  const error = new Error(message);
+  error.name = "UserCodeError";
+  return error;
+}
+
+/**
+ * The developer's own code: install each wheel of `packages` (by URL, Pyodide's loadPackage, no
+ * dependency resolution), then write each module of `modules` (fetched at once, all together)
+ * where `import` finds it (offload.bridge.add_module). Packages go first: a module may import them.
+ * @param {Python} python
+ * @param {{modules: string[], packages: string[]}} code  absolute URLs
+ */
+export async function installUserCode({ pyodide, bridge }, { modules, packages }) {
+  const sources = Promise.all(
+    modules.map(async (url) => {
+      /** @type {Response} */
+      let response;
+      try {
+        response = await fetch(url);
+      } catch (error) {
+        throw userCodeError(`could not fetch module ${url}: ${describeError(error)}`);
+      }
+      if (!response.ok) {
+        throw userCodeError(`could not fetch module ${url}: HTTP ${response.status} ${response.statusText}`);
+      }
+      return { url, text: await response.text() };
+    }),
+  );
+  sources.catch(() => {}); // awaited below, unless a package fails first
+  if (packages.length > 0) {
+    /** @type {string[]} */
+    const errors = [];
+    try {
+      await pyodide.loadPackage(packages, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
+    } catch (error) {
+      errors.push(describeError(error));
+    }
+    // loadPackage reports a failed download only to errorCallback.
+    if (errors.length > 0) {
+      throw userCodeError(`could not install ${packages.join(", ")}: ${errors.join("; ")}`);
+    }
+  }
+  for (const { url, text } of await sources) {
+    const filename = decodeURIComponent(new URL(url).pathname.split("/").pop() ?? "");
+    try {
+      bridge.add_module(filename, text);
+    } catch (error) {
+      throw userCodeError(`could not add module ${url}: ${describeError(error)}`);
+    }
+  }
+}
+
+/** @param {unknown} error */
+function describeError(error) {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -9,9 +9,11 @@ microseconds. Cancellation needs no help from the task: in a Pyodide worker it a
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 #: Receives (done, total) in the task's own units (numbers checked, rows drawn, samples taken).
 ProgressSink = Callable[[int, int], None]
@@ -148,3 +150,29 @@ class OutputStream(io.TextIOBase):
 
 #: A context that reports nothing.
 SILENT = TaskContext()
+
+# Where `progress` reports go: the running call's context in a worker, a developer's hook natively.
+_reporter: ContextVar[ProgressSink | None] = ContextVar("offload_reporter", default=None)
+
+
+def progress(done: int, total: int) -> None:
+    """Report that `done` of `total` units of the current call are done, from any code.
+
+    `from offload import progress` is all a developer's own function needs: in a worker
+    (`worker.call`, `run_code`) the report reaches the page's `onProgress`, throttled like a task's
+    `ctx.progress`; natively it is a no-op unless a `reporting` block is active.
+    """
+    sink = _reporter.get()
+    if sink is not None:
+        sink(done, total)
+
+
+@contextlib.contextmanager
+def reporting(sink: ProgressSink | None) -> Iterator[None]:
+    """Send `progress` reports made inside the block to `sink` (a TaskContext's `progress`, or a
+    hook of your own natively: `with reporting(lambda done, total: print(done, total)): ...`)."""
+    token = _reporter.set(sink)
+    try:
+        yield
+    finally:
+        _reporter.reset(token)

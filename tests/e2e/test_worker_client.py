@@ -162,7 +162,7 @@ def test_run_code_streams_what_it_prints_before_the_result(client: ClientPage) -
     )
     native: list[tuple[str, str]] = []
     run_source(code, TaskContext(on_output=lambda stream, text: native.append((stream, text))))
-    assert got["value"] == {"result_repr": "'done'"}
+    assert got["value"] == {"result_repr": "'done'", "value": "done"}
 
     def joined(events: list[list[str]] | list[tuple[str, str]], stream: str) -> str:
         return "".join(text for name, text in events if name == stream)

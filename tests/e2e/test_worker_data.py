@@ -121,7 +121,7 @@ def test_input_is_answered_through_on_input_and_reaches_the_code(client: ClientP
         return { result: await job.result, prompts, printed };
         """
     )
-    assert got["result"] == {"result_repr": "'hi Ada, again'"}
+    assert got["result"] == {"result_repr": "'hi Ada, again'", "value": "hi Ada, again"}
     assert got["prompts"] == ["name? ", ""]
     assert got["printed"] == "hello\nname? Ada\nagain\n"
 
@@ -168,7 +168,7 @@ def test_cancel_while_python_waits_ends_the_job_at_once_and_keeps_the_interprete
     )
     assert got["result"]["name"] == "CancelledError"
     assert got["replaced"] == 0
-    assert got["next"] == {"result_repr": "('kept', True)"}
+    assert got["next"] == {"result_repr": "('kept', True)", "value": ["kept", True]}
 
 
 def test_cancel_sent_before_the_code_starts_to_sleep_ends_it_without_a_new_worker(
@@ -194,7 +194,7 @@ def test_cancel_sent_before_the_code_starts_to_sleep_ends_it_without_a_new_worke
     )
     assert [end.split(":")[0] for end in got["ends"]] == ["CancelledError"] * 3, got["ends"]
     assert got["replaced"] == 0, got["why"]
-    assert got["next"] == {"result_repr": "42"}
+    assert got["next"] == {"result_repr": "42", "value": 42}
 
 
 def test_sympy_imports_from_the_sites_wheelhouse_with_nothing_fetched_elsewhere(
@@ -217,7 +217,7 @@ def test_sympy_imports_from_the_sites_wheelhouse_with_nothing_fetched_elsewhere(
         return { result, notes };
         """
     )
-    assert got["result"] == {"result_repr": "'x**3/3'"}
+    assert got["result"] == {"result_repr": "'x**3/3'", "value": "x**3/3"}
     assert "installing sympy 1.14.0, mpmath 1.3.0 from this site" in got["notes"]
     assert foreign == []
 
@@ -230,7 +230,7 @@ def test_micropip_install_with_top_level_await_works(client: ClientPage) -> None
         return outcome(worker.run("run_code", { code }).result);
         """
     )
-    assert got == {"ok": True, "value": {"result_repr": "'1.3.0'"}}
+    assert got == {"ok": True, "value": {"result_repr": "'1.3.0'", "value": "1.3.0"}}
 
 
 def test_an_unknown_package_says_how_to_add_it(client: ClientPage) -> None:

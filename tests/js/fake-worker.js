@@ -157,6 +157,17 @@ export const TASKS = {
 };
 
 /**
+ * The fake developer's functions, by dotted name; a module counts as given when the page's `init`
+ * named a URL ending in "<module>.py". A URL with "missing" in it fails to load, as a 404 would.
+ * @type {Record<string, (args: any[], kwargs: Record<string, any>, io: TaskIO) => Promise<unknown>>}
+ */
+export const FUNCTIONS = {
+  "mymod.add": async ([a, b], { scale = 1 }) => (a + b) * scale,
+  "mymod.count": async ([to], _kwargs, io) => TASKS.count.run({ to }, io),
+  "mymod.reverse": async ([data]) => new Uint8Array(data).reverse(),
+};
+
+/**
  * How a fake worker behaves.
  * @typedef {object} FakeOptions
  * @property {number} [bootMs]  how long booting takes
@@ -188,6 +199,40 @@ class FakePython {
     this.inputBuffer = null;
     /** @type {(prompt: string) => void} posts the `input` reply */
     this.ask = () => {};
+    /** @type {string[]} the module names the page's `init` gave, in order */
+    this.modules = [];
+    /** @type {string[]} the wheel URLs it gave */
+    this.packages = [];
+  }
+
+  /** @param {{modules: string[], packages: string[]}} code */
+  async install({ modules, packages }) {
+    for (const url of [...packages, ...modules]) {
+      if (url.includes("missing")) {
+        const error = new Error(`could not fetch module ${url}: HTTP 404 Not Found`);
+        error.name = "UserCodeError";
+        throw error;
+      }
+    }
+    this.packages = packages;
+    this.modules = modules.map((url) => url.split("/").pop()?.replace(/\.py$/, "") ?? url);
+  }
+
+  /**
+   * What offload.bridge.call does, over FUNCTIONS.
+   * @param {string} name
+   * @param {unknown[]} args
+   * @param {Record<string, unknown>} kwargs
+   * @param {(done: number, total: number) => void} onProgress
+   * @param {(stream: "stdout" | "stderr", text: string) => void} onOutput
+   * @returns {Promise<Outcome>}
+   */
+  async call(name, args, kwargs, onProgress, onOutput) {
+    const module = name.slice(0, name.lastIndexOf("."));
+    if (!this.modules.includes(module)) return failed("MissingModuleError", `no module named '${module}'`);
+    const fn = FUNCTIONS[name];
+    if (!fn) return failed("MissingFunctionError", `module '${module}' has no function '${name}'`);
+    return this.execute((io) => fn(args, kwargs, io), onProgress, onOutput);
   }
 
   async boot() {
@@ -257,6 +302,17 @@ class FakePython {
   async run(task, params, onProgress, onOutput) {
     const script = TASKS[task];
     if (!script) return failed("UnknownTaskError", `unknown task ${task}`);
+    return this.execute((io) => script.run(params, io), onProgress, onOutput);
+  }
+
+  /**
+   * Run `work` as Python would, every exception an outcome.
+   * @param {(io: TaskIO) => Promise<unknown>} work
+   * @param {(done: number, total: number) => void} onProgress
+   * @param {(stream: "stdout" | "stderr", text: string) => void} onOutput
+   * @returns {Promise<Outcome>}
+   */
+  async execute(work, onProgress, onOutput) {
     /** @type {TaskIO} */
     const io = {
       progress: onProgress,
@@ -279,7 +335,7 @@ class FakePython {
       },
     };
     try {
-      return { ok: true, value: await script.run(params, io) };
+      return { ok: true, value: await work(io) };
     } catch (error) {
       if (error instanceof Interrupted) return failed(PYTHON_CANCEL, "");
       if (error instanceof FakePythonError) return failed(error.type, error.message);

@@ -1,9 +1,10 @@
 """Run a person's own Python, streaming what it prints, and return the value of its last line.
 
 Like a REPL cell: statements run in a fresh namespace, and when the code ends with an expression
-its `repr` is the result. `sys.stdout`/`sys.stderr` are swapped for the task's output streams
-while the code runs, so `print` reaches the page in batches as it happens, natively and in Pyodide
-alike (no need for Pyodide's `setStdout`, and the native tests see exactly what the page sees).
+its `repr` is the result (and the value itself too, when it is plain data). `sys.stdout` and
+`sys.stderr` are swapped for the task's output streams while the code runs, so `print` reaches
+the page in batches as it happens, natively and in Pyodide alike (no need for Pyodide's
+`setStdout`, and the native tests see exactly what the page sees).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from inspect import CO_COROUTINE
 from types import CodeType
 
 from offload import interactive
+from offload.functions import is_plain
 from offload.interactive import missing_module_hint
 from offload.params import TextParam, reject_unknown_params
-from offload.runtime import USER_CODE, OutputStream, TaskContext
+from offload.runtime import USER_CODE, OutputStream, TaskContext, reporting
 
 MAX_CODE = 100_000  # characters; a paste of a whole module fits, a runaway generator does not
 MAX_REPR = 10_000  # characters of the result's repr sent back
+MAX_VALUE_ITEMS = 100_000  # a bigger final value comes back as its (cut) repr only
 
 CODE = TextParam(
     "code",
@@ -47,13 +50,8 @@ def run_source(code: str, ctx: TaskContext) -> str | None:
         ModuleNotFoundError: an import nobody can load, with a hint on how to add it (browser).
         BaseException: whatever the code raises, unchanged.
     """
-    body, last = compiled(code, flags=0)
-    namespace = new_namespace()
-    stdout, stderr = ctx.output_stream("stdout"), ctx.output_stream("stderr")
-    with redirected(stdout, stderr), hinted_imports():
-        exec(body, namespace)
-        value = None if last is None else eval(last, namespace)
-    return None if last is None else shown(value)
+    final = execute(code, ctx)
+    return None if final is None else shown(final[0])
 
 
 async def run_source_async(code: str, ctx: TaskContext) -> str | None:
@@ -62,18 +60,56 @@ async def run_source_async(code: str, ctx: TaskContext) -> str | None:
     Raises:
         as `run_source`.
     """
+    final = await execute_async(code, ctx)
+    return None if final is None else shown(final[0])
+
+
+def execute(code: str, ctx: TaskContext) -> tuple[object] | None:
+    """Run `code`; return its final expression's value in a 1-tuple (None: it ends with a
+    statement). `offload.progress` inside it reports to `ctx`.
+
+    Raises:
+        as `run_source`.
+    """
+    body, last = compiled(code, flags=0)
+    namespace = new_namespace()
+    stdout, stderr = ctx.output_stream("stdout"), ctx.output_stream("stderr")
+    with redirected(stdout, stderr), hinted_imports(), reporting(ctx.progress):
+        exec(body, namespace)
+        return None if last is None else (eval(last, namespace),)
+
+
+async def execute_async(code: str, ctx: TaskContext) -> tuple[object] | None:
+    """`execute`, where the code may also `await` at top level.
+
+    Raises:
+        as `run_source`.
+    """
     body, last = compiled(code, flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     namespace = new_namespace()
     stdout, stderr = ctx.output_stream("stdout"), ctx.output_stream("stderr")
-    with redirected(stdout, stderr), hinted_imports():
+    with redirected(stdout, stderr), hinted_imports(), reporting(ctx.progress):
         # With the flag, eval() of code that awaits returns a coroutine to await (else None).
         pending = eval(body, namespace)
         if inspect.isawaitable(pending):
             await pending
-        value: object = None if last is None else eval(last, namespace)
-        if inspect.isawaitable(value) and last is not None and last.co_flags & CO_COROUTINE:
+        if last is None:
+            return None
+        value: object = eval(last, namespace)
+        if inspect.isawaitable(value) and last.co_flags & CO_COROUTINE:
             value = await value  # the final expression awaits (e.g. `await asyncio.sleep(0)`)
-    return None if last is None else shown(value)
+        return (value,)
+
+
+def result(final: tuple[object] | None) -> dict[str, object]:
+    """The task's result: `result_repr` always, and `value`, the value itself, when it is plain
+    data (offload.functions.is_plain) of at most MAX_VALUE_ITEMS items."""
+    if final is None:
+        return {"result_repr": None}
+    value = final[0]
+    if is_plain(value, MAX_VALUE_ITEMS):
+        return {"result_repr": shown(value), "value": value}
+    return {"result_repr": shown(value)}
 
 
 def compiled(code: str, flags: int) -> tuple[CodeType, CodeType | None]:
@@ -146,12 +182,12 @@ def redirected(stdout: OutputStream, stderr: OutputStream) -> Iterator[None]:
 
 
 def run(params: Mapping[str, object], ctx: TaskContext) -> dict[str, object]:
-    """Task adapter: `{code}` -> `{result_repr}` (None when the code ends with a statement)."""
+    """Task adapter: `{code}` -> `{result_repr, value?}` (see `result`)."""
     reject_unknown_params("run_code", params, PARAMS)
-    return {"result_repr": run_source(CODE.read("run_code", params), ctx)}
+    return result(execute(CODE.read("run_code", params), ctx))
 
 
 async def run_async(params: Mapping[str, object], ctx: TaskContext) -> dict[str, object]:
     """Task adapter for hosts with an event loop: top-level `await` allowed."""
     reject_unknown_params("run_code", params, PARAMS)
-    return {"result_repr": await run_source_async(CODE.read("run_code", params), ctx)}
+    return result(await execute_async(CODE.read("run_code", params), ctx))
