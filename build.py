@@ -71,6 +71,8 @@ ES_VENDOR_DIR = "vendor/npm"
 #: The repository's browser folders, served at their own paths (the page at /web/, the worker at
 #: /worker/, the benchmark's pages at /bench/web/); `/` redirects to /web/ (server/static.py).
 SITE_FOLDERS = ("web", "worker", "bench/web")
+#: Documents the page links to (its capability note points at the README's "Host it for a class").
+SITE_FILES = ("README.md", "docs/hosting.md")
 
 
 class BuildError(Exception):
@@ -313,6 +315,7 @@ def build_inputs() -> list[Path]:
         ROOT / "pyproject.toml",
         ROOT / "package-lock.json",
         ROOT / "build.py",
+        *(ROOT / name for name in SITE_FILES),
     ]
 
 
@@ -340,6 +343,9 @@ def build() -> None:
         for folder in SITE_FOLDERS:
             if (ROOT / folder).is_dir():
                 shutil.copytree(ROOT / folder, staging / folder, copy_function=shutil.copy2)
+        for name in SITE_FILES:
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, staging / name)
         (staging / "pyodide").mkdir()
         for name in PYODIDE_RUNTIME_FILES:
             shutil.copy2(PYODIDE_NPM / name, staging / "pyodide" / name)

@@ -3,6 +3,7 @@
 // its own module; every name here is declared before anything uses it.
 
 import { WorkerPool, defaultPoolSize, splitRange } from "../worker/client.js";
+import { HOSTING_HELP, describeCapabilities, detectCapabilities } from "./capabilities.js";
 import { DataPanel } from "./data/data-panel.js";
 import { afterFirstPaint, showBoots } from "./meter/boot-view.js";
 import { FrameMeter } from "./meter/frame-meter.js";
@@ -66,11 +67,23 @@ setInterval(() => {
 }, 250);
 attachProbe(element("probe"), element("probe-count"), element("probe-delay"));
 
-const isolated = globalThis.crossOriginIsolated;
+// What this context offers (web/capabilities.js): named on the page when something is missing.
+const found = detectCapabilities();
+const missing = describeCapabilities(found);
+const isolated = found.sharedMemory;
 show(element("isolation"), isolated ? "ready" : "failed", isolated ? "cross-origin isolated" : "not isolated");
+if (missing) {
+  const note = element("capabilities");
+  note.dataset.state = missing.state;
+  element("capabilities-text").textContent = missing.text;
+  /** @type {HTMLAnchorElement} */ (element("capabilities-help")).href = HOSTING_HELP;
+  note.hidden = false;
+}
 element("isolation-note").textContent = isolated
   ? "The page is cross-origin isolated, so Cancel interrupts Python at once through shared memory."
-  : "The page is not cross-origin isolated (COOP/COEP headers missing), so Cancel has to restart the worker.";
+  : !found.secureContext
+    ? "The page is not a secure context (plain http), so it cannot be cross-origin isolated: Cancel restarts the worker."
+    : "The page is not cross-origin isolated (no COOP/COEP headers), so Cancel has to restart the worker.";
 
 // --- the service worker: this build cached for offline use ----------------------------------------
 

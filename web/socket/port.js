@@ -2,6 +2,7 @@
 // MessagePort to shared-worker.js, which owns the browser's one WebSocket. The tab holds a
 // Web Lock for as long as it lives, which is how the worker learns that a tab closed or crashed.
 
+import { randomId } from "../capabilities.js";
 import { SOCKET_WORKER_NAME, TAB_LOCK_PREFIX } from "./tab-protocol.js";
 
 /** @typedef {import("./transport.js").Connect} Connect */
@@ -21,7 +22,12 @@ export function socketMode() {
     return { mode: "direct", why: "asked for with ?socket=direct" };
   }
   if (typeof SharedWorker === "undefined") return { mode: "direct", why: "this browser has no SharedWorker" };
-  if (!("locks" in navigator)) return { mode: "direct", why: "this browser has no Web Locks" };
+  if (!("locks" in navigator)) {
+    const why = globalThis.isSecureContext
+      ? "this browser has no Web Locks"
+      : "no Web Locks here (not a secure context)";
+    return { mode: "direct", why };
+  }
   return { mode: "shared", why: "one WebSocket for every tab, owned by a SharedWorker" };
 }
 
@@ -70,7 +76,7 @@ export function connectSharedSocket({ onTabs, onTraffic }) {
   // Hold this tab's lock first, then introduce the tab: the worker waits on the lock, and a lock
   // it could take at once would read as a tab already gone. The lock is released only when the
   // tab's document goes away (closed, crashed, navigated).
-  const tab = globalThis.crypto.randomUUID();
+  const tab = randomId();
   /** @type {Promise<void>} */
   const introduced = new Promise((resolve) => {
     navigator.locks.request(TAB_LOCK_PREFIX + tab, () => {

@@ -1,0 +1,118 @@
+"""Each way of serving a class (docs/hosting.md) in a real Chromium: the page boots, computes,
+cancels, and says exactly what its context lacks.
+
+Loopback is always a secure context, so the insecure one is met honestly: Chromium's
+`--host-resolver-rules` sends `class.test` to 127.0.0.1, and `http://class.test:PORT/` is an
+ordinary plain-http origin, as a LAN address is to a student's browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
+
+from support.certificate import Certificate, make_certificate
+from support.nginx import TEST_NAME
+from tests.e2e.conftest import PRELUDE
+from tests.e2e.test_page import cancel_a_long_run_then_run_again
+from tests.support import CHROMIUM_ARGS, PageProblems, RunningServer, free_port, open_page
+
+
+@pytest.fixture(scope="module")
+def class_browser(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, Any]
+) -> Iterator[Browser]:
+    """A Chromium that resolves `class.test` to this machine, as a LAN's DNS would."""
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {TEST_NAME} 127.0.0.1"]
+    launched = browser_type.launch(**{**browser_type_launch_args, "args": args})
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+def start_server(folder: Path, **options: Any) -> RunningServer:
+    return RunningServer(free_port(), folder / "data", folder / "logs", **options).start()
+
+
+@pytest.fixture
+def insecure_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """The server on plain http, told it is reached as `class.test` (--public-name)."""
+    server = start_server(tmp_path, name=TEST_NAME)
+    yield server
+    server.stop()
+
+
+def watched(context: BrowserContext) -> tuple[Page, PageProblems]:
+    """A page of `context` and the console errors and page errors it produces."""
+    page = context.new_page()
+    found = PageProblems()
+    page.on(
+        "console",
+        lambda message: (
+            found.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: found.page_errors.append(str(error)))
+    return page, found
+
+
+def primes_compute(page: Page) -> None:
+    page.get_by_label("Task").select_option("primes")
+    page.locator("#params [name='n']").fill("1000")
+    page.get_by_role("button", name="Run in worker").click()
+    expect(page.locator("#result .ok")).to_contain_text("168 primes up to 1,000")
+
+
+# A worker of the page's own, driven through the client as an app would: how a cancelled run
+# ended, what the next run gave, and how many times the worker was replaced to end it
+# (tests/e2e/conftest.py's cancelAndRunOn).
+START_WORKER = """async () => {
+    window.offload = await import("/worker/client.js");
+    window.worker = await window.offload.PythonWorker.start();
+}"""
+CANCEL_THROUGH_THE_CLIENT = f"""async () => {{ {PRELUDE}
+return cancelAndRunOn((onProgress) =>
+    worker.run("montecarlo_pi", {{ samples: 1000000000, seed: 1 }}, {{ onProgress }}));
+}}"""
+
+
+def test_plain_http_on_a_lan_name_boots_computes_cancels_and_says_what_is_missing(
+    class_browser: Browser, insecure_server: RunningServer
+) -> None:
+    context = class_browser.new_context()
+    page, problems = watched(context)
+    open_page(page, insecure_server)
+    assert page.evaluate("[isSecureContext, crossOriginIsolated]") == [False, False]
+
+    note = page.get_by_role("note")
+    expect(note).to_contain_text("Not a secure context")
+    expect(note).to_contain_text("Cancel restarts the worker, and input() and offline use are off")
+    expect(note).to_contain_text("Serve the page over HTTPS")
+    help_link = note.get_by_role("link", name="How to host it for a class")
+    assert (help_link.get_attribute("href") or "").endswith("README.md#host-it-for-a-class")
+    # The footer names the cause, not missing headers; no service worker was tried.
+    expect(page.locator("#isolation-note")).to_contain_text("not a secure context")
+    expect(page.locator("#offline-state")).to_have_attribute("data-state", "unsupported")
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+    expect(page.locator("#socket-mode")).to_contain_text(
+        "direct: no Web Locks here (not a secure context)"
+    )
+    expect(page.locator("#boots")).to_contain_text("not a secure context")
+
+    primes_compute(page)
+    cancel_a_long_run_then_run_again(page)
+    page.evaluate(START_WORKER)
+    got = page.evaluate(CANCEL_THROUGH_THE_CLIENT)
+    assert got["result"]["name"] == "CancelledError"
+    assert got["replaced"] == 1  # no shared memory to interrupt through: a new worker
+    assert got["next"] == {"count": 168}
+    assert problems.all == []
+    context.close()
