@@ -20,7 +20,7 @@ import { TaskForm } from "./run/task-form.js";
 import { ResultSharing } from "./share/result-sharing.js";
 import { ShareSettings } from "./share/share-settings.js";
 import { SharedJobPanel } from "./share/shared-job.js";
-import { connectSharedSocket, socketMode } from "./socket/port.js";
+import { connectSharedSocket, socketMode, withDirectFallback } from "./socket/port.js";
 import { ServerType } from "./socket/protocol.js";
 import { SocketClient } from "./socket/client.js";
 import { LifecycleView } from "./socket-view/lifecycle-view.js";
@@ -123,12 +123,21 @@ const panel = new SocketPanel({
 });
 
 // One WebSocket for all of this browser's tabs (a SharedWorker owns it), or this tab's own.
-const socketChoice = socketMode();
+let socketChoice = socketMode();
 panel.showMode(socketChoice.mode, socketChoice.why);
 const socket = new SocketClient({
   connect:
     socketChoice.mode === "shared"
-      ? connectSharedSocket({ onTabs: (info) => panel.showTabs(info), onTraffic: (frame) => panel.logTraffic(frame) })
+      ? withDirectFallback(
+          connectSharedSocket({
+            onTabs: (info) => panel.showTabs(info),
+            onTraffic: (frame) => panel.logTraffic(frame),
+          }),
+          (why) => {
+            socketChoice = { mode: "direct", why };
+            panel.showMode("direct", why);
+          },
+        )
       : undefined,
 });
 

@@ -16,10 +16,17 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
 
 from support.certificate import Certificate, make_certificate
-from support.nginx import TEST_NAME
+from support.nginx import TEST_NAME, RunningNginx, nginx_binary
 from tests.e2e.conftest import PRELUDE
 from tests.e2e.test_page import cancel_a_long_run_then_run_again
-from tests.support import CHROMIUM_ARGS, PageProblems, RunningServer, free_port, open_page
+from tests.support import (
+    CHROMIUM_ARGS,
+    WORKER_READY_TIMEOUT_MS,
+    PageProblems,
+    RunningServer,
+    free_port,
+    open_page,
+)
 
 
 @pytest.fixture(scope="module")
@@ -115,4 +122,90 @@ def test_plain_http_on_a_lan_name_boots_computes_cancels_and_says_what_is_missin
     assert got["replaced"] == 1  # no shared memory to interrupt through: a new worker
     assert got["next"] == {"count": 168}
     assert problems.all == []
+    context.close()
+
+
+#: What Chromium logs when it refuses to fetch a service worker's script over an untrusted
+#: certificate (ignore_https_errors covers the page, never a service worker).
+SERVICE_WORKER_REFUSED = "An unknown error occurred when fetching the script."
+
+
+@pytest.fixture
+def https_server(tmp_path: Path, certificate: Certificate) -> Iterator[RunningServer]:
+    """The server on https and wss with the fixture's self-signed certificate, as `class.test`."""
+    server = start_server(tmp_path, name=TEST_NAME, tls=certificate)
+    yield server
+    server.stop()
+
+
+def input_is_answered(page: Page) -> None:
+    """run_code's input() shows a field (shared memory: the worker waits for the answer)."""
+    page.get_by_label("Task").select_option("run_code")
+    page.locator("#params [name='code']").fill("name = input('name? ')\nf'hi {name}'")
+    page.get_by_role("button", name="Run in worker").click()
+    field = page.get_by_label("Answer to input(): name?")
+    field.fill("Ada")
+    field.press("Enter")
+    expect(page.locator("#result .ok")).to_contain_text("'hi Ada'")
+
+
+def test_https_with_a_self_signed_certificate_is_isolated_with_wss_and_input(
+    class_browser: Browser, https_server: RunningServer
+) -> None:
+    context = class_browser.new_context(ignore_https_errors=True)
+    page, problems = watched(context)
+    open_page(page, https_server)
+    assert page.evaluate("[isSecureContext, crossOriginIsolated]") == [True, True]
+    expect(page.locator("#isolation")).to_have_text("cross-origin isolated")
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+    assert page.evaluate("location.protocol") == "https:"
+    expect(page.locator("#frame-log")).to_contain_text("hello")
+    primes_compute(page)
+    input_is_answered(page)
+    # Browsers refuse a service worker on a page with a certificate error: said, not hidden.
+    offline = page.locator("#offline-state")
+    expect(offline).to_have_attribute("data-state", "failed")
+    expect(offline).to_contain_text("does not trust the site's certificate")
+    expect(page.get_by_role("note")).to_be_hidden()  # nothing else is missing
+    # The shared worker's socket is refused the certificate too; the tab uses its own.
+    expect(page.locator("#socket-mode")).to_contain_text("direct: the shared socket worker could")
+    # The one console error is Chromium's own refusal of the service worker's script.
+    assert problems.page_errors == []
+    assert problems.console_errors == [SERVICE_WORKER_REFUSED]
+    context.close()
+
+
+@pytest.fixture
+def behind_nginx(tmp_path: Path, certificate: Certificate) -> Iterator[str]:
+    """Offload as docs/hosting.md starts it behind nginx, nginx terminating TLS with the fixture's
+    certificate: yields the page's address, https://class.test:PORT/."""
+    if nginx_binary() is None:
+        pytest.skip("no nginx (apt-get install nginx)")
+    server = start_server(
+        tmp_path, extra_args=["--trusted-proxy", "127.0.0.1", "--public-name", TEST_NAME]
+    )
+    nginx = RunningNginx(tmp_path / "nginx", server.port, certificate)
+    try:
+        nginx.start()
+        yield f"https://{TEST_NAME}:{nginx.https_port}/"
+    finally:
+        nginx.stop()
+        server.stop()
+
+
+def test_behind_nginx_the_page_is_isolated_connected_and_computes(
+    class_browser: Browser, behind_nginx: str
+) -> None:
+    context = class_browser.new_context(ignore_https_errors=True)
+    page, problems = watched(context)
+    page.goto(behind_nginx)
+    page.locator("#worker-status[data-state='ready']").wait_for(timeout=WORKER_READY_TIMEOUT_MS)
+    assert page.evaluate("[isSecureContext, crossOriginIsolated]") == [True, True]
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+    expect(page.locator("#frame-log")).to_contain_text("hello")
+    primes_compute(page)
+    input_is_answered(page)
+    cancel_a_long_run_then_run_again(page)
+    assert problems.page_errors == []
+    assert set(problems.console_errors) <= {SERVICE_WORKER_REFUSED}
     context.close()

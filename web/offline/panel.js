@@ -134,8 +134,18 @@ export class OfflinePanel {
       });
     } catch (error) {
       // E.g. blocked by the browser's settings, or the script failed to load: the page keeps
-      // working from the network, and says so.
-      this.showState("failed", `could not register: ${/** @type {Error} */ (error).message}`);
+      // working from the network, and says so. Over https a script that "failed to fetch" while
+      // the page itself loaded is the browser refusing a certificate it was told to accept for
+      // the page only (a self-signed one): browsers never run a service worker behind one.
+      const message = /** @type {Error} */ (error).message;
+      const certificate = globalThis.location.protocol === "https:" && /certificate|fetching the script/i.test(message);
+      this.showState(
+        "failed",
+        certificate
+          ? "not available: this browser does not trust the site's certificate (a self-signed one?), and " +
+              "browsers refuse a service worker behind such a certificate. Offline use needs a trusted one."
+          : `could not register: ${message}`,
+      );
     }
   }
 

@@ -4,6 +4,7 @@
 
 import { randomId } from "../capabilities.js";
 import { SOCKET_WORKER_NAME, TAB_LOCK_PREFIX } from "./tab-protocol.js";
+import { connectWebSocket } from "./transport.js";
 
 /** @typedef {import("./transport.js").Connect} Connect */
 /** @typedef {import("./transport.js").TransportEvents} TransportEvents */
@@ -101,5 +102,50 @@ export function connectSharedSocket({ onTabs, onTraffic }) {
         return Promise.resolve(null);
       },
     };
+  };
+}
+
+/**
+ * The shared transport, falling back to this tab's own WebSocket when the shared worker cannot
+ * reach a server the tab can: its first attempt closes without ever opening, and one direct
+ * attempt then opens. (A certificate accepted for the page only, e.g. a self-signed one, is not
+ * accepted for the worker's connection.) The direct attempt is tried once; if it fails too the
+ * server is simply away and the shared transport carries on.
+ * @param {Connect} shared  connectSharedSocket's transport
+ * @param {(why: string) => void} onDirect  told once, when this tab switches to its own socket
+ * @param {Connect} [direct]  the direct transport (connectWebSocket)
+ * @returns {Connect}
+ */
+export function withDirectFallback(shared, onDirect, direct = connectWebSocket) {
+  /** @type {"shared" | "probe" | "probing" | "direct" | "settled"} */
+  let state = "shared";
+  return (url, events) => {
+    if (state === "probe") {
+      state = "probing";
+      return direct(url, {
+        ...events,
+        onOpen: () => {
+          state = "direct";
+          onDirect("the shared socket worker could not reach the server; this tab can, with a connection of its own");
+          events.onOpen();
+        },
+        onClose: (code, reason) => {
+          if (state === "probing") state = "settled";
+          events.onClose(code, reason);
+        },
+      });
+    }
+    if (state === "direct") return direct(url, events);
+    return shared(url, {
+      ...events,
+      onOpen: () => {
+        state = "settled";
+        events.onOpen();
+      },
+      onClose: (code, reason) => {
+        if (state === "shared") state = "probe";
+        events.onClose(code, reason);
+      },
+    });
   };
 }
