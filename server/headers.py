@@ -36,6 +36,10 @@ UNISOLATED_HEADERS: Mapping[str, str] = MappingProxyType(
 
 #: The `Server` header: the name only, no versions to look vulnerabilities up by.
 SERVER_NAME = "Offload"
+#: Says "an Offload server answered" where `Server` does not reach the page (nginx replaces it):
+#: the page opens its socket only where this comes (web/socket/server-place.js); a static host
+#: serving the same files sends none.
+SERVED_BY_OFFLOAD = "X-Offload-Server"
 
 # The vendored Pyodide runtime is versioned by its folder's contents (a new pin means a new
 # build), so a week of caching is safe and spares a second visit 12 MB; ETag/Last-Modified still
@@ -93,6 +97,7 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
     if reaches_insecure_context(request):
         del response.headers["Cross-Origin-Opener-Policy"]
     response.headers[hdrs.SERVER] = SERVER_NAME
+    response.headers[SERVED_BY_OFFLOAD] = "1"
     add_path_headers(request, response)
 
 
@@ -100,4 +105,5 @@ async def add_headers_without_isolation(request: web.Request, response: web.Stre
     """`add_headers` minus COOP/COEP/CORP, for `--no-isolation`: shows how the page degrades."""
     response.headers.update(UNISOLATED_HEADERS)
     response.headers[hdrs.SERVER] = SERVER_NAME
+    response.headers[SERVED_BY_OFFLOAD] = "1"
     add_path_headers(request, response)

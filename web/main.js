@@ -10,6 +10,7 @@ import { FrameMeter } from "./meter/frame-meter.js";
 import { attachProbe } from "./meter/latency-probe.js";
 import { animate } from "./meter/motion.js";
 import { TimelineChart } from "./meter/timeline-chart.js";
+import { isolateThroughServiceWorker } from "./offline/isolation-reload.js";
 import { OfflinePanel } from "./offline/panel.js";
 import { checkFields } from "./run/field-check.js";
 import { MainThreadGuard } from "./run/main-thread-guard.js";
@@ -23,6 +24,7 @@ import { SharedJobPanel } from "./share/shared-job.js";
 import { connectSharedSocket, socketMode, withDirectFallback } from "./socket/port.js";
 import { ServerType } from "./socket/protocol.js";
 import { SocketClient } from "./socket/client.js";
+import { probeServer, serverPlace } from "./socket/server-place.js";
 import { LifecycleView } from "./socket-view/lifecycle-view.js";
 import { SocketPanel } from "./socket-view/socket-panel.js";
 
@@ -123,9 +125,20 @@ const panel = new SocketPanel({
 });
 
 // One WebSocket for all of this browser's tabs (a SharedWorker owns it), or this tab's own.
-let socketChoice = socketMode();
+// Where the server is: this origin, `?server=wss://…`, or (a static host) nowhere.
+/** @type {import("./socket/server-place.js").ServerPlace | null} */
+let place = null;
+try {
+  place = serverPlace(globalThis.location.href);
+} catch (error) {
+  panel.showAbsent(/** @type {Error} */ (error).message);
+}
+let socketChoice = place?.given
+  ? { mode: /** @type {const} */ ("direct"), why: "a server elsewhere, given with ?server=" }
+  : socketMode();
 panel.showMode(socketChoice.mode, socketChoice.why);
 const socket = new SocketClient({
+  url: place?.socketUrl,
   connect:
     socketChoice.mode === "shared"
       ? withDirectFallback(
@@ -152,7 +165,7 @@ const lifecycle = new LifecycleView(
     measure: element("ws-measure"),
   },
   socket,
-  { shared: socketChoice.mode === "shared" },
+  { shared: socketChoice.mode === "shared", apiBase: place?.apiBase },
 );
 
 const sharedJob = new SharedJobPanel(
@@ -214,14 +227,24 @@ socket.onMessage = (message) => {
       break; // acks are the socket client's business; other kinds are shown in the frame log
   }
 };
-socket.connect();
-
-fetch("/api/results?limit=10")
-  .then((response) => (response.ok ? response.json() : []))
-  .then((/** @type {StoredResult[]} */ results) => {
-    for (const result of results.reverse()) panel.addShared(result, result.client_id === socket.clientId);
-  })
-  .catch(() => {}); // history is a nicety: with the server down the page still computes
+// Connected only where a server answers: a static host has none, and a WebSocket to it would
+// fail (a console error) and reconnect forever.
+if (place) {
+  probeServer(place).then(({ present, results }) => {
+    if (!present) {
+      panel.showAbsent(
+        "no server here: a static host served this page, so Python runs in this browser only " +
+          "(no shared results or jobs). Open it with ?server=wss://host/ws to use a server elsewhere.",
+      );
+      return;
+    }
+    socket.connect();
+    // History is a nicety: with the server down the page still computes.
+    for (const result of /** @type {StoredResult[]} */ (results).reverse()) {
+      panel.addShared(result, result.client_id === socket.clientId);
+    }
+  });
+}
 
 /** @param {RunRecord} record */
 function onFinished(record) {
@@ -392,4 +415,22 @@ function showFailure(error) {
 
 // The pool boots in the background once the page has painted (see boot-view.js); the service
 // worker registers once the workers are up (or failed), so precaching does not slow their boot.
-afterFirstPaint(() => startWorkers().finally(() => offline.register()));
+// On a static host (no COOP/COEP) the service worker adds the isolation headers: once it
+// controls the page, one reload makes the page isolated (offline/isolation-reload.js).
+afterFirstPaint(() =>
+  startWorkers()
+    .finally(() => offline.register())
+    .then(() => isolateThroughServiceWorker(showIsolationStep)),
+);
+
+/** @param {import("./offline/isolation-reload.js").IsolationStep} step */
+function showIsolationStep(step) {
+  const texts = {
+    reload: "Reloading once: the service worker now adds the isolation headers this host does not send.",
+    "gave-up": "The service worker adds the isolation headers, but the page is still not isolated after a reload.",
+  };
+  if (step !== "reload" && step !== "gave-up") return;
+  element("capabilities").dataset.state = step;
+  element("capabilities-text").textContent = texts[step];
+  element("capabilities").hidden = false;
+}

@@ -8,6 +8,10 @@ ordinary plain-http origin, as a LAN address is to a student's browser.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expe
 from support.certificate import Certificate, make_certificate
 from support.nginx import TEST_NAME, RunningNginx, nginx_binary
 from tests.e2e.conftest import PRELUDE
-from tests.e2e.test_page import cancel_a_long_run_then_run_again
+from tests.e2e.test_page import cancel_a_long_run_then_run_again, set_code
 from tests.support import (
     CHROMIUM_ARGS,
     WORKER_READY_TIMEOUT_MS,
@@ -141,7 +145,7 @@ def https_server(tmp_path: Path, certificate: Certificate) -> Iterator[RunningSe
 def input_is_answered(page: Page) -> None:
     """run_code's input() shows a field (shared memory: the worker waits for the answer)."""
     page.get_by_label("Task").select_option("run_code")
-    page.locator("#params [name='code']").fill("name = input('name? ')\nf'hi {name}'")
+    set_code(page, "name = input('name? ')\nf'hi {name}'")
     page.get_by_role("button", name="Run in worker").click()
     field = page.get_by_label("Answer to input(): name?")
     field.fill("Ada")
@@ -209,3 +213,94 @@ def test_behind_nginx_the_page_is_isolated_connected_and_computes(
     assert problems.page_errors == []
     assert set(problems.console_errors) <= {SERVICE_WORKER_REFUSED}
     context.close()
+
+
+@pytest.fixture
+def static_host(site: Path) -> Iterator[str]:
+    """dist/ served by `python -m http.server`: no COOP/COEP, no Service-Worker-Allowed, no /ws;
+    yields its origin."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(site),
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("python -m http.server did not start") from None
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait()
+
+
+def open_until_isolated(page: Page, url: str) -> int:
+    """Open `url` and wait until the page is cross-origin isolated with its workers ready;
+    returns how many times the page was loaded."""
+    loads: list[str] = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+    page.goto(url)
+    page.wait_for_function("crossOriginIsolated", timeout=WORKER_READY_TIMEOUT_MS * 2)
+    page.locator("#worker-status[data-state='ready']").wait_for(timeout=WORKER_READY_TIMEOUT_MS)
+    return len(loads)
+
+
+def test_a_static_host_becomes_isolated_after_one_reload_and_says_there_is_no_server(
+    browser: Browser, static_host: str
+) -> None:
+    context = browser.new_context()
+    page, problems = watched(context)
+    loads = open_until_isolated(page, f"{static_host}/web/")
+    assert loads <= 2  # the first load, and at most the one reload under the service worker
+    # Registered at the root through build.py's entry: the host sends no Service-Worker-Allowed.
+    scope_and_script = page.evaluate(
+        """async () => {
+            const registration = await navigator.serviceWorker.getRegistration();
+            return [registration.scope, registration.active.scriptURL];
+        }"""
+    )
+    assert scope_and_script == [f"{static_host}/", f"{static_host}/service-worker.js"]
+    expect(page.get_by_role("note")).to_be_hidden()  # isolated: nothing is missing
+    state = page.locator("#socket-state")
+    expect(state).to_have_attribute("data-state", "absent")
+    expect(state).to_contain_text("no server here")
+    expect(page.locator("#socket-chip")).to_have_text("no server here")
+    primes_compute(page)
+    input_is_answered(page)
+    cancel_a_long_run_then_run_again(page)
+    # Said once, never "reconnecting".
+    expect(page.locator("#frame-log")).not_to_contain_text("reconnecting")
+    expect(page.locator("#frame-log tr", has_text="no server here")).to_have_count(1)
+    assert problems.all == []
+    context.close()
+
+
+def test_a_static_host_reaches_a_server_elsewhere_given_with_the_server_query(
+    browser: Browser, static_host: str, tmp_path: Path
+) -> None:
+    server = start_server(tmp_path, extra_args=["--allow-origin", static_host])
+    try:
+        context = browser.new_context()
+        page, problems = watched(context)
+        open_until_isolated(page, f"{static_host}/web/?server={server.ws_url}")
+        expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+        expect(page.locator("#socket-mode")).to_contain_text("a server elsewhere")
+        expect(page.locator("#frame-log")).to_contain_text("hello")
+        assert problems.all == []
+        context.close()
+    finally:
+        server.stop()

@@ -13,6 +13,7 @@ from server.config import Settings
 from server.headers import (
     ISOLATION_HEADERS,
     SECURITY_HEADERS,
+    SERVED_BY_OFFLOAD,
     UNISOLATED_HEADERS,
     reaches_insecure_context,
 )
@@ -29,6 +30,8 @@ async def test_every_response_carries_the_security_headers(
     response = await client.get(path)
     for name, value in SECURITY_HEADERS.items():
         assert response.headers[name] == value
+    # What tells the page an Offload server answered (a static host sends none).
+    assert response.headers[SERVED_BY_OFFLOAD] == "1"
 
 
 async def test_refused_websocket_handshake_carries_the_security_headers(
