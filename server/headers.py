@@ -36,6 +36,10 @@ UNISOLATED_HEADERS: Mapping[str, str] = MappingProxyType(
 
 #: The `Server` header: the name only, no versions to look vulnerabilities up by.
 SERVER_NAME = "Offload"
+#: Says "an Offload server answered" where `Server` does not reach the page (nginx replaces it):
+#: the page opens its socket only where this comes (web/socket/server-place.js); a static host
+#: serving the same files sends none.
+SERVED_BY_OFFLOAD = "X-Offload-Server"
 
 # The vendored Pyodide runtime is versioned by its folder's contents (a new pin means a new
 # build), so a week of caching is safe and spares a second visit 12 MB; ETag/Last-Modified still
@@ -65,6 +69,24 @@ def add_path_headers(request: web.Request, response: web.StreamResponse) -> None
         response.headers["Service-Worker-Allowed"] = SERVICE_WORKER_ALLOWED
 
 
+#: Names a browser treats as its own loopback: plain http to them is still a secure context.
+LOOPBACK_NAMES = frozenset({"localhost", "::1"})
+
+
+def reaches_insecure_context(request: web.Request) -> bool:
+    """Whether the page asking is not a secure context: plain http (no TLS here, and no proxy's
+    `X-Forwarded-Proto: https`) to a name other than the browser's own loopback.
+
+    The browser ignores COOP there and says so as a console error on every page load, so it is
+    left out (COEP and CORP are ignored silently). Only a header choice: a client that lies with
+    `X-Forwarded-Proto` merely gets that console error back.
+    """
+    if request.scheme == "https" or request.headers.get("X-Forwarded-Proto", "") == "https":
+        return False
+    name = (request.url.host or "").lower()
+    return not (name in LOOPBACK_NAMES or name.endswith(".localhost") or name.startswith("127."))
+
+
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
     """`on_response_prepare` hook: runs for every response, including errors and the ws 101.
 
@@ -72,7 +94,10 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
     returns) and the router's own 404s, so the headers are added here instead.
     """
     response.headers.update(SECURITY_HEADERS)
+    if reaches_insecure_context(request):
+        del response.headers["Cross-Origin-Opener-Policy"]
     response.headers[hdrs.SERVER] = SERVER_NAME
+    response.headers[SERVED_BY_OFFLOAD] = "1"
     add_path_headers(request, response)
 
 
@@ -80,4 +105,5 @@ async def add_headers_without_isolation(request: web.Request, response: web.Stre
     """`add_headers` minus COOP/COEP/CORP, for `--no-isolation`: shows how the page degrades."""
     response.headers.update(UNISOLATED_HEADERS)
     response.headers[hdrs.SERVER] = SERVER_NAME
+    response.headers[SERVED_BY_OFFLOAD] = "1"
     add_path_headers(request, response)

@@ -3,12 +3,14 @@
 // its own module; every name here is declared before anything uses it.
 
 import { WorkerPool, defaultPoolSize, splitRange } from "../worker/client.js";
+import { HOSTING_HELP, describeCapabilities, detectCapabilities } from "./capabilities.js";
 import { DataPanel } from "./data/data-panel.js";
 import { afterFirstPaint, showBoots } from "./meter/boot-view.js";
 import { FrameMeter } from "./meter/frame-meter.js";
 import { attachProbe } from "./meter/latency-probe.js";
 import { animate } from "./meter/motion.js";
 import { TimelineChart } from "./meter/timeline-chart.js";
+import { isolateThroughServiceWorker } from "./offline/isolation-reload.js";
 import { OfflinePanel } from "./offline/panel.js";
 import { checkFields } from "./run/field-check.js";
 import { MainThreadGuard } from "./run/main-thread-guard.js";
@@ -19,9 +21,10 @@ import { TaskForm } from "./run/task-form.js";
 import { ResultSharing } from "./share/result-sharing.js";
 import { ShareSettings } from "./share/share-settings.js";
 import { SharedJobPanel } from "./share/shared-job.js";
-import { connectSharedSocket, socketMode } from "./socket/port.js";
+import { connectSharedSocket, socketMode, withDirectFallback } from "./socket/port.js";
 import { ServerType } from "./socket/protocol.js";
 import { SocketClient } from "./socket/client.js";
+import { probeServer, serverPlace } from "./socket/server-place.js";
 import { LifecycleView } from "./socket-view/lifecycle-view.js";
 import { SocketPanel } from "./socket-view/socket-panel.js";
 
@@ -66,11 +69,23 @@ setInterval(() => {
 }, 250);
 attachProbe(element("probe"), element("probe-count"), element("probe-delay"));
 
-const isolated = globalThis.crossOriginIsolated;
+// What this context offers (web/capabilities.js): named on the page when something is missing.
+const found = detectCapabilities();
+const missing = describeCapabilities(found);
+const isolated = found.sharedMemory;
 show(element("isolation"), isolated ? "ready" : "failed", isolated ? "cross-origin isolated" : "not isolated");
+if (missing) {
+  const note = element("capabilities");
+  note.dataset.state = missing.state;
+  element("capabilities-text").textContent = missing.text;
+  /** @type {HTMLAnchorElement} */ (element("capabilities-help")).href = HOSTING_HELP;
+  note.hidden = false;
+}
 element("isolation-note").textContent = isolated
   ? "The page is cross-origin isolated, so Cancel interrupts Python at once through shared memory."
-  : "The page is not cross-origin isolated (COOP/COEP headers missing), so Cancel has to restart the worker.";
+  : !found.secureContext
+    ? "The page is not a secure context (plain http), so it cannot be cross-origin isolated: Cancel restarts the worker."
+    : "The page is not cross-origin isolated (no COOP/COEP headers), so Cancel has to restart the worker.";
 
 // --- the service worker: this build cached for offline use ----------------------------------------
 
@@ -110,12 +125,32 @@ const panel = new SocketPanel({
 });
 
 // One WebSocket for all of this browser's tabs (a SharedWorker owns it), or this tab's own.
-const socketChoice = socketMode();
+// Where the server is: this origin, `?server=wss://…`, or (a static host) nowhere.
+/** @type {import("./socket/server-place.js").ServerPlace | null} */
+let place = null;
+try {
+  place = serverPlace(globalThis.location.href);
+} catch (error) {
+  panel.showAbsent(/** @type {Error} */ (error).message);
+}
+let socketChoice = place?.given
+  ? { mode: /** @type {const} */ ("direct"), why: "a server elsewhere, given with ?server=" }
+  : socketMode();
 panel.showMode(socketChoice.mode, socketChoice.why);
 const socket = new SocketClient({
+  url: place?.socketUrl,
   connect:
     socketChoice.mode === "shared"
-      ? connectSharedSocket({ onTabs: (info) => panel.showTabs(info), onTraffic: (frame) => panel.logTraffic(frame) })
+      ? withDirectFallback(
+          connectSharedSocket({
+            onTabs: (info) => panel.showTabs(info),
+            onTraffic: (frame) => panel.logTraffic(frame),
+          }),
+          (why) => {
+            socketChoice = { mode: "direct", why };
+            panel.showMode("direct", why);
+          },
+        )
       : undefined,
 });
 
@@ -130,7 +165,7 @@ const lifecycle = new LifecycleView(
     measure: element("ws-measure"),
   },
   socket,
-  { shared: socketChoice.mode === "shared" },
+  { shared: socketChoice.mode === "shared", apiBase: place?.apiBase },
 );
 
 const sharedJob = new SharedJobPanel(
@@ -192,14 +227,24 @@ socket.onMessage = (message) => {
       break; // acks are the socket client's business; other kinds are shown in the frame log
   }
 };
-socket.connect();
-
-fetch("/api/results?limit=10")
-  .then((response) => (response.ok ? response.json() : []))
-  .then((/** @type {StoredResult[]} */ results) => {
-    for (const result of results.reverse()) panel.addShared(result, result.client_id === socket.clientId);
-  })
-  .catch(() => {}); // history is a nicety: with the server down the page still computes
+// Connected only where a server answers: a static host has none, and a WebSocket to it would
+// fail (a console error) and reconnect forever.
+if (place) {
+  probeServer(place).then(({ present, results }) => {
+    if (!present) {
+      panel.showAbsent(
+        "no server here: a static host served this page, so Python runs in this browser only " +
+          "(no shared results or jobs). Open it with ?server=wss://host/ws to use a server elsewhere.",
+      );
+      return;
+    }
+    socket.connect();
+    // History is a nicety: with the server down the page still computes.
+    for (const result of /** @type {StoredResult[]} */ (results).reverse()) {
+      panel.addShared(result, result.client_id === socket.clientId);
+    }
+  });
+}
 
 /** @param {RunRecord} record */
 function onFinished(record) {
@@ -370,4 +415,22 @@ function showFailure(error) {
 
 // The pool boots in the background once the page has painted (see boot-view.js); the service
 // worker registers once the workers are up (or failed), so precaching does not slow their boot.
-afterFirstPaint(() => startWorkers().finally(() => offline.register()));
+// On a static host (no COOP/COEP) the service worker adds the isolation headers: once it
+// controls the page, one reload makes the page isolated (offline/isolation-reload.js).
+afterFirstPaint(() =>
+  startWorkers()
+    .finally(() => offline.register())
+    .then(() => isolateThroughServiceWorker(showIsolationStep)),
+);
+
+/** @param {import("./offline/isolation-reload.js").IsolationStep} step */
+function showIsolationStep(step) {
+  const texts = {
+    reload: "Reloading once: the service worker now adds the isolation headers this host does not send.",
+    "gave-up": "The service worker adds the isolation headers, but the page is still not isolated after a reload.",
+  };
+  if (step !== "reload" && step !== "gave-up") return;
+  element("capabilities").dataset.state = step;
+  element("capabilities-text").textContent = texts[step];
+  element("capabilities").hidden = false;
+}

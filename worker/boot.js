@@ -20,6 +20,15 @@ const ASM_URL = new URL("pyodide.asm.mjs", INDEX_URL).href;
  */
 export async function loadWorkerPython() {
   const t0 = performance.now();
+  const missing = snapshotsMissing();
+  if (missing) {
+    // Outside a secure context (plain http on a LAN address) there is no crypto.subtle to check a
+    // snapshot with and no OPFS to keep one in: boot from scratch, and say why once.
+    const runtime = await importRuntime();
+    /** @type {BootInfo} */
+    const boot = { source: "scratch", madeSnapshot: false, note: `snapshots off: ${missing}` };
+    return loadFromScratch(runtime, performance.now() - t0, boot);
+  }
   const prefetched = prefetch();
   const runtime = await importRuntime();
   const importRuntimeMs = performance.now() - t0;
@@ -28,6 +37,20 @@ export async function loadWorkerPython() {
   const loaded = await loadWithSnapshot(runtime, prefetched, boot);
   if (loaded) return { ...loaded, timings: { importRuntime: importRuntimeMs, ...loaded.timings } };
   return loadFromScratch(runtime, importRuntimeMs, boot);
+}
+
+/**
+ * Why this worker cannot use snapshots (what its context lacks), or null when it can.
+ * @returns {string | null}
+ */
+export function snapshotsMissing() {
+  const lacks = [
+    ...(typeof globalThis.crypto?.subtle?.digest === "function" ? [] : ["crypto.subtle"]),
+    ...(typeof navigator.storage?.getDirectory === "function" ? [] : ["OPFS"]),
+  ];
+  if (lacks.length === 0) return null;
+  const why = globalThis.isSecureContext ? "this browser" : "not a secure context";
+  return `${why}: no ${lacks.join(", no ")}`;
 }
 
 /**

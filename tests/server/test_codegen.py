@@ -20,9 +20,10 @@ from server.protocol import (
 from support.codegen import GENERATED, ROOT, SOCKET_PROTOCOL_JS, socket_protocol_js, task_schema_js
 
 SOCKET_TYPES = {*CLIENT_MESSAGES, *SERVER_MESSAGES}
-# Socket types that are also everyday words (DOM ids "result" and "peers", an "error" event) count
-# only where a message's type is written, e.g. `type: "result"` or `case "error":`.
-WORDS = {"result", "error", "peers"}
+# Socket types that are also everyday words (DOM ids "result" and "peers", an "error" event, the
+# page's `?server=` query parameter) count only where a message's type is written, e.g.
+# `type: "result"` or `case "error":`.
+WORDS = {"result", "error", "peers", "server"}
 AS_A_TYPE = re.compile(r"""(?:\btype\s*(?::|===?)\s*|\bcase\s+)["'`]([a-z_]+)["'`]""")
 COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 # The page's and the benchmark's own modules: none may spell a socket message type itself. The

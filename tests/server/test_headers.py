@@ -7,10 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, make_mocked_request
 
 from server.config import Settings
-from server.headers import ISOLATION_HEADERS, SECURITY_HEADERS, UNISOLATED_HEADERS
+from server.headers import (
+    ISOLATION_HEADERS,
+    SECURITY_HEADERS,
+    SERVED_BY_OFFLOAD,
+    UNISOLATED_HEADERS,
+    reaches_insecure_context,
+)
 from tests.server.conftest import MakeClient, raw_handshake
 
 
@@ -24,6 +30,8 @@ async def test_every_response_carries_the_security_headers(
     response = await client.get(path)
     for name, value in SECURITY_HEADERS.items():
         assert response.headers[name] == value
+    # What tells the page an Offload server answered (a static host sends none).
+    assert response.headers[SERVED_BY_OFFLOAD] == "1"
 
 
 async def test_refused_websocket_handshake_carries_the_security_headers(
@@ -79,3 +87,22 @@ async def test_no_isolation_leaves_out_only_coop_coep_and_corp(
     for name, value in UNISOLATED_HEADERS.items():
         assert response.headers[name] == value
     assert "Content-Security-Policy" in UNISOLATED_HEADERS
+
+
+@pytest.mark.parametrize(
+    ("host", "forwarded_proto", "insecure"),
+    [
+        ("127.0.0.1:8765", "", False),
+        ("localhost:8765", "", False),
+        ("[::1]:8765", "", False),
+        ("class.test:8765", "", True),
+        ("192.168.1.20", "", True),
+        ("class.test:8443", "https", False),
+    ],
+)
+def test_plain_http_to_another_name_is_an_insecure_context(
+    host: str, forwarded_proto: str, insecure: bool
+) -> None:
+    headers = {"Host": host, **({"X-Forwarded-Proto": forwarded_proto} if forwarded_proto else {})}
+    request = make_mocked_request("GET", "/web/", headers=headers)
+    assert reaches_insecure_context(request) is insecure

@@ -5,6 +5,7 @@
 // from the network. Each answer is logged (telemetry.js).
 
 import { HttpCache } from "./http-cache.js";
+import { needsIsolation, withIsolation } from "./isolation.js";
 
 /** @typedef {import("./site.js").Site} Site */
 /** @typedef {import("./telemetry.js").Telemetry} Telemetry */
@@ -62,7 +63,7 @@ export class FetchHandler {
       }
     }
     this.telemetry.record(event, url, source, response.status, performance.now() - started);
-    return response;
+    return needsIsolation(response) ? withIsolation(response) : response;
   }
 
   /**

@@ -37,10 +37,31 @@ const TIME_OF_DAY = new Intl.DateTimeFormat([], {
   hour12: false,
 });
 const SERVICE_WORKER_URL = new URL("./service-worker.js", import.meta.url);
+// build.py's root-level entry for static hosts (its ROOT_SERVICE_WORKER).
+const ROOT_SERVICE_WORKER_URL = new URL("../../service-worker.js", import.meta.url);
 // The site's root (this module is web/offline/panel.js): the worker controls every page of the
 // site, under whatever path the site is served. The server allows that scope with the worker's
 // Service-Worker-Allowed header.
 const SCOPE = new URL("../../", import.meta.url);
+
+/**
+ * Register the worker for the site's root: the script beside this module, whose scope the server
+ * widens with Service-Worker-Allowed; where the script comes without that header (a static host
+ * cannot send it), the root-level entry build.py writes, which imports it.
+ * @returns {Promise<ServiceWorkerRegistration>}
+ */
+async function registerWorker() {
+  /** @type {RegistrationOptions} */
+  const options = { type: "module", scope: SCOPE.href, updateViaCache: "none" }; // compare bytes every time
+  // Registered before: the same script again (an update check), with no request of the page's.
+  const existing = await navigator.serviceWorker.getRegistration(SCOPE.href);
+  const script = existing?.active ?? existing?.waiting ?? existing?.installing;
+  if (script) return navigator.serviceWorker.register(script.scriptURL, options);
+  // Asked first rather than tried: a refused scope is a console error in Chromium.
+  const head = await fetch(SERVICE_WORKER_URL, { method: "HEAD", cache: "no-store" }).catch(() => null);
+  const widened = head === null || head.headers.has("Service-Worker-Allowed"); // offline: as before
+  return navigator.serviceWorker.register(widened ? SERVICE_WORKER_URL : ROOT_SERVICE_WORKER_URL, options);
+}
 
 export class OfflinePanel {
   /** @param {OfflineElements} elements */
@@ -121,11 +142,7 @@ export class OfflinePanel {
       this.watchRoutes();
     }
     try {
-      const registration = await navigator.serviceWorker.register(SERVICE_WORKER_URL, {
-        type: "module",
-        scope: SCOPE.href,
-        updateViaCache: "none", // always compare the worker's bytes with the server's
-      });
+      const registration = await registerWorker();
       this.elements.clear.disabled = false;
       const installing = registration.installing;
       if (installing !== null) this.watchInstall(installing);
@@ -134,8 +151,18 @@ export class OfflinePanel {
       });
     } catch (error) {
       // E.g. blocked by the browser's settings, or the script failed to load: the page keeps
-      // working from the network, and says so.
-      this.showState("failed", `could not register: ${/** @type {Error} */ (error).message}`);
+      // working from the network, and says so. Over https a script that "failed to fetch" while
+      // the page itself loaded is the browser refusing a certificate it was told to accept for
+      // the page only (a self-signed one): browsers never run a service worker behind one.
+      const message = /** @type {Error} */ (error).message;
+      const certificate = globalThis.location.protocol === "https:" && /certificate|fetching the script/i.test(message);
+      this.showState(
+        "failed",
+        certificate
+          ? "not available: this browser does not trust the site's certificate (a self-signed one?), and " +
+              "browsers refuse a service worker behind such a certificate. Offline use needs a trusted one."
+          : `could not register: ${message}`,
+      );
     }
   }
 

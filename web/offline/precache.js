@@ -3,6 +3,7 @@
 // store nothing and say why. Also registers the static routes that let the browser answer the
 // page's own requests from that cache without running the worker.
 
+import { needsIsolation } from "./isolation.js";
 import { POLICY_HEADERS } from "./site.js";
 
 /** @typedef {import("./site.js").Site} Site */
@@ -64,6 +65,10 @@ export function install(event, site, telemetry, skipWaiting) {
 async function addRoutes(event, site) {
   const install = /** @type {{addRoutes?: (rules: RouterRule[]) => Promise<void>}} */ (/** @type {unknown} */ (event));
   if (install.addRoutes === undefined) return;
+  // A static host's files need the isolation headers added (isolation.js), which only the fetch
+  // handler can do: no routes around it there.
+  const page = await fetch(site.index, { method: "HEAD", cache: "no-store" }).catch(() => null);
+  if (page === null || needsIsolation(page)) return;
   /** @type {RouterRule[]} */
   const rules = [
     ...site.neverCached.map((prefix) => ({

@@ -5,6 +5,7 @@
 // `job_progress` in (defined in server/protocol.py, generated into web/socket/protocol.js; the
 // chunk's params and result are the task's own types, py/offload/tasks/montecarlo.py).
 
+import { newId } from "../socket/client.js";
 import { ClientType, ServerType } from "../socket/protocol.js";
 
 /**
@@ -109,7 +110,7 @@ export function joinDistributedJob(socket, runTask, options = {}) {
 export function startDistributedJob(socket, { samples, chunkSamples = 1_000_000, seed = 0 }) {
   return socket.sendReliable({
     type: ClientType.JOB_START,
-    id: globalThis.crypto.randomUUID(),
+    id: newId(),
     samples,
     chunk_samples: chunkSamples,
     seed,

@@ -53,13 +53,15 @@ export class LifecycleView {
    *   `steps` holds one element per step with `data-step` and a `.detail` inside
    * @param {{close: (code?: number, reason?: string) => Promise<{code: number, reason: string, wasClean: boolean} | null>,
    *          connect: () => void}} socket
-   * @param {{shared?: boolean}} [options]  shared: the connection is a shared worker's, kept for
-   *   every tab of this browser, so this page cannot close it (only its own port to it)
+   * @param {{shared?: boolean, apiBase?: string}} [options]  shared: the connection is a shared
+   *   worker's, kept for every tab of this browser, so this page cannot close it (only its own
+   *   port to it); apiBase: the server's origin for its /api/ (server-place.js), by default the page's
    */
-  constructor(elements, socket, { shared = false } = {}) {
+  constructor(elements, socket, { shared = false, apiBase = "/" } = {}) {
     this.elements = elements;
     this.socket = socket;
     this.shared = shared;
+    this.requestSizeUrl = new URL("api/request-size", new URL(apiBase, globalThis.location?.href)).href;
     this.connections = 0;
     /** @type {number | null} */
     this.openedAt = null;
@@ -204,7 +206,7 @@ export class LifecycleView {
     const fromPage = frame?.direction !== "in";
     // Filler of the same size, never the message itself: it may hold what the person typed.
     try {
-      const response = await fetch("/api/request-size", {
+      const response = await fetch(this.requestSizeUrl, {
         method: "POST",
         body: "x".repeat(payload),
         cache: "no-store",

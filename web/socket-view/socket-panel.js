@@ -78,6 +78,19 @@ export class SocketPanel {
   }
 
   /**
+   * There is no server to connect to (a static host served the page, or `?server=` is wrong):
+   * said once, and the socket is never opened.
+   * @param {string} text
+   */
+  showAbsent(text) {
+    this.elements.state.dataset.state = "absent";
+    this.elements.state.textContent = text;
+    this.elements.chip.dataset.state = "absent";
+    this.elements.chip.textContent = "no server here";
+    this.logRow("event", [seconds(Date.now()), text]);
+  }
+
+  /**
    * The server's own health (`server` message): e.g. its shared store (Redis) went away.
    * @param {boolean} ok @param {string} text
    */

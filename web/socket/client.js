@@ -4,6 +4,7 @@
 // acks their `id`, resending them after every reconnect. The messages are defined once, in
 // server/protocol.py, and generated into protocol.js (see docs/socket-protocol.md).
 
+import { randomId } from "../capabilities.js";
 import { ServerType } from "./protocol.js";
 import { connectWebSocket } from "./transport.js";
 
@@ -68,7 +69,7 @@ export function defaultSocketUrl() {
  * @returns {string}
  */
 export function newId() {
-  return globalThis.crypto.randomUUID();
+  return randomId(); // crypto.randomUUID is missing outside a secure context
 }
 
 export class SocketClient {

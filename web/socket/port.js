@@ -2,7 +2,9 @@
 // MessagePort to shared-worker.js, which owns the browser's one WebSocket. The tab holds a
 // Web Lock for as long as it lives, which is how the worker learns that a tab closed or crashed.
 
+import { randomId } from "../capabilities.js";
 import { SOCKET_WORKER_NAME, TAB_LOCK_PREFIX } from "./tab-protocol.js";
+import { connectWebSocket } from "./transport.js";
 
 /** @typedef {import("./transport.js").Connect} Connect */
 /** @typedef {import("./transport.js").TransportEvents} TransportEvents */
@@ -21,7 +23,12 @@ export function socketMode() {
     return { mode: "direct", why: "asked for with ?socket=direct" };
   }
   if (typeof SharedWorker === "undefined") return { mode: "direct", why: "this browser has no SharedWorker" };
-  if (!("locks" in navigator)) return { mode: "direct", why: "this browser has no Web Locks" };
+  if (!("locks" in navigator)) {
+    const why = globalThis.isSecureContext
+      ? "this browser has no Web Locks"
+      : "no Web Locks here (not a secure context)";
+    return { mode: "direct", why };
+  }
   return { mode: "shared", why: "one WebSocket for every tab, owned by a SharedWorker" };
 }
 
@@ -70,7 +77,7 @@ export function connectSharedSocket({ onTabs, onTraffic }) {
   // Hold this tab's lock first, then introduce the tab: the worker waits on the lock, and a lock
   // it could take at once would read as a tab already gone. The lock is released only when the
   // tab's document goes away (closed, crashed, navigated).
-  const tab = globalThis.crypto.randomUUID();
+  const tab = randomId();
   /** @type {Promise<void>} */
   const introduced = new Promise((resolve) => {
     navigator.locks.request(TAB_LOCK_PREFIX + tab, () => {
@@ -95,5 +102,50 @@ export function connectSharedSocket({ onTabs, onTraffic }) {
         return Promise.resolve(null);
       },
     };
+  };
+}
+
+/**
+ * The shared transport, falling back to this tab's own WebSocket when the shared worker cannot
+ * reach a server the tab can: its first attempt closes without ever opening, and one direct
+ * attempt then opens. (A certificate accepted for the page only, e.g. a self-signed one, is not
+ * accepted for the worker's connection.) The direct attempt is tried once; if it fails too the
+ * server is simply away and the shared transport carries on.
+ * @param {Connect} shared  connectSharedSocket's transport
+ * @param {(why: string) => void} onDirect  told once, when this tab switches to its own socket
+ * @param {Connect} [direct]  the direct transport (connectWebSocket)
+ * @returns {Connect}
+ */
+export function withDirectFallback(shared, onDirect, direct = connectWebSocket) {
+  /** @type {"shared" | "probe" | "probing" | "direct" | "settled"} */
+  let state = "shared";
+  return (url, events) => {
+    if (state === "probe") {
+      state = "probing";
+      return direct(url, {
+        ...events,
+        onOpen: () => {
+          state = "direct";
+          onDirect("the shared socket worker could not reach the server; this tab can, with a connection of its own");
+          events.onOpen();
+        },
+        onClose: (code, reason) => {
+          if (state === "probing") state = "settled";
+          events.onClose(code, reason);
+        },
+      });
+    }
+    if (state === "direct") return direct(url, events);
+    return shared(url, {
+      ...events,
+      onOpen: () => {
+        state = "settled";
+        events.onOpen();
+      },
+      onClose: (code, reason) => {
+        if (state === "shared") state = "probe";
+        events.onClose(code, reason);
+      },
+    });
   };
 }
