@@ -343,9 +343,10 @@ def build() -> None:
         for folder in SITE_FOLDERS:
             if (ROOT / folder).is_dir():
                 shutil.copytree(ROOT / folder, staging / folder, copy_function=shutil.copy2)
-        for name in SITE_FILES:
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, staging / name)
+        for name in SITE_FILES:  # when present: a developer's copy of a few folders may lack them
+            if (ROOT / name).is_file():
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, staging / name)
         (staging / "pyodide").mkdir()
         for name in PYODIDE_RUNTIME_FILES:
             shutil.copy2(PYODIDE_NPM / name, staging / "pyodide" / name)

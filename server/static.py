@@ -30,6 +30,8 @@ CONTENT_TYPES: Mapping[str, str] = MappingProxyType(
         ".txt": "text/plain; charset=utf-8",
         ".map": "application/json",
         ".py": "text/plain; charset=utf-8",
+        # The README and docs the page links to: shown as text (text/markdown would be downloaded).
+        ".md": "text/plain; charset=utf-8",
         ".tar": "application/x-tar",
     }
 )

@@ -1,5 +1,5 @@
 // A minimal page using Offload's worker client: start a worker, run a task, show its result.
-// Served at /examples/minimal.html; the README's "Reusing it" walks through it.
+// Served at /web/examples/minimal.html; the README's "Reusing it" walks through it.
 
 import { PythonWorker } from "../../worker/client.js";
 
