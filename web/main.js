@@ -24,6 +24,7 @@ import { SharedJobPanel } from "./share/shared-job.js";
 import { connectSharedSocket, socketMode, withDirectFallback } from "./socket/port.js";
 import { ServerType } from "./socket/protocol.js";
 import { SocketClient } from "./socket/client.js";
+import { browserOutbox } from "./socket/outbox.js";
 import { probeServer, serverPlace } from "./socket/server-place.js";
 import { LifecycleView } from "./socket-view/lifecycle-view.js";
 import { SocketPanel } from "./socket-view/socket-panel.js";
@@ -122,7 +123,10 @@ const panel = new SocketPanel({
   shared: element("shared-results"),
   mode: element("socket-mode"),
   tabs: element("browser-tabs"),
+  waiting: element("outbox-waiting"),
 });
+const outbox = browserOutbox();
+panel.watchOutbox(outbox);
 
 // One WebSocket for all of this browser's tabs (a SharedWorker owns it), or this tab's own.
 // Where the server is: this origin, `?server=wss://…`, or (a static host) nowhere.
@@ -139,6 +143,7 @@ let socketChoice = place?.given
 panel.showMode(socketChoice.mode, socketChoice.why);
 const socket = new SocketClient({
   url: place?.socketUrl,
+  outbox,
   connect:
     socketChoice.mode === "shared"
       ? withDirectFallback(

@@ -8,6 +8,9 @@
 /** @typedef {import("../socket/protocol.js").StoredResult} StoredResult */
 /** @typedef {import("../socket/tab-protocol.js").TabsInfo} TabsInfo */
 /** @typedef {import("../socket/tab-protocol.js").Traffic} Traffic */
+/** @typedef {import("../socket/outbox.js").Outbox} Outbox */
+
+import { describeWaiting } from "../socket/outbox.js";
 
 const MAX_LOG_ROWS = 100;
 const MAX_SHARED = 20;
@@ -16,7 +19,7 @@ export class SocketPanel {
   /**
    * @param {{state: HTMLElement, chip: HTMLElement, version: HTMLElement, peers: HTMLElement,
    *          handshake: HTMLElement, log: HTMLElement, shared: HTMLElement, mode: HTMLElement,
-   *          tabs: HTMLElement}} elements
+   *          tabs: HTMLElement, waiting?: HTMLElement}} elements
    */
   constructor(elements) {
     this.elements = elements;
@@ -152,6 +155,30 @@ export class SocketPanel {
       tabs === count
         ? `${count} (this one included)`
         : `${tabs} tabs on ${count} connection${count === 1 ? "" : "s"} (this one included)`;
+  }
+
+  /**
+   * Show how many results wait in the outbox and for how long, after each change (this tab's or
+   * another's) and every 15 s for the age. `data-waiting` holds the count.
+   * @param {Outbox} outbox
+   */
+  watchOutbox(outbox) {
+    const target = this.elements.waiting;
+    if (!target) return;
+    const refresh = () =>
+      outbox
+        .list()
+        .then((entries) => {
+          target.dataset.waiting = String(entries.length);
+          const where = outbox.durable ? "" : ` (kept ${outbox.why}: lost on reload)`;
+          target.textContent = `${describeWaiting(entries, Date.now())}${where}`;
+        })
+        .catch((error) => {
+          target.textContent = `cannot read the outbox: ${error}`;
+        });
+    outbox.subscribe(refresh);
+    setInterval(refresh, 15_000);
+    refresh();
   }
 
   /**

@@ -5,6 +5,7 @@
 // server/protocol.py, and generated into protocol.js (see docs/socket-protocol.md).
 
 import { randomId } from "../capabilities.js";
+import { Outbox, memoryStorage } from "./outbox.js";
 import { ServerType } from "./protocol.js";
 import { connectWebSocket } from "./transport.js";
 
@@ -27,6 +28,7 @@ import { connectWebSocket } from "./transport.js";
  *   onFrame?: (frame: FrameInfo) => void,
  *   minDelayMs?: number,
  *   maxDelayMs?: number,
+ *   outbox?: Outbox,
  * }} SocketClientOptions
  * @typedef {{message: ReliableMessage, acked: Promise<AckMessage>,
  *   resolve: (ack: AckMessage) => void, reject: (error: Error) => void}} Pending
@@ -82,6 +84,7 @@ export class SocketClient {
     onFrame,
     minDelayMs = 250,
     maxDelayMs = 10000,
+    outbox = new Outbox(memoryStorage()),
   } = {}) {
     this.url = url ?? defaultSocketUrl();
     this.connectTransport = connect;
@@ -104,6 +107,63 @@ export class SocketClient {
     this.timer = undefined;
     /** @type {Set<(msg: ServerMessage) => void>} Extra listeners (see `subscribe`). */
     this.listeners = new Set();
+    /** Where reliable messages wait for their ack (outbox.js): kept before sending, across reloads. */
+    this.outbox = outbox;
+    /** @type {Transport | null} The connection the server has said hello on (resends go after it). */
+    this.greeted = null;
+    /** Resolves once what an earlier page left in the outbox is pending here too (and sent if open). */
+    this.restored = this.adopt();
+  }
+
+  /**
+   * Make everything in the outbox pending here (what this tab, an earlier load of it or another tab
+   * left), oldest first, and send what is new to this client if the server has said hello. Every
+   * tab resends the whole shared store after its hello; the server stores each id once (outbox.js).
+   * @returns {Promise<void>}
+   */
+  async adopt() {
+    /** @type {import("./outbox.js").OutboxEntry[]} */
+    let entries = [];
+    try {
+      entries = await this.outbox.list();
+    } catch {
+      return; // storage refused (e.g. private mode): what is in memory still goes
+    }
+    for (const { message } of entries) {
+      if (this.pending.has(message.id)) continue;
+      this.track(message);
+      if (this.greeted !== null && this.greeted === this.transport) this.send(message);
+    }
+  }
+
+  /**
+   * @private
+   * @param {ReliableMessage} msg
+   * @returns {Pending}
+   */
+  track(msg) {
+    /** @type {(ack: AckMessage) => void} */
+    let resolve = () => {};
+    /** @type {(error: Error) => void} */
+    let reject = () => {};
+    /** @type {Promise<AckMessage>} */
+    const acked = new Promise((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    acked.catch(() => {}); // adopted entries have nobody awaiting them
+    const pending = { message: msg, acked, resolve, reject };
+    this.pending.set(msg.id, pending);
+    return pending;
+  }
+
+  /**
+   * @private
+   * @param {string} id
+   */
+  forget(id) {
+    this.pending.delete(id);
+    this.outbox.remove(id).catch(() => {});
   }
 
   /**
@@ -153,22 +213,17 @@ export class SocketClient {
   sendReliable(msg) {
     const waiting = this.pending.get(msg.id);
     if (waiting) return waiting.acked;
-    /** @type {(ack: AckMessage) => void} */
-    let resolve = () => {};
-    /** @type {(error: Error) => void} */
-    let reject = () => {};
-    /** @type {Promise<AckMessage>} */
-    const acked = new Promise((yes, no) => {
-      resolve = yes;
-      reject = no;
-    });
-    this.pending.set(msg.id, { message: msg, acked, resolve, reject });
+    const { acked } = this.track(msg);
+    // Into the outbox first (its write is issued before the frame leaves), so a reload before the
+    // ack finds it there; a storage failure does not stop the send.
+    this.outbox.put(msg).catch(() => {});
     this.send(msg);
     return acked;
   }
 
   /**
-   * Close for good: no reconnect; pending reliable messages are rejected. Resolves when the closing
+   * Close for good: no reconnect; pending reliable messages are rejected (they stay in the outbox
+   * for the next page). Resolves when the closing
    * handshake ends, with what the browser saw (`wasClean`: the server answered with its own close
    * frame), or null when there was no open socket.
    * @param {number} [code]
@@ -180,6 +235,7 @@ export class SocketClient {
     clearTimeout(this.timer);
     const transport = this.transport;
     this.transport = null;
+    this.greeted = null;
     /** @type {Promise<import("./transport.js").ClosedSocket | null>} */
     const closed = transport ? transport.close(code, reason) : Promise.resolve(null);
     for (const { reject } of this.pending.values()) reject(new Error("socket closed"));
@@ -224,11 +280,14 @@ export class SocketClient {
       case ServerType.HELLO:
         this.clientId = msg.client_id;
         this.attempt = 0;
+        this.greeted = this.transport;
         for (const { message } of this.pending.values()) this.send(message);
+        // and what other tabs (or a closed one) left in the shared outbox
+        this.adopt().catch(() => {});
         break;
       case ServerType.ACK: {
         const pending = this.pending.get(msg.id);
-        this.pending.delete(msg.id);
+        this.forget(msg.id);
         pending?.resolve(msg);
         break;
       }
@@ -241,7 +300,7 @@ export class SocketClient {
         // Retryable: the server could not store it yet; it stays pending and is resent after
         // the next reconnect or `server` ok message.
         if (pending && msg.id && msg.name !== "storage_unavailable") {
-          this.pending.delete(msg.id);
+          this.forget(msg.id);
           pending.reject(new Error(`${msg.name}: ${msg.message}`));
         }
         break;
@@ -260,6 +319,7 @@ export class SocketClient {
    */
   dropped(code, reason) {
     this.transport = null;
+    this.greeted = null;
     if (!this.wanted) {
       this.setState("closed", { code, reason, meaning: closeMeaning(code) });
       return;
