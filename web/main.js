@@ -9,7 +9,7 @@ import { afterFirstPaint, showBoots } from "./meter/boot-view.js";
 import { FrameMeter } from "./meter/frame-meter.js";
 import { attachProbe } from "./meter/latency-probe.js";
 import { animate } from "./meter/motion.js";
-import { TimelineChart } from "./meter/timeline-chart.js";
+import { showTimeline } from "./meter/timeline-chart.js";
 import { isolateThroughServiceWorker } from "./offline/isolation-reload.js";
 import { OfflinePanel } from "./offline/panel.js";
 import { checkFields } from "./run/field-check.js";
@@ -63,7 +63,7 @@ let form = null;
 const meter = new FrameMeter();
 meter.start();
 animate(element("js-ball"));
-new TimelineChart(element("timeline"), () => meter.frames);
+void showTimeline(element("timeline"), () => meter.frames);
 setInterval(() => {
   element("fps").textContent = String(meter.fps());
   element("long-tasks").textContent = String(meter.longTasks);

@@ -151,6 +151,9 @@ async function loadWithSnapshot(runtime, prefetched, boot) {
       const bridge = pyodide.pyimport("offload.bridge");
       const t3 = performance.now();
       boot.source = "snapshot";
+      // Said because it is slower and engine-specific: the fast path (a shared read-only sync
+      // handle, Chromium) needs no note.
+      if (stored.via === "file") boot.note = "snapshot read as a File (this browser shares no read-only sync handles)";
       return {
         python: { pyodide, bridge },
         timings: { loadRuntime: t2 - t1, loadWheel: t3 - t2 },

@@ -76,10 +76,31 @@ export function splitRange(task) {
   return { range: range.name, bound: range.bound, boundDefault };
 }
 
-/** The default pool size: one worker per core, at most four (each holds its own ~30 MB heap). */
-export function defaultPoolSize() {
-  // `navigator` is absent in Node (before 21), where the unit tests import this module.
-  return Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency || 1, 4));
+/** The most workers a default pool starts: each boots Pyodide and holds its own ~30 MB heap. */
+export const MAX_POOL_SIZE = 4;
+
+/**
+ * The most workers a default pool starts when the engine cannot show its core count is real.
+ * Engines that hide the device's memory also round the core count they report, for privacy:
+ * WebKit reports 4 on a 2-core machine (Safari 4 or 8 on any Mac), and four Pyodide boots at once
+ * on two cores took WebKitGTK a minute or more where two take seconds (docs/engines.md).
+ */
+export const UNVERIFIED_POOL_SIZE = 2;
+
+/**
+ * The default pool size for a machine: one worker per core the engine reports, at most
+ * MAX_POOL_SIZE; at most two workers per GiB of device memory where the engine says
+ * (`navigator.deviceMemory`, Chromium: its core count is the machine's), otherwise at most
+ * UNVERIFIED_POOL_SIZE, since the reported core count may be a privacy bucket.
+ * @param {{hardwareConcurrency?: number, deviceMemory?: number}} [machine]  `navigator`, by default;
+ *   absent in Node (before 21), where the unit tests import this module
+ * @returns {number}
+ */
+export function defaultPoolSize(machine = globalThis.navigator ?? {}) {
+  const cores = machine.hardwareConcurrency || 1;
+  const memory = machine.deviceMemory;
+  const bound = typeof memory === "number" && memory > 0 ? Math.floor(memory * 2) : UNVERIFIED_POOL_SIZE;
+  return Math.max(1, Math.min(cores, MAX_POOL_SIZE, bound));
 }
 
 export class WorkerPool {

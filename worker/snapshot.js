@@ -79,17 +79,27 @@ export function snapshotKey(pyodideVersion, lockfile) {
  * @property {string} build  the key it was made under (see snapshotKey)
  * @property {Uint8Array} heap  the bytes, for Pyodide to restore only once `checked` resolved
  * @property {Promise<void>} checked  rejects with a SnapshotError when the heap is corrupt
+ * @property {ReadVia} via  how the file was read
  */
 
-/** @typedef {{getSize(): number, read(into: Uint8Array, options: {at: number}): number, close(): void}} SyncAccessHandle */
+/**
+ * How the file was read: "sync", through a read-only sync access handle (Chromium 121+, several
+ * workers at once); "file", as a File, where the engine has no sync handles in that context or
+ * does not honour their read-only mode (Firefox opens an exclusive one, so a second reader would
+ * be locked out).
+ * @typedef {"sync" | "file"} ReadVia
+ */
+
+/** @typedef {{mode?: string, getSize(): number, read(into: Uint8Array, options: {at: number}): number, close(): void}} SyncAccessHandle */
 
 /** @returns {Promise<FileSystemDirectoryHandle>} */
 const root = () => navigator.storage.getDirectory();
 
 /**
- * The file's bytes, or null when there is none: synchronously in a worker, as a File in a window.
+ * The file's bytes and how they were read, or null when there is none: synchronously where the
+ * engine shares read-only sync handles, otherwise as a File (which any number of readers may do).
  * @param {string} name
- * @returns {Promise<Uint8Array | null>}
+ * @returns {Promise<{bytes: Uint8Array, via: ReadVia} | null>}
  */
 async function readFile(name) {
   /** @type {FileSystemFileHandle} */
@@ -105,20 +115,37 @@ async function readFile(name) {
   /** @type {{createSyncAccessHandle?: (options: {mode: string}) => Promise<SyncAccessHandle>}} */
   const syncable = /** @type {any} */ (file);
   const open = syncable.createSyncAccessHandle;
-  if (typeof open !== "function") return new Uint8Array(await (await file.getFile()).arrayBuffer());
+  const asFile = async () => ({
+    bytes: new Uint8Array(await (await file.getFile()).arrayBuffer()),
+    via: /** @type {const} */ ("file"),
+  });
+  if (typeof open !== "function") return asFile();
   /** @type {SyncAccessHandle} */
   let handle;
   try {
     handle = await open.call(file, { mode: "read-only" });
   } catch (error) {
-    // Being written right now (a writable stream holds the file): not stored yet.
-    if (error instanceof DOMException && error.name === "NoModificationAllowedError") return null;
-    throw error;
+    if (!(error instanceof DOMException && error.name === "NoModificationAllowedError")) throw error;
+    // Either a writable stream holds the file (being written: the File is then the empty new
+    // file, which readStored takes for "none yet") or, where the engine ignores the read-only
+    // mode, another reader holds an exclusive handle: a File read is not locked out by it.
+    try {
+      return await asFile();
+    } catch (fileError) {
+      if (fileError instanceof DOMException && fileError.name === "NoModificationAllowedError") return null;
+      throw fileError;
+    }
+  }
+  if (handle.mode !== "read-only") {
+    // The engine ignored the mode (Firefox): this handle locks every other reader out. Let go at
+    // once and read as a File, as the others will.
+    handle.close();
+    return asFile();
   }
   try {
     const bytes = new Uint8Array(handle.getSize());
     handle.read(bytes, { at: 0 });
-    return bytes;
+    return { bytes, via: "sync" };
   } finally {
     handle.close();
   }
@@ -152,13 +179,14 @@ async function removeFile(name) {
 /**
  * The stored snapshot file as it is: its header and its heap, or null when there is none (or it
  * is still being written). For the boot and for tests that inspect or damage it.
- * @returns {Promise<{meta: SnapshotMeta, heap: Uint8Array} | null>}
+ * @returns {Promise<{meta: SnapshotMeta, heap: Uint8Array, via: ReadVia} | null>}
  * @throws {SnapshotError} the file's header cannot be read
  */
 export async function readStored() {
-  const bytes = await readFile(FILE_NAME);
+  const read = await readFile(FILE_NAME);
   // Empty: created by a writer whose stream has not closed yet (the file is swapped in on close).
-  if (!bytes || bytes.length === 0) return null;
+  if (!read || read.bytes.length === 0) return null;
+  const { bytes, via } = read;
   const start = MAGIC.length + 4;
   if (bytes.length < start || MAGIC.some((byte, i) => bytes[i] !== byte)) {
     throw new SnapshotError("the stored snapshot has no header (it is not a snapshot file)");
@@ -171,7 +199,7 @@ export async function readStored() {
   } catch {
     throw new SnapshotError("the stored snapshot's header is corrupt");
   }
-  return { meta, heap: bytes.subarray(start + length) };
+  return { meta, heap: bytes.subarray(start + length), via };
 }
 
 /**
@@ -199,14 +227,14 @@ export async function writeStored(meta, heap) {
 export async function openSnapshot() {
   const stored = await readStored();
   if (!stored) return null;
-  const { meta, heap } = stored;
+  const { meta, heap, via } = stored;
   const checked = sha256(heap).then((digest) => {
     if (digest !== meta.sha256 || heap.length !== meta.size) {
       throw new SnapshotError(`the stored snapshot is corrupt (sha256 ${digest}, stored ${meta.sha256})`);
     }
   });
   checked.catch(() => {}); // awaited later; a rejection there is the one that counts
-  return { build: meta.build, heap, checked };
+  return { build: meta.build, heap, checked, via };
 }
 
 /**
@@ -267,8 +295,8 @@ export async function clearSnapshots() {
  * @returns {Promise<string | null>}
  */
 export async function lastStoreFailure() {
-  const bytes = await readFile(FAILURE_FILE);
-  return bytes ? new TextDecoder().decode(bytes) : null;
+  const read = await readFile(FAILURE_FILE);
+  return read ? new TextDecoder().decode(read.bytes) : null;
 }
 
 /**

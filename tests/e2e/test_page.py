@@ -116,6 +116,26 @@ def test_the_main_thread_freezes_and_the_worker_does_not(
     assert problems.all == []
 
 
+def test_a_chart_that_cannot_load_is_named_and_the_page_still_computes(
+    page: Page, server: RunningServer, problems: PageProblems
+) -> None:
+    # As uPlot's module does under the C locale (`new Intl.NumberFormat("C")`).
+    page.route(
+        "**/vendor/uplot.mjs",
+        lambda route: route.fulfill(
+            content_type="text/javascript",
+            body='throw new RangeError("Incorrect locale information provided");',
+        ),
+    )
+    open_page(page, server)
+    expect(page.locator("#timeline")).to_contain_text(
+        "chart unavailable: RangeError: Incorrect locale information provided"
+    )
+    run_and_wait(page, "Run in worker")
+    expect(page.locator("#result .ok")).to_contain_text("in the worker")
+    assert problems.all == []
+
+
 def test_cancel_stops_a_worker_run_and_the_worker_runs_again(
     page: Page, server: RunningServer, problems: PageProblems
 ) -> None:

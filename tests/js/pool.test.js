@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
-import { TimeoutError, WorkerPool, splitRange } from "../../worker/client.js";
+import { TimeoutError, WorkerPool, defaultPoolSize, splitRange } from "../../worker/client.js";
 import { fakeWorkers, rejection, taskInfo, until } from "./fake-worker.js";
 
 /** @typedef {import("./fake-worker.js").FakeOptions} FakeOptions */
@@ -208,4 +208,21 @@ test("when every worker fails to boot, queued jobs and split runs reject", async
   ]);
   assert.equal(single.name, "WorkerCrashedError");
   assert.equal(split.name, "WorkerCrashedError");
+});
+
+test("the default pool has one worker per core the engine reports, at most four", () => {
+  assert.equal(defaultPoolSize({ hardwareConcurrency: 2, deviceMemory: 8 }), 2);
+  assert.equal(defaultPoolSize({ hardwareConcurrency: 16, deviceMemory: 8 }), 4);
+  assert.equal(defaultPoolSize({ hardwareConcurrency: 0, deviceMemory: 8 }), 1);
+});
+
+test("the default pool has at most two workers per GiB of device memory", () => {
+  assert.equal(defaultPoolSize({ hardwareConcurrency: 8, deviceMemory: 1 }), 2);
+  assert.equal(defaultPoolSize({ hardwareConcurrency: 8, deviceMemory: 0.25 }), 1);
+});
+
+test("an engine that hides its memory, and may round its cores (WebKit's 4 on 2 cores), gets two", () => {
+  assert.equal(defaultPoolSize({ hardwareConcurrency: 4 }), 2);
+  assert.equal(defaultPoolSize({ hardwareConcurrency: 1 }), 1);
+  assert.equal(defaultPoolSize({}), 1);
 });

@@ -7,8 +7,7 @@
 
 /** @typedef {import("./frame-meter.js").Frame} Frame */
 
-/** @type {typeof import("uplot")} */
-const uPlot = (await import(new URL("../../vendor/uplot.mjs", import.meta.url).href)).default;
+/** @typedef {typeof import("uplot")} UPlot */
 
 const REDRAW_MS = 250;
 const SERIES = /** @type {const} */ ([
@@ -17,12 +16,37 @@ const SERIES = /** @type {const} */ ([
   { where: "worker", label: "Python in a worker", stroke: "#16a34a", fill: "rgba(22, 163, 74, 0.2)" },
 ]);
 
+/**
+ * Draw the chart in `container` once uPlot has loaded, or say there why it could not: the chart is
+ * optional, never fatal. uPlot is imported here, not at the top of the module, because its module
+ * can throw as it loads (under the C locale it calls `new Intl.NumberFormat("C")`, a RangeError),
+ * and a failed static or top-level import would stop web/main.js, and the whole page, with it.
+ * @param {HTMLElement} container
+ * @param {() => Frame[]} frames  the meter's history, read at each redraw
+ * @returns {Promise<TimelineChart | null>}  null when the chart is unavailable
+ */
+export async function showTimeline(container, frames) {
+  try {
+    /** @type {UPlot} */
+    const uPlot = (await import(new URL("../../vendor/uplot.mjs", import.meta.url).href)).default;
+    return new TimelineChart(uPlot, container, frames);
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const note = document.createElement("p");
+    note.className = "chart-unavailable";
+    note.textContent = `chart unavailable: ${reason}`;
+    container.replaceChildren(note);
+    return null;
+  }
+}
+
 export class TimelineChart {
   /**
+   * @param {UPlot} uPlot  the loaded chart library
    * @param {HTMLElement} container
    * @param {() => Frame[]} frames  the meter's history, read at each redraw
    */
-  constructor(container, frames) {
+  constructor(uPlot, container, frames) {
     this.container = container;
     this.frames = frames;
     this.plot = new uPlot(this.options(), [[], [], [], []], container);

@@ -5,6 +5,7 @@
 
 import { needsIsolation } from "./isolation.js";
 import { POLICY_HEADERS } from "./site.js";
+import { freeSpace } from "./storage-space.js";
 
 /** @typedef {import("./site.js").Site} Site */
 /** @typedef {import("./site.js").ManifestEntry} ManifestEntry */
@@ -101,11 +102,10 @@ async function precache(site, telemetry) {
     );
   }
   const bytes = info.precache.reduce((sum, entry) => sum + entry.size, 0);
-  const { quota, usage } = await navigator.storage.estimate();
-  if (quota !== undefined && usage !== undefined && quota - usage < bytes) {
+  const free = await freeSpace(navigator.storage);
+  if (free !== null && free < bytes) {
     throw new PrecacheError(
-      `the browser allows this site ${megabytes(quota - usage)} more storage, the runtime needs ` +
-        `${megabytes(bytes)}`,
+      `the browser allows this site ${megabytes(free)} more storage, the runtime needs ` + `${megabytes(bytes)}`,
     );
   }
   // Download and check everything before storing anything: a missing or changed file stops the
